@@ -1,0 +1,42 @@
+// Command cdnsteer is an authoritative DNS server that steers live-video
+// viewers across CDNs. This file only dispatches to the subcommands.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: cdnsteer <command> [flags]
+
+commands:
+  serve   -config FILE   run the nameserver and HTTP endpoint
+  check   -config FILE   validate a policy file and summarise it
+  version                print version information
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		return version(stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "cdnsteer: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=v1.2.3".
+var Version = "dev"
+
+func version(w io.Writer) int {
+	commit, modified := "unknown", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "cdnsteer %s\ngo %s %s/%s\ncommit %s%s\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, commit, modified)
+	return 0
+}

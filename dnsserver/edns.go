@@ -1,0 +1,185 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+)
+
+// edns is what a query's OPT record asks for. It is read from the raw
+// packet because RFC 7871's checks need the option's exact bytes, which
+// the library's decoded form does not keep.
+type edns struct {
+	present bool
+	udpSize uint16
+	version uint8
+	do      bool
+	ecs     ecs
+}
+
+// ecs is a validated EDNS Client Subnet option (RFC 7871).
+type ecs struct {
+	present bool
+	family  uint16
+	source  uint8
+	// addr is the client subnet's address, masked to source bits.
+	addr netip.Addr
+}
+
+var (
+	errMalformed = errors.New("malformed message")
+	errBadECS    = errors.New("malformed client subnet option")
+)
+
+const (
+	optionECS = 8
+	typeOPT   = 41
+)
+
+// parseEDNS walks pkt (already decoded once by the library, so counts and
+// names are known to be sane) to its additional section and reads the OPT.
+func parseEDNS(pkt []byte) (edns, error) {
+	var e edns
+	if len(pkt) < 12 {
+		return e, errMalformed
+	}
+	qd := int(binary.BigEndian.Uint16(pkt[4:]))
+	rest := int(binary.BigEndian.Uint16(pkt[6:])) + int(binary.BigEndian.Uint16(pkt[8:]))
+	ar := int(binary.BigEndian.Uint16(pkt[10:]))
+	off := 12
+	var err error
+	for i := 0; i < qd; i++ {
+		if off, err = skipName(pkt, off); err != nil {
+			return e, err
+		}
+		off += 4
+	}
+	for i := 0; i < rest; i++ {
+		if off, err = skipRR(pkt, off); err != nil {
+			return e, err
+		}
+	}
+	for i := 0; i < ar; i++ {
+		start := off
+		if off, err = skipName(pkt, off); err != nil {
+			return e, err
+		}
+		if off+10 > len(pkt) {
+			return e, errMalformed
+		}
+		typ := binary.BigEndian.Uint16(pkt[off:])
+		rdlen := int(binary.BigEndian.Uint16(pkt[off+8:]))
+		if off+10+rdlen > len(pkt) {
+			return e, errMalformed
+		}
+		if typ == typeOPT {
+			// RFC 6891 §6.1.1: one OPT, owned by the root.
+			if e.present || off != start+1 || pkt[start] != 0 {
+				return e, errMalformed
+			}
+			e.present = true
+			e.udpSize = binary.BigEndian.Uint16(pkt[off+2:])
+			e.version = pkt[off+5]
+			e.do = pkt[off+6]&0x80 != 0
+			if err := e.options(pkt[off+10 : off+10+rdlen]); err != nil {
+				return e, err
+			}
+		}
+		off += 10 + rdlen
+	}
+	return e, nil
+}
+
+func (e *edns) options(b []byte) error {
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return errMalformed
+		}
+		code := binary.BigEndian.Uint16(b)
+		n := int(binary.BigEndian.Uint16(b[2:]))
+		if len(b) < 4+n {
+			return errMalformed
+		}
+		if code == optionECS {
+			if e.ecs.present {
+				return errBadECS
+			}
+			v, err := parseECS(b[4 : 4+n])
+			if err != nil {
+				return err
+			}
+			e.ecs = v
+		}
+		b = b[4+n:]
+	}
+	return nil
+}
+
+// parseECS applies RFC 7871 §6: a known family, a source prefix that fits
+// it, exactly as many address octets as the prefix needs, no address bits
+// set past it. Anything else is FORMERR, to tell the sender to fix it.
+func parseECS(b []byte) (ecs, error) {
+	if len(b) < 4 {
+		return ecs{}, errBadECS
+	}
+	v := ecs{present: true, family: binary.BigEndian.Uint16(b), source: b[2]}
+	addr := b[4:]
+	var max int
+	switch v.family {
+	case 1:
+		max = 32
+	case 2:
+		max = 128
+	default:
+		return ecs{}, errBadECS
+	}
+	if int(v.source) > max || len(addr) != (int(v.source)+7)/8 {
+		return ecs{}, errBadECS
+	}
+	if rem := v.source % 8; rem != 0 && addr[len(addr)-1]&(0xff>>rem) != 0 {
+		return ecs{}, errBadECS
+	}
+	if v.family == 1 {
+		var a [4]byte
+		copy(a[:], addr)
+		v.addr = netip.AddrFrom4(a)
+	} else {
+		var a [16]byte
+		copy(a[:], addr)
+		v.addr = netip.AddrFrom16(a)
+	}
+	return v, nil
+}
+
+func skipName(pkt []byte, off int) (int, error) {
+	for {
+		if off >= len(pkt) {
+			return 0, errMalformed
+		}
+		l := int(pkt[off])
+		switch {
+		case l == 0:
+			return off + 1, nil
+		case l&0xc0 == 0xc0:
+			return off + 2, nil
+		case l&0xc0 != 0:
+			return 0, errMalformed
+		}
+		off += 1 + l
+	}
+}
+
+func skipRR(pkt []byte, off int) (int, error) {
+	off, err := skipName(pkt, off)
+	if err != nil {
+		return 0, err
+	}
+	if off+10 > len(pkt) {
+		return 0, errMalformed
+	}
+	end := off + 10 + int(binary.BigEndian.Uint16(pkt[off+8:]))
+	if end > len(pkt) {
+		return 0, errMalformed
+	}
+	return end, nil
+}

@@ -1,0 +1,325 @@
+// Package dnsserver answers DNS queries from a compiled policy: the packet
+// handler, its listeners on UDP and TCP, and their metrics.
+package dnsserver
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/zones"
+)
+
+// Reply size limits. 1232 avoids IP fragmentation on any common path
+// (the DNS Flag Day 2020 value); 512 is the pre-EDNS limit.
+const (
+	maxUDPSize     = 1232
+	minUDPSize     = 512
+	maxMessageSize = dns.MaxMsgSize
+)
+
+// Handler turns query packets into reply packets. It is safe for
+// concurrent use; it takes no lock on the query path.
+type Handler struct {
+	state   atomic.Pointer[State]
+	metrics *Metrics
+}
+
+// NewHandler returns a handler that answers from snap.
+func NewHandler(snap *zones.Snapshot, m *Metrics) *Handler {
+	h := &Handler{metrics: m}
+	h.Install(snap, nil)
+	return h
+}
+
+// Install makes snap and live the state that new queries see. Queries in
+// flight finish with the state they started with.
+func (h *Handler) Install(snap *zones.Snapshot, live *health.Table) {
+	st := &State{Snap: snap, Live: live, defaultRegion: snap.RegionIndex(zones.DefaultRegion)}
+	if old := h.state.Load(); old != nil && old.Snap == snap {
+		st.counters = old.counters
+	} else {
+		st.counters = h.metrics.resolve(snap)
+	}
+	h.state.Store(st)
+}
+
+// State returns the state in force.
+func (h *Handler) State() *State { return h.state.Load() }
+
+// Respond answers one query packet received from client over UDP or TCP.
+// It appends the reply to buf[:0] and returns it, or nil when the packet
+// deserves no reply (it is a response, or too short to hold a header: a
+// reply could then only help an attacker reflect traffic).
+func (h *Handler) Respond(buf, pkt []byte, client netip.Addr, tcp bool) (out []byte) {
+	defer func() {
+		// A bug must cost one answer, never the server.
+		if r := recover(); r != nil {
+			h.metrics.panics.Inc()
+			out = nil
+		}
+	}()
+	start := time.Now()
+	if len(pkt) < 12 {
+		h.metrics.droppedShort.Inc()
+		return nil
+	}
+	if pkt[2]&0x80 != 0 {
+		h.metrics.droppedResponse.Inc()
+		return nil
+	}
+	st := h.state.Load()
+	q := query{st: st, client: client, tcp: tcp}
+	resp := q.answer(pkt)
+	limit := maxMessageSize
+	if !tcp {
+		limit = minUDPSize
+		if q.edns.present {
+			limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
+		}
+	}
+	resp.Truncate(limit)
+	out, err := resp.PackBuffer(buf[:cap(buf)])
+	if err != nil {
+		// A reply we built cannot be packed: say SERVFAIL rather than
+		// leave the client waiting.
+		out = servfail(buf, pkt)
+		q.rcode = dns.RcodeServerFailure
+	}
+	st.counters.queries[q.zone(st)][qtypeIndex(q.qtype)][rcodeIndex(q.rcode)].Inc()
+	if tcp {
+		h.metrics.tcp.Observe(time.Since(start).Seconds())
+	} else {
+		h.metrics.udp.Observe(time.Since(start).Seconds())
+	}
+	return out
+}
+
+// servfail is a bare SERVFAIL carrying the query's ID and opcode.
+func servfail(buf, pkt []byte) []byte {
+	out := append(buf[:0], pkt[:12]...)
+	out[2] = out[2]&0x78 | 0x80 | pkt[2]&0x01
+	out[3] = dns.RcodeServerFailure
+	for i := 4; i < 12; i++ {
+		out[i] = 0
+	}
+	return out
+}
+
+// query is the work of answering one packet.
+type query struct {
+	st     *State
+	client netip.Addr
+	tcp    bool
+
+	edns  edns
+	z     *zones.Zone
+	qtype uint16
+	rcode int
+}
+
+func (q *query) zone(st *State) int {
+	if q.z == nil {
+		return len(st.Snap.Zones)
+	}
+	return q.z.Index
+}
+
+func (q *query) answer(pkt []byte) *dns.Msg {
+	req := new(dns.Msg)
+	resp := new(dns.Msg)
+	if err := req.Unpack(pkt); err != nil {
+		return q.formerr(resp, pkt)
+	}
+	resp.Id = req.Id
+	resp.Response = true
+	resp.Opcode = req.Opcode
+	resp.RecursionDesired = req.RecursionDesired
+	resp.CheckingDisabled = req.CheckingDisabled
+	resp.Question = req.Question
+	if len(req.Question) == 1 {
+		q.qtype = req.Question[0].Qtype
+	}
+	e, err := parseEDNS(pkt)
+	if err != nil {
+		return q.fail(resp, dns.RcodeFormatError)
+	}
+	q.edns = e
+	if e.present {
+		defer q.addOPT(resp)
+	}
+	switch {
+	case e.present && e.version != 0:
+		return q.fail(resp, dns.RcodeBadVers)
+	case req.Opcode != dns.OpcodeQuery:
+		return q.fail(resp, dns.RcodeNotImplemented)
+	case len(req.Question) != 1 || len(req.Answer) > 0 || len(req.Ns) > 0:
+		return q.fail(resp, dns.RcodeFormatError)
+	}
+	question := req.Question[0]
+	switch {
+	case question.Qclass != dns.ClassINET:
+		return q.fail(resp, dns.RcodeRefused)
+	case question.Qtype == dns.TypeAXFR || question.Qtype == dns.TypeIXFR:
+		// There are no secondaries to transfer to: answers are computed.
+		return q.fail(resp, dns.RcodeRefused)
+	case question.Qtype == dns.TypeOPT:
+		return q.fail(resp, dns.RcodeFormatError)
+	case question.Qtype == dns.TypeMAILA || question.Qtype == dns.TypeMAILB:
+		return q.fail(resp, dns.RcodeNotImplemented)
+	}
+	q.lookup(resp, question)
+	return resp
+}
+
+// formerr answers a packet whose header is readable but whose body is not.
+func (q *query) formerr(resp *dns.Msg, pkt []byte) *dns.Msg {
+	resp.Id = binary.BigEndian.Uint16(pkt)
+	resp.Response = true
+	resp.Opcode = int(pkt[2]>>3) & 0xf
+	resp.RecursionDesired = pkt[2]&0x01 != 0
+	return q.fail(resp, dns.RcodeFormatError)
+}
+
+func (q *query) fail(resp *dns.Msg, rcode int) *dns.Msg {
+	resp.Rcode = rcode
+	q.rcode = rcode
+	return resp
+}
+
+// addOPT adds the reply's OPT record: our buffer size, the DO bit echoed
+// (RFC 3225), and the client subnet echoed with the scope that the answer
+// holds for (RFC 7871 §7.2.1).
+func (q *query) addOPT(resp *dns.Msg) {
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT, Class: maxUDPSize}}
+	if q.edns.do {
+		opt.SetDo()
+	}
+	if q.edns.ecs.present && q.st.Snap.Geo.ECS && q.rcode != dns.RcodeFormatError && q.rcode != dns.RcodeBadVers {
+		e := q.edns.ecs
+		opt.Option = append(opt.Option, &dns.EDNS0_SUBNET{
+			Code: dns.EDNS0SUBNET, Family: e.family, SourceNetmask: e.source,
+			SourceScope: 0, Address: e.addr.AsSlice(),
+		})
+	}
+	resp.Extra = append(resp.Extra, opt)
+}
+
+func (q *query) lookup(resp *dns.Msg, question dns.Question) {
+	name := strings.ToLower(question.Name)
+	z := q.st.Snap.FindZone(name)
+	if z == nil {
+		q.fail(resp, dns.RcodeRefused)
+		return
+	}
+	q.z = z
+	resp.Authoritative = true
+	node, cut := z.Find(name)
+	switch {
+	case cut != nil:
+		q.referral(resp, z, cut, name, question)
+	case node == nil:
+		resp.Ns = append(resp.Ns, z.NegSOA)
+		q.fail(resp, dns.RcodeNameError)
+	case node.Steer != nil:
+		q.steer(resp, node.Steer, question)
+	default:
+		q.static(resp, z, node, question)
+	}
+}
+
+// referral answers a name at or below a zone cut with the delegation.
+func (q *query) referral(resp *dns.Msg, z *zones.Zone, cut *zones.Node, name string, question dns.Question) {
+	if name == cut.Name && question.Qtype == dns.TypeDS {
+		// DS lives on the parent side of the cut: no DS here is NODATA.
+		resp.Ns = append(resp.Ns, z.NegSOA)
+		return
+	}
+	resp.Authoritative = false
+	resp.Ns = append(resp.Ns, cut.Set(dns.TypeNS)...)
+	resp.Extra = append(resp.Extra, cut.Glue...)
+}
+
+// steer answers a steered name with one CNAME, whatever the type asked:
+// a name with a CNAME has no other data (RFC 1034 §3.6.2), and resolvers
+// follow it for A, AAAA, HTTPS and the rest alike.
+func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
+	region := q.st.defaultRegion
+	subject := q.client
+	if q.edns.ecs.present && q.st.Snap.Geo.ECS && q.edns.ecs.source > 0 {
+		subject = q.edns.ecs.addr
+	}
+	w := q.st.weights(p, region)
+	i := w.Pick(health.SubnetKey(subject))
+	if i < 0 {
+		q.fail(resp, dns.RcodeServerFailure)
+		return
+	}
+	resp.Answer = append(resp.Answer, &dns.CNAME{
+		Hdr:    dns.RR_Header{Name: question.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: p.TTL},
+		Target: p.Targets[i],
+	})
+	q.st.counters.answers[p.Index][region][i].Inc()
+}
+
+// maxChain bounds how many in-zone CNAMEs are followed in one answer.
+const maxChain = 8
+
+func (q *query) static(resp *dns.Msg, z *zones.Zone, node *zones.Node, question dns.Question) {
+	owner := question.Name
+	for hop := 0; ; hop++ {
+		if cn := node.Set(dns.TypeCNAME); cn != nil && question.Qtype != dns.TypeCNAME {
+			resp.Answer = append(resp.Answer, withOwner(cn, owner)...)
+			target := cn[0].(*dns.CNAME).Target
+			next, cut := z.Find(target)
+			if hop == maxChain || next == nil || cut != nil || !dns.IsSubDomain(z.Origin, target) {
+				return
+			}
+			if next.Steer != nil {
+				q.steer(resp, next.Steer, dns.Question{Name: target, Qtype: question.Qtype, Qclass: question.Qclass})
+				return
+			}
+			node, owner = next, target
+			continue
+		}
+		break
+	}
+	var set []dns.RR
+	if question.Qtype == dns.TypeANY {
+		// RFC 8482: one RRset is a complete answer to ANY.
+		if len(node.Sets) > 0 {
+			set = node.Sets[0].RRs
+		}
+	} else {
+		set = node.Set(question.Qtype)
+	}
+	if set == nil {
+		if len(resp.Answer) == 0 {
+			resp.Ns = append(resp.Ns, z.NegSOA)
+		}
+		return
+	}
+	resp.Answer = append(resp.Answer, withOwner(set, owner)...)
+	if set[0].Header().Rrtype == dns.TypeNS {
+		resp.Extra = append(resp.Extra, node.Glue...)
+	}
+}
+
+// withOwner returns rrs with their owner spelled as the query spelled it,
+// copying them: compiled records are shared by every query.
+func withOwner(rrs []dns.RR, owner string) []dns.RR {
+	if rrs[0].Header().Name == owner {
+		return rrs
+	}
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+		out[i].Header().Name = owner
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+package dnsserver
+
+import (
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cdnsteer/cdnsteer/zones"
+)
+
+// Metrics are the nameserver's Prometheus series. Label values are
+// resolved to counters when a snapshot is installed, never per query.
+type Metrics struct {
+	queries  *prometheus.CounterVec
+	answers  *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	dropped  *prometheus.CounterVec
+	udp, tcp prometheus.Observer
+
+	droppedShort, droppedResponse, panics prometheus.Counter
+}
+
+// NewMetrics registers the nameserver's series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnsteer_dns_queries_total",
+			Help: "DNS queries answered, by zone (\"\" when no zone matched), query type and response code.",
+		}, []string{"zone", "qtype", "rcode"}),
+		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnsteer_dns_answers_total",
+			Help: "Steered answers given, by policy, region and chosen CDN.",
+		}, []string{"policy", "region", "cdn"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cdnsteer_dns_query_duration_seconds",
+			Help:    "Time from a query's arrival to its reply being built, by transport.",
+			Buckets: []float64{5e-6, 10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 5e-3},
+		}, []string{"proto"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnsteer_dns_dropped_total",
+			Help: "Packets not answered, by reason (short: no full header; response: a reply sent to us; panic: a bug, recovered).",
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.queries, m.answers, m.duration, m.dropped)
+	m.udp = m.duration.WithLabelValues("udp")
+	m.tcp = m.duration.WithLabelValues("tcp")
+	m.droppedShort = m.dropped.WithLabelValues("short")
+	m.droppedResponse = m.dropped.WithLabelValues("response")
+	m.panics = m.dropped.WithLabelValues("panic")
+	return m
+}
+
+// countedTypes get their own qtype label; the rest count as "other" so
+// that a flood of random types cannot blow up the series count.
+var countedTypes = []uint16{
+	dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeANY, dns.TypeNS, dns.TypeSOA,
+	dns.TypeTXT, dns.TypeMX, dns.TypeCAA, dns.TypeHTTPS, dns.TypeSVCB, dns.TypeSRV,
+	dns.TypePTR, dns.TypeDS, dns.TypeDNSKEY,
+}
+
+var countedRcodes = []int{
+	dns.RcodeSuccess, dns.RcodeFormatError, dns.RcodeServerFailure, dns.RcodeNameError,
+	dns.RcodeNotImplemented, dns.RcodeRefused, dns.RcodeBadVers,
+}
+
+func qtypeIndex(t uint16) int {
+	for i, c := range countedTypes {
+		if c == t {
+			return i
+		}
+	}
+	return len(countedTypes)
+}
+
+func rcodeIndex(r int) int {
+	for i, c := range countedRcodes {
+		if c == r {
+			return i
+		}
+	}
+	return len(countedRcodes)
+}
+
+// counters are the pre-resolved series of one snapshot.
+type counters struct {
+	// queries[zone][qtype][rcode]; the last zone index is "no zone".
+	queries [][][]prometheus.Counter
+	// answers[policy][region][cdn]
+	answers [][][]prometheus.Counter
+}
+
+func (m *Metrics) resolve(s *zones.Snapshot) *counters {
+	c := &counters{}
+	zoneNames := make([]string, 0, len(s.Zones)+1)
+	for _, z := range s.Zones {
+		zoneNames = append(zoneNames, z.Origin)
+	}
+	zoneNames = append(zoneNames, "")
+	for _, z := range zoneNames {
+		byType := make([][]prometheus.Counter, len(countedTypes)+1)
+		for ti := range byType {
+			qt := "other"
+			if ti < len(countedTypes) {
+				qt = dns.TypeToString[countedTypes[ti]]
+			}
+			byType[ti] = make([]prometheus.Counter, len(countedRcodes)+1)
+			for ri := range byType[ti] {
+				rc := "other"
+				if ri < len(countedRcodes) {
+					rc = dns.RcodeToString[countedRcodes[ri]]
+				}
+				byType[ti][ri] = m.queries.WithLabelValues(z, qt, rc)
+			}
+		}
+		c.queries = append(c.queries, byType)
+	}
+	for _, p := range s.Policies {
+		byRegion := make([][]prometheus.Counter, len(s.Regions))
+		for ri, r := range s.Regions {
+			byRegion[ri] = make([]prometheus.Counter, len(s.CDNs))
+			for ci, cdn := range s.CDNs {
+				byRegion[ri][ci] = m.answers.WithLabelValues(p.Name, r.Name, cdn.Name)
+			}
+		}
+		c.answers = append(c.answers, byRegion)
+	}
+	return c
+}

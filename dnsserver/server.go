@@ -1,0 +1,215 @@
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Options tune the listeners. Zero values take the defaults.
+type Options struct {
+	// UDPSockets is how many SO_REUSEPORT sockets serve each UDP address,
+	// each read by its own goroutine; the kernel spreads queries over them.
+	UDPSockets int
+	// TCPIdleTimeout closes a TCP connection that sends nothing for this
+	// long (RFC 7766 §6.2.3 asks servers to reclaim idle connections).
+	TCPIdleTimeout time.Duration
+	// MaxTCPConns bounds open TCP connections; more are closed at once.
+	MaxTCPConns int
+	Logger      *slog.Logger
+}
+
+// Defaults for Options.
+const (
+	DefaultTCPIdleTimeout = 10 * time.Second
+	DefaultMaxTCPConns    = 1024
+)
+
+// Server owns the UDP and TCP sockets of every configured address.
+type Server struct {
+	h    *Handler
+	opts Options
+
+	udp   []*net.UDPConn
+	tcp   []*net.TCPListener
+	addrs []netip.AddrPort
+
+	wg       sync.WaitGroup
+	mu       sync.Mutex // guards conns; never taken on the query path
+	conns    map[net.Conn]struct{}
+	stopping atomic.Bool
+	tcpSlots chan struct{}
+}
+
+// Listen binds UDP and TCP on every address. A port of 0 picks a free
+// port, the same one for UDP and TCP. Either everything binds or nothing
+// stays bound.
+func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
+	if opts.UDPSockets <= 0 {
+		opts.UDPSockets = runtime.GOMAXPROCS(0)
+	}
+	if opts.TCPIdleTimeout <= 0 {
+		opts.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if opts.MaxTCPConns <= 0 {
+		opts.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{h: h, opts: opts, conns: map[net.Conn]struct{}{}, tcpSlots: make(chan struct{}, opts.MaxTCPConns)}
+	for _, a := range addrs {
+		if err := s.bind(a); err != nil {
+			s.closeAll()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) bind(a netip.AddrPort) error {
+	lc := net.ListenConfig{Control: reusePort}
+	ctx := context.Background()
+	var lastErr error
+	// With port 0 the UDP port is picked first; TCP may find it taken, so
+	// try a few times.
+	for attempt := 0; attempt < 20; attempt++ {
+		pc, err := lc.ListenPacket(ctx, "udp", a.String())
+		if err != nil {
+			return fmt.Errorf("listen udp %s: %w", a, err)
+		}
+		first := pc.(*net.UDPConn)
+		bound := first.LocalAddr().(*net.UDPAddr).AddrPort()
+		bound = netip.AddrPortFrom(a.Addr(), bound.Port())
+		l, err := lc.Listen(ctx, "tcp", bound.String())
+		if err != nil {
+			first.Close()
+			lastErr = fmt.Errorf("listen tcp %s: %w", bound, err)
+			if a.Port() != 0 {
+				return lastErr
+			}
+			continue
+		}
+		socks := []*net.UDPConn{first}
+		for i := 1; i < s.opts.UDPSockets; i++ {
+			pc, err := lc.ListenPacket(ctx, "udp", bound.String())
+			if err != nil {
+				for _, c := range socks {
+					c.Close()
+				}
+				l.Close()
+				return fmt.Errorf("listen udp %s (socket %d): %w", bound, i+1, err)
+			}
+			socks = append(socks, pc.(*net.UDPConn))
+		}
+		s.udp = append(s.udp, socks...)
+		s.tcp = append(s.tcp, l.(*net.TCPListener))
+		s.addrs = append(s.addrs, bound)
+		return nil
+	}
+	return lastErr
+}
+
+func reusePort(network, address string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// Addrs returns the bound addresses, with the ports actually chosen.
+func (s *Server) Addrs() []netip.AddrPort { return s.addrs }
+
+// Serve starts answering on every socket and returns at once.
+func (s *Server) Serve() {
+	for _, c := range s.udp {
+		s.wg.Add(1)
+		go s.serveUDP(c)
+	}
+	for _, l := range s.tcp {
+		s.wg.Add(1)
+		go s.acceptTCP(l)
+	}
+}
+
+// Shutdown stops taking new queries, answers the ones already received
+// (UDP packets queued in the socket, TCP messages being read) and returns
+// when every goroutine has finished or ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
+	for _, l := range s.tcp {
+		l.Close()
+	}
+	// Queued UDP packets are still answered: the readers run until their
+	// socket has been quiet for a moment, then stop.
+	drain := time.Now().Add(100 * time.Millisecond)
+	for _, c := range s.udp {
+		c.SetReadDeadline(drain)
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.SetReadDeadline(time.Now())
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.closeAll()
+		return nil
+	case <-ctx.Done():
+		s.closeAll()
+		return ctx.Err()
+	}
+}
+
+func (s *Server) closeAll() {
+	for _, c := range s.udp {
+		c.Close()
+	}
+	for _, l := range s.tcp {
+		l.Close()
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) serveUDP(c *net.UDPConn) {
+	defer s.wg.Done()
+	buf := make([]byte, maxMessageSize)
+	out := make([]byte, 0, maxMessageSize)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// ICMP errors from earlier sends surface here; keep going.
+			continue
+		}
+		if s.stopping.Load() {
+			// Still draining: extend the quiet period after each packet.
+			c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		}
+		if resp := s.h.Respond(out, buf[:n], from.Addr(), false); resp != nil {
+			c.WriteToUDPAddrPort(resp, from)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+// Package health turns CDN signals into scores and live weights, and owns
+// the choice of a CDN for a client from those weights, so that the DNS
+// answer, the explain endpoint and the simulator share one function.
+package health
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"net/netip"
+)
+
+// Weights is an immutable split of traffic over a fixed, ordered set of
+// CDNs. Index i of W is the weight of CDN i of the policy that built it.
+type Weights struct {
+	// W holds one non-negative weight per CDN; zero means "no new traffic".
+	W []float64
+	// seeds are per-CDN constants mixed into the rendezvous hash. They are
+	// derived from the CDN name, never from anything per-instance, so two
+	// servers with the same policy give a client the same CDN.
+	seeds []uint64
+}
+
+// NewWeights builds a weight vector over the named CDNs. names and w must
+// have the same length; negative weights count as zero.
+func NewWeights(names []string, w []float64) *Weights {
+	ws := &Weights{W: make([]float64, len(w)), seeds: make([]uint64, len(names))}
+	for i, v := range w {
+		if v > 0 && !math.IsInf(v, 0) {
+			ws.W[i] = v
+		}
+	}
+	for i, n := range names {
+		ws.seeds[i] = hashString(n)
+	}
+	return ws
+}
+
+// Total is the sum of the weights.
+func (ws *Weights) Total() float64 {
+	var t float64
+	for _, v := range ws.W {
+		t += v
+	}
+	return t
+}
+
+// Pick chooses a CDN index for a client key by weighted rendezvous hashing
+// (highest random weight): each CDN draws a pseudo-random score from
+// hash(key, CDN) scaled by its weight, and the highest wins. The outcome for
+// a key changes only when its winner's weight drops or another CDN's weight
+// grows past it, so a weight change of x% moves about x% of the keys.
+// It returns -1 when every weight is zero.
+func (ws *Weights) Pick(key uint64) int {
+	best, bestScore := -1, math.Inf(-1)
+	for i, w := range ws.W {
+		if w <= 0 {
+			continue
+		}
+		h := mix(key ^ ws.seeds[i])
+		// u is uniform in (0,1); -w/ln(u) is the score of the standard
+		// weighted rendezvous scheme (Schindelhauer & Schomaker).
+		u := (float64(h>>11) + 0.5) / (1 << 53)
+		s := -w / math.Log(u)
+		if s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	return best
+}
+
+// mix is the splitmix64 finaliser: cheap, and every input bit affects every
+// output bit, which rendezvous hashing needs for independent draws per CDN.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// hashString is FNV-1a 64, fixed so that seeds are stable across versions
+// and machines.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return mix(h)
+}
+
+// ClientKey folds a client subnet into a rendezvous key. Callers pass the
+// address already masked to the subnet that should stick together (a /24
+// for IPv4, a /56 for IPv6). hi and lo are the address's 128 bits.
+func ClientKey(hi, lo uint64) uint64 {
+	return mix(hi ^ bits.RotateLeft64(mix(lo), 17))
+}
+
+// SubnetKey is the rendezvous key of the client subnet that addr belongs
+// to: its /24 for IPv4 and its /56 for IPv6, so that the viewers behind one
+// resolver or one ECS subnet stay together on one CDN.
+func SubnetKey(addr netip.Addr) uint64 {
+	addr = addr.Unmap()
+	b := addr.As16()
+	hi := binary.BigEndian.Uint64(b[:8])
+	if addr.Is4() {
+		// As16 of an IPv4 address is the v4-mapped form; keep the /24.
+		lo := binary.BigEndian.Uint64(b[8:]) &^ 0xff
+		return ClientKey(hi, lo)
+	}
+	return ClientKey(hi&^0xff, 0)
+}

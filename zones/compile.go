@@ -1,0 +1,342 @@
+package zones
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// Defaults of keys the operator may leave out. README.md documents them;
+// keep the two in step.
+const (
+	DefaultDNS           = "127.0.0.1:1053"
+	DefaultHTTP          = "127.0.0.1:8053"
+	DefaultPolicyTTL     = 20
+	DefaultProbeInterval = time.Second
+	DefaultProbeTimeout  = 800 * time.Millisecond
+	DefaultRecordTTL     = 3600
+	DefaultSerial        = 1
+	DefaultRefresh       = 14400
+	DefaultRetry         = 3600
+	DefaultExpire        = 1209600
+	DefaultMinimum       = 300
+)
+
+var identifier = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// compiler turns a decoded File into a Snapshot, recording every problem
+// rather than stopping at the first.
+type compiler struct {
+	el  *errorList
+	dir string
+}
+
+func (c *compiler) compile(f *File) *Snapshot {
+	s := &Snapshot{byOrigin: map[string]*Zone{}}
+	s.Server = c.server(&f.Server)
+	s.CDNs = c.cdns(f.CDN)
+	s.Regions = c.regions(f.Regions)
+	s.Geo = c.geo(&f.Geo, s.Regions)
+	s.Policies = c.policies(f.Policy, s)
+	c.zones(f.Zone, s)
+	used := map[string]bool{}
+	for _, z := range s.Zones {
+		for _, n := range z.nodes {
+			if n.Steer != nil {
+				used[n.Steer.Name] = true
+			}
+		}
+	}
+	for _, p := range s.Policies {
+		if !used[p.Name] {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("policy %q is not used by any [[zone.steer]]", p.Name))
+		}
+	}
+	return s
+}
+
+func (c *compiler) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+func (c *compiler) server(sc *ServerConfig) Server {
+	var s Server
+	addrs := sc.DNS
+	if addrs == nil {
+		addrs = []string{DefaultDNS}
+	}
+	if len(addrs) == 0 {
+		c.el.add("server.dns", "server.dns: at least one address is needed")
+	}
+	seen := map[netip.AddrPort]bool{}
+	for _, a := range addrs {
+		ap, err := netip.ParseAddrPort(a)
+		switch {
+		case err != nil:
+			c.el.add("server.dns", "server.dns: %q is not an IP:port address (IPv6 as [::1]:53)", a)
+			continue
+		case ap.Addr().IsUnspecified():
+			c.el.add("server.dns", "server.dns: %q: bind each service address explicitly (replies must leave from the address that was asked)", a)
+			continue
+		case seen[ap]:
+			c.el.add("server.dns", "server.dns: %q is listed twice", a)
+			continue
+		}
+		seen[ap] = true
+		s.DNS = append(s.DNS, ap)
+	}
+	s.HTTP = DefaultHTTP
+	if sc.HTTP != nil {
+		s.HTTP = *sc.HTTP
+		if s.HTTP != "" {
+			if _, err := netip.ParseAddrPort(s.HTTP); err != nil {
+				c.el.add("server.http", "server.http: %q is not an IP:port address (empty disables HTTP)", s.HTTP)
+			}
+		}
+	}
+	s.AdminTokenFile = c.path(sc.AdminTokenFile)
+	s.DecisionLog = c.path(sc.DecisionLog)
+	return s
+}
+
+func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
+	names := sortedKeys(m)
+	out := make([]CDN, 0, len(names))
+	for _, name := range names {
+		cc := m[name]
+		at := "cdn." + name
+		if !identifier.MatchString(name) {
+			c.el.add(at, "cdn %q: name must be lower-case letters, digits, '-' or '_'", name)
+		}
+		cdn := CDN{Name: name}
+		if cc.Target == "" {
+			c.el.add(at, "cdn %q: target is missing", name)
+		} else if t, ok := fqdn(cc.Target); !ok {
+			c.el.add(at+".target", "cdn %q: target %q is not a valid domain name", name, cc.Target)
+		} else {
+			cdn.Target = t
+		}
+		if cc.CommitGbps != nil {
+			if v := *cc.CommitGbps; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				c.el.add(at+".commit_gbps", "cdn %q: commit_gbps must be a positive number", name)
+			} else {
+				cdn.CommitGbps = v
+			}
+		}
+		if cc.Probe != nil {
+			cdn.Probe = c.probe(at+".probe", name, cc.Probe)
+		}
+		out = append(out, cdn)
+	}
+	return out
+}
+
+func (c *compiler) probe(at, cdn string, pc *ProbeConfig) *Probe {
+	p := &Probe{URL: pc.URL, Interval: DefaultProbeInterval, Timeout: DefaultProbeTimeout, Host: pc.Host, Address: pc.Address}
+	if u, err := url.Parse(pc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		c.el.add(at+".url", "cdn %q: probe url %q must be an absolute http:// or https:// URL", cdn, pc.URL)
+	}
+	if pc.Interval != nil {
+		p.Interval = *pc.Interval
+	}
+	if pc.Timeout != nil {
+		p.Timeout = *pc.Timeout
+	}
+	if p.Interval <= 0 {
+		c.el.add(at+".interval", "cdn %q: probe interval must be positive", cdn)
+	}
+	if p.Timeout <= 0 || p.Timeout > p.Interval {
+		c.el.add(at+".timeout", "cdn %q: probe timeout must be positive and at most the interval (%s)", cdn, p.Interval)
+	}
+	if pc.Address != "" {
+		if _, err := netip.ParseAddrPort(pc.Address); err != nil {
+			c.el.add(at+".address", "cdn %q: probe address %q is not an IP:port address", cdn, pc.Address)
+		}
+	}
+	return p
+}
+
+func (c *compiler) regions(m map[string][]string) []Region {
+	if _, ok := m[DefaultRegion]; !ok {
+		if m == nil {
+			m = map[string][]string{}
+		} else {
+			m = copyMap(m)
+		}
+		// Without an explicit default region, "default" is what nothing
+		// else matches; it lists no codes so the lookup falls through to it.
+		m[DefaultRegion] = nil
+	}
+	names := sortedKeys(m)
+	out := make([]Region, 0, len(names))
+	for _, name := range names {
+		if !identifier.MatchString(name) {
+			c.el.add("regions."+name, "region %q: name must be lower-case letters, digits, '-' or '_'", name)
+		}
+		out = append(out, Region{Name: name, Codes: m[name]})
+	}
+	return out
+}
+
+func (c *compiler) geo(gc *GeoConfig, regions []Region) Geo {
+	g := Geo{Database: c.path(gc.Database), ECS: true}
+	if gc.ECS != nil {
+		g.ECS = *gc.ECS
+	}
+	for i, n := range gc.Network {
+		at := fmt.Sprintf("geo.network[%d]", i)
+		p, err := netip.ParsePrefix(n.CIDR)
+		if err != nil {
+			c.el.add(at+".cidr", "geo.network: %q is not a CIDR prefix", n.CIDR)
+			continue
+		}
+		if p.Masked() != p {
+			c.el.add(at+".cidr", "geo.network: %q has host bits set; did you mean %q?", n.CIDR, p.Masked().String())
+			continue
+		}
+		if !hasRegion(regions, n.Region) {
+			c.el.add(at+".region", "geo.network %s: region %q is not defined in [regions]", n.CIDR, n.Region)
+			continue
+		}
+		g.Networks = append(g.Networks, GeoNetwork{Prefix: p, Region: n.Region})
+	}
+	return g
+}
+
+func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
+	names := sortedKeys(m)
+	cdnNames := make([]string, len(s.CDNs))
+	targets := make([]string, len(s.CDNs))
+	for i, cdn := range s.CDNs {
+		cdnNames[i], targets[i] = cdn.Name, cdn.Target
+	}
+	var out []*Policy
+	for _, name := range names {
+		pc := m[name]
+		at := "policy." + name
+		if !identifier.MatchString(name) {
+			c.el.add(at, "policy %q: name must be lower-case letters, digits, '-' or '_'", name)
+		}
+		p := &Policy{Name: name, Index: len(out), TTL: DefaultPolicyTTL, Targets: targets,
+			Baseline: make([]*health.Weights, len(s.Regions)), Defined: make([]bool, len(s.Regions))}
+		if pc.TTL != nil {
+			if t := *pc.TTL; t < 0 || t > 86400 {
+				c.el.add(at+".ttl", "policy %q: ttl %d is outside 0..86400", name, t)
+			} else {
+				p.TTL = uint32(t)
+			}
+		}
+		for _, rname := range sortedKeys(pc.Region) {
+			rat := at + ".region." + rname
+			ri := s.RegionIndex(rname)
+			if ri < 0 {
+				c.el.add(rat, "policy %q: region %q is not defined in [regions]", name, rname)
+				continue
+			}
+			w := make([]float64, len(s.CDNs))
+			total, ok := 0.0, true
+			for _, cdn := range sortedKeys(pc.Region[rname].Weights) {
+				v := pc.Region[rname].Weights[cdn]
+				ci := cdnIndex(s.CDNs, cdn)
+				switch {
+				case ci < 0:
+					c.el.add(rat+".weights", "policy %q region %q: weight for unknown cdn %q (defined: %s)", name, rname, cdn, strings.Join(cdnNames, ", "))
+					ok = false
+				case v < 0 || math.IsNaN(v) || math.IsInf(v, 0):
+					c.el.add(rat+".weights", "policy %q region %q: weight of %q must be a number >= 0", name, rname, cdn)
+					ok = false
+				default:
+					w[ci] = v
+					total += v
+				}
+			}
+			if ok && total <= 0 {
+				c.el.add(rat, "policy %q region %q: weights are missing or all zero", name, rname)
+				ok = false
+			}
+			if ok {
+				p.Baseline[ri] = health.NewWeights(cdnNames, w)
+				p.Defined[ri] = true
+			}
+		}
+		def := s.RegionIndex(DefaultRegion)
+		if !p.Defined[def] {
+			if _, given := pc.Region[DefaultRegion]; !given {
+				c.el.add(at, "policy %q: [policy.%s.region.default] weights are required (they serve every region without its own)", name, name)
+			}
+		} else {
+			for i := range p.Baseline {
+				if p.Baseline[i] == nil {
+					p.Baseline[i] = p.Baseline[def]
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// fqdn validates a domain name and returns it lower case and absolute.
+func fqdn(name string) (string, bool) {
+	if name == "" || strings.ContainsAny(name, " \t\\") {
+		return "", false
+	}
+	n := dns.CanonicalName(name)
+	if _, ok := dns.IsDomainName(n); !ok || len(n) > 255 {
+		return "", false
+	}
+	for _, l := range dns.SplitDomainName(n) {
+		if l == "" || len(l) > 63 {
+			return "", false
+		}
+	}
+	return n, true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func copyMap[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func hasRegion(rs []Region, name string) bool {
+	for _, r := range rs {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func cdnIndex(cdns []CDN, name string) int {
+	for i, c := range cdns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}

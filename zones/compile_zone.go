@@ -1,0 +1,376 @@
+package zones
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// recordTypes are the static record types a zone may hold.
+var recordTypes = map[string]uint16{
+	"A": dns.TypeA, "AAAA": dns.TypeAAAA, "CNAME": dns.TypeCNAME, "TXT": dns.TypeTXT,
+	"MX": dns.TypeMX, "CAA": dns.TypeCAA, "NS": dns.TypeNS, "SRV": dns.TypeSRV,
+}
+
+func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
+	for i := range zcs {
+		z := c.zone(fmt.Sprintf("zone[%d]", i), &zcs[i], s)
+		if z == nil {
+			continue
+		}
+		if other := s.byOrigin[z.Origin]; other != nil {
+			c.el.add(fmt.Sprintf("zone[%d].origin", i), "zone %q is defined twice", z.Origin)
+			continue
+		}
+		for _, other := range s.Zones {
+			if dns.IsSubDomain(other.Origin, z.Origin) || dns.IsSubDomain(z.Origin, other.Origin) {
+				c.el.add(fmt.Sprintf("zone[%d].origin", i), "zone %q overlaps zone %q: serve one zone and delegate the other", z.Origin, other.Origin)
+			}
+		}
+		z.Index = len(s.Zones)
+		s.Zones = append(s.Zones, z)
+		s.byOrigin[z.Origin] = z
+		if d := dns.CountLabel(z.Origin); d > s.maxDepth {
+			s.maxDepth = d
+		}
+	}
+	if len(zcs) == 0 {
+		c.el.addLine(0, "no [[zone]] is defined: there is nothing to serve")
+	}
+}
+
+func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
+	origin, ok := fqdn(zc.Origin)
+	if !ok {
+		if zc.Origin == "" {
+			c.el.add(at, "zone: origin is missing")
+		} else {
+			c.el.add(at+".origin", "zone: origin %q is not a valid domain name", zc.Origin)
+		}
+		return nil
+	}
+	z := &Zone{Origin: origin, nodes: map[string]*Node{}}
+	num := func(key string, v *int64, def int64) uint32 {
+		if v == nil {
+			return uint32(def)
+		}
+		if *v < 0 || *v > math.MaxInt32 {
+			c.el.add(at+"."+key, "zone %s: %s %d is outside 0..%d", origin, key, *v, math.MaxInt32)
+			return uint32(def)
+		}
+		return uint32(*v)
+	}
+	ttl := num("ttl", zc.TTL, DefaultRecordTTL)
+	z.Minimum = num("minimum", zc.Minimum, DefaultMinimum)
+	apex := z.node(origin)
+
+	if len(zc.NS) == 0 {
+		c.el.add(at, "zone %s: ns is missing: list the names of the servers the zone is delegated to", origin)
+	}
+	for _, n := range zc.NS {
+		host, ok := fqdn(n)
+		if !ok {
+			c.el.add(at+".ns", "zone %s: ns %q is not a valid domain name", origin, n)
+			continue
+		}
+		z.NS = append(z.NS, &dns.NS{Hdr: hdr(origin, dns.TypeNS, ttl), Ns: host})
+	}
+	mbox := "hostmaster." + origin
+	if zc.Hostmaster != "" {
+		m := dns.CanonicalName(mailbox(zc.Hostmaster))
+		if _, ok := dns.IsDomainName(m); !ok || strings.ContainsAny(m, " \t") {
+			c.el.add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox", origin, zc.Hostmaster)
+		}
+		mbox = m
+	}
+	mname := mbox
+	if len(z.NS) > 0 {
+		mname = z.NS[0].(*dns.NS).Ns
+	}
+	z.SOA = &dns.SOA{Hdr: hdr(origin, dns.TypeSOA, ttl), Ns: mname, Mbox: mbox,
+		Serial: num("serial", zc.Serial, DefaultSerial), Refresh: num("refresh", zc.Refresh, DefaultRefresh),
+		Retry: num("retry", zc.Retry, DefaultRetry), Expire: num("expire", zc.Expire, DefaultExpire), Minttl: z.Minimum}
+	apex.add(z.SOA)
+	z.NegSOA = dns.Copy(z.SOA).(*dns.SOA)
+	z.NegSOA.Hdr.Ttl = min(ttl, z.Minimum)
+	for _, ns := range z.NS {
+		apex.add(ns)
+	}
+
+	ttls := map[string]string{} // owner/type → path of the first record, for TTL checks
+	for j := range zc.Record {
+		c.record(fmt.Sprintf("%s.record[%d]", at, j), &zc.Record[j], z, ttl, ttls)
+	}
+	for j, sc := range zc.Steer {
+		sat := fmt.Sprintf("%s.steer[%d]", at, j)
+		owner, ok := c.owner(sat, sc.Name, origin)
+		if !ok {
+			continue
+		}
+		p := s.PolicyByName(sc.Policy)
+		switch {
+		case sc.Policy == "":
+			c.el.add(sat, "steer %s: policy is missing", owner)
+			continue
+		case p == nil:
+			c.el.add(sat+".policy", "steer %s: policy %q is not defined", owner, sc.Policy)
+			continue
+		case owner == origin:
+			c.el.add(sat+".name", "steer %s: the zone apex cannot be steered (a CNAME cannot live beside SOA and NS)", owner)
+			continue
+		}
+		n := z.node(owner)
+		switch {
+		case n.Steer != nil:
+			c.el.add(sat+".name", "steer %s: name is steered twice", owner)
+		case len(n.Sets) > 0:
+			c.el.add(sat+".name", "steer %s: collides with a static %s record at the same name", owner, dns.TypeToString[n.Sets[0].Type])
+		default:
+			n.Steer = p
+		}
+	}
+	c.checkZone(at, z)
+	return z
+}
+
+func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, ttls map[string]string) {
+	owner, ok := c.owner(at, rc.Name, z.Origin)
+	if !ok {
+		return
+	}
+	typ := strings.ToUpper(rc.Type)
+	t, known := recordTypes[typ]
+	switch {
+	case rc.Type == "":
+		c.el.add(at, "record %s: type is missing", owner)
+		return
+	case !known:
+		c.el.add(at+".type", "record %s: type %q is not supported (use A, AAAA, CNAME, TXT, MX, CAA, NS, SRV)", owner, rc.Type)
+		return
+	case rc.Value == "":
+		c.el.add(at, "record %s %s: value is missing", owner, typ)
+		return
+	case strings.ContainsAny(rc.Value, "\n\r"):
+		c.el.add(at+".value", "record %s %s: value must be one line", owner, typ)
+		return
+	case t == dns.TypeNS && owner == z.Origin:
+		c.el.add(at+".type", "record %s NS: the apex NS records come from the zone's ns list", owner)
+		return
+	}
+	ttl := defTTL
+	if rc.TTL != nil {
+		if *rc.TTL < 0 || *rc.TTL > math.MaxInt32 {
+			c.el.add(at+".ttl", "record %s %s: ttl %d is outside 0..%d", owner, typ, *rc.TTL, math.MaxInt32)
+			return
+		}
+		ttl = uint32(*rc.TTL)
+	}
+	value := rc.Value
+	if t == dns.TypeTXT && !strings.HasPrefix(value, `"`) {
+		value = quoteTXT(value)
+	}
+	zp := dns.NewZoneParser(strings.NewReader(fmt.Sprintf("%s %d IN %s %s\n", owner, ttl, typ, value)), z.Origin, "")
+	rr, ok := zp.Next()
+	if err := zp.Err(); err != nil || !ok || rr.Header().Rrtype != t {
+		c.el.add(at+".value", "record %s %s: bad value %q", owner, typ, rc.Value)
+		return
+	}
+	if _, more := zp.Next(); more {
+		c.el.add(at+".value", "record %s %s: value holds more than one record", owner, typ)
+		return
+	}
+	n := z.node(owner)
+	key := owner + "/" + typ
+	if first, seen := ttls[key]; seen {
+		if prev := n.Set(t); len(prev) > 0 && prev[0].Header().Ttl != ttl {
+			c.el.add(at+".ttl", "record %s %s: ttl %d differs from the ttl %d of the same RRset at line %d", owner, typ, ttl, prev[0].Header().Ttl, c.el.lines.at(first))
+			return
+		}
+		for _, old := range n.Set(t) {
+			if dns.IsDuplicate(old, rr) {
+				c.el.add(at, "record %s %s %s is listed twice", owner, typ, rc.Value)
+				return
+			}
+		}
+	} else {
+		ttls[key] = at
+	}
+	n.add(rr)
+}
+
+// owner resolves a record name ("@", relative or absolute) in the zone.
+func (c *compiler) owner(at, name, origin string) (string, bool) {
+	var full string
+	switch {
+	case name == "":
+		c.el.add(at, "name is missing (use \"@\" for the zone apex)")
+		return "", false
+	case name == "@":
+		return origin, true
+	case strings.HasSuffix(name, "."):
+		full = name
+	default:
+		full = name + "." + origin
+	}
+	if strings.Contains(name, "*") {
+		c.el.add(at+".name", "name %q: wildcards are not supported", name)
+		return "", false
+	}
+	owner, ok := fqdn(full)
+	if !ok {
+		c.el.add(at+".name", "name %q is not a valid domain name", name)
+		return "", false
+	}
+	if !dns.IsSubDomain(origin, owner) {
+		c.el.add(at+".name", "name %q is outside zone %s", name, origin)
+		return "", false
+	}
+	return owner, true
+}
+
+// checkZone enforces the rules that span records: CNAME exclusivity, zone
+// cuts, and addresses for in-zone name servers.
+func (c *compiler) checkZone(at string, z *Zone) {
+	names := sortedKeys(z.nodes)
+	for _, name := range names {
+		n := z.nodes[name]
+		sort.Slice(n.Sets, func(i, j int) bool { return n.Sets[i].Type < n.Sets[j].Type })
+		if cn := n.Set(dns.TypeCNAME); cn != nil {
+			switch {
+			case name == z.Origin:
+				c.el.add(at, "zone %s: a CNAME cannot be at the zone apex", z.Origin)
+			case len(cn) > 1:
+				c.el.add(at, "record %s CNAME: a name can have only one CNAME", name)
+			case len(n.Sets) > 1:
+				c.el.add(at, "record %s CNAME: a CNAME cannot live beside other records (%s)", name, dns.TypeToString[otherType(n, dns.TypeCNAME)])
+			}
+		}
+		if name != z.Origin && n.Set(dns.TypeNS) != nil {
+			n.Delegation = true
+			if len(n.Sets) > 1 {
+				c.el.add(at, "record %s: a delegation (NS) cannot have other records (%s) at the same name", name, dns.TypeToString[otherType(n, dns.TypeNS)])
+			}
+		}
+	}
+	for _, name := range names {
+		n := z.nodes[name]
+		_, cut := z.Find(name)
+		if cut == nil || cut == n {
+			continue
+		}
+		if n.Steer != nil {
+			c.el.add(at, "steer %s: name is below the delegation %s", name, cut.Name)
+		}
+		for _, set := range n.Sets {
+			if set.Type != dns.TypeA && set.Type != dns.TypeAAAA {
+				c.el.add(at, "record %s %s: name is below the delegation %s (only glue addresses may be)", name, dns.TypeToString[set.Type], cut.Name)
+			}
+		}
+	}
+	apex := z.Apex()
+	apex.Glue = z.glueFor(z.NS)
+	for _, ns := range z.NS {
+		host := ns.(*dns.NS).Ns
+		if !dns.IsSubDomain(z.Origin, host) {
+			continue
+		}
+		if n, cut := z.Find(host); cut == nil && (n == nil || (n.Set(dns.TypeA) == nil && n.Set(dns.TypeAAAA) == nil)) {
+			c.el.add(at+".ns", "zone %s: name server %s is inside the zone but has no A or AAAA record", z.Origin, host)
+		}
+	}
+	for _, n := range z.nodes {
+		if n.Delegation {
+			n.Glue = z.glueFor(n.Set(dns.TypeNS))
+		}
+	}
+	z.Glue = apex.Glue
+}
+
+// glueFor collects the in-zone addresses of the name servers in nss.
+func (z *Zone) glueFor(nss []dns.RR) []dns.RR {
+	var glue []dns.RR
+	for _, rr := range nss {
+		n := z.nodes[rr.(*dns.NS).Ns]
+		if n == nil {
+			continue
+		}
+		glue = append(glue, n.Set(dns.TypeA)...)
+		glue = append(glue, n.Set(dns.TypeAAAA)...)
+	}
+	return glue
+}
+
+// node returns the node for owner, creating it and any empty non-terminals
+// between it and the apex.
+func (z *Zone) node(owner string) *Node {
+	if n := z.nodes[owner]; n != nil {
+		return n
+	}
+	n := &Node{Name: owner}
+	z.nodes[owner] = n
+	for off, end := dns.NextLabel(owner, 0); !end; off, end = dns.NextLabel(owner, off) {
+		parent := owner[off:]
+		if len(parent) < len(z.Origin) || z.nodes[parent] != nil {
+			break
+		}
+		z.nodes[parent] = &Node{Name: parent}
+	}
+	return n
+}
+
+func (n *Node) add(rr dns.RR) {
+	t := rr.Header().Rrtype
+	for i := range n.Sets {
+		if n.Sets[i].Type == t {
+			n.Sets[i].RRs = append(n.Sets[i].RRs, rr)
+			return
+		}
+	}
+	n.Sets = append(n.Sets, RRSet{Type: t, RRs: []dns.RR{rr}})
+}
+
+func otherType(n *Node, not uint16) uint16 {
+	for _, s := range n.Sets {
+		if s.Type != not {
+			return s.Type
+		}
+	}
+	return 0
+}
+
+func hdr(name string, t uint16, ttl uint32) dns.RR_Header {
+	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
+}
+
+// mailbox turns "user@example.com" into the SOA form "user.example.com",
+// escaping dots in the local part as RFC 1035 requires.
+func mailbox(m string) string {
+	at := strings.LastIndexByte(m, '@')
+	if at < 0 {
+		return m
+	}
+	return strings.ReplaceAll(m[:at], ".", `\.`) + "." + m[at+1:]
+}
+
+// quoteTXT turns plain text into TXT presentation form, split into the
+// 255-byte character-strings the wire format allows.
+func quoteTXT(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		chunk := s
+		if len(chunk) > 255 {
+			chunk = chunk[:255]
+		}
+		s = s[len(chunk):]
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(chunk))
+		b.WriteByte('"')
+	}
+	return b.String()
+}

@@ -1,0 +1,96 @@
+// Package zones reads the TOML policy file, validates it, and compiles it
+// into an immutable Snapshot that the DNS query path reads without locks.
+package zones
+
+import "time"
+
+// File is the policy file as written by the operator, before validation.
+// Pointers mark keys whose absence must be told apart from a zero value.
+type File struct {
+	Server  ServerConfig            `toml:"server"`
+	Geo     GeoConfig               `toml:"geo"`
+	Regions map[string][]string     `toml:"regions"`
+	CDN     map[string]CDNConfig    `toml:"cdn"`
+	Policy  map[string]PolicyConfig `toml:"policy"`
+	Zone    []ZoneConfig            `toml:"zone"`
+}
+
+// ServerConfig is the [server] table.
+type ServerConfig struct {
+	DNS            []string `toml:"dns"`
+	HTTP           *string  `toml:"http"`
+	AdminTokenFile string   `toml:"admin_token_file"`
+	DecisionLog    string   `toml:"decision_log"`
+}
+
+// GeoConfig is the [geo] table.
+type GeoConfig struct {
+	Database string             `toml:"database"`
+	ECS      *bool              `toml:"ecs"`
+	Network  []GeoNetworkConfig `toml:"network"`
+}
+
+// GeoNetworkConfig is one [[geo.network]] override.
+type GeoNetworkConfig struct {
+	CIDR   string `toml:"cidr"`
+	Region string `toml:"region"`
+}
+
+// CDNConfig is one [cdn.NAME] table.
+type CDNConfig struct {
+	Target     string       `toml:"target"`
+	CommitGbps *float64     `toml:"commit_gbps"`
+	Probe      *ProbeConfig `toml:"probe"`
+}
+
+// ProbeConfig is [cdn.NAME.probe]: an active HTTP probe of a test object.
+type ProbeConfig struct {
+	URL      string         `toml:"url"`
+	Interval *time.Duration `toml:"interval"`
+	Timeout  *time.Duration `toml:"timeout"`
+	// Host overrides the Host header, for probing an edge by address.
+	Host string `toml:"host"`
+	// Address is a fixed host:port to connect to instead of resolving URL.
+	Address string `toml:"address"`
+}
+
+// PolicyConfig is one [policy.NAME] table.
+type PolicyConfig struct {
+	TTL    *int64                        `toml:"ttl"`
+	Region map[string]RegionPolicyConfig `toml:"region"`
+}
+
+// RegionPolicyConfig is [policy.NAME.region.REGION].
+type RegionPolicyConfig struct {
+	Weights map[string]float64 `toml:"weights"`
+}
+
+// ZoneConfig is one [[zone]].
+type ZoneConfig struct {
+	Origin     string   `toml:"origin"`
+	NS         []string `toml:"ns"`
+	Hostmaster string   `toml:"hostmaster"`
+	// SOA timers and the default TTL of records; zero means the default.
+	Serial  *int64         `toml:"serial"`
+	Refresh *int64         `toml:"refresh"`
+	Retry   *int64         `toml:"retry"`
+	Expire  *int64         `toml:"expire"`
+	Minimum *int64         `toml:"minimum"`
+	TTL     *int64         `toml:"ttl"`
+	Record  []RecordConfig `toml:"record"`
+	Steer   []SteerConfig  `toml:"steer"`
+}
+
+// RecordConfig is one [[zone.record]]: one resource record.
+type RecordConfig struct {
+	Name  string `toml:"name"`
+	Type  string `toml:"type"`
+	Value string `toml:"value"`
+	TTL   *int64 `toml:"ttl"`
+}
+
+// SteerConfig is one [[zone.steer]]: a name answered by a policy.
+type SteerConfig struct {
+	Name   string `toml:"name"`
+	Policy string `toml:"policy"`
+}

@@ -1,0 +1,238 @@
+package zones
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// lineIndex maps key paths of a TOML document to the line that defines
+// them, so that validation errors can say FILE:LINE. The TOML library keeps
+// key positions private, so the document is scanned a second time here; it
+// has already parsed, so the scanner may assume well-formed input.
+//
+// Paths name array-of-table elements by index: "zone[1].steer[0].name".
+type lineIndex map[string]int
+
+var indexSuffix = regexp.MustCompile(`\[\d+\]`)
+
+func indexLines(doc string) lineIndex {
+	idx := lineIndex{}
+	arrays := map[string]int{} // resolved array path → elements seen
+	current := ""
+	lines := strings.Split(doc, "\n")
+	for n := 0; n < len(lines); n++ {
+		line := strings.TrimSpace(lines[n])
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
+			isArray := strings.HasPrefix(line, "[[")
+			inner := strings.TrimLeft(line, "[")
+			if end := closingBracket(inner); end >= 0 {
+				inner = inner[:end]
+			}
+			parts := splitKey(inner)
+			if len(parts) == 0 {
+				continue
+			}
+			resolved := resolvePrefix(arrays, parts[:len(parts)-1])
+			resolved = join(resolved, parts[len(parts)-1])
+			if isArray {
+				i := arrays[resolved]
+				arrays[resolved] = i + 1
+				idx.set(resolved, n+1)
+				resolved += "[" + strconv.Itoa(i) + "]"
+			}
+			current = resolved
+			idx.set(current, n+1)
+			continue
+		}
+		eq := keyEnd(line)
+		if eq < 0 {
+			continue
+		}
+		path := current
+		for _, p := range splitKey(line[:eq]) {
+			path = join(path, p)
+			idx.set(path, n+1)
+		}
+		// A value may continue over several lines (arrays, multi-line
+		// strings); skip its continuation so it is not read as keys.
+		n += continuationLines(lines[n:], eq)
+	}
+	return idx
+}
+
+func (idx lineIndex) set(path string, line int) {
+	if _, ok := idx[path]; !ok {
+		idx[path] = line
+	}
+}
+
+// at returns the line of path, or of its nearest ancestor, or 0.
+func (idx lineIndex) at(path string) int {
+	for path != "" {
+		if l, ok := idx[path]; ok {
+			return l
+		}
+		cut := strings.LastIndexAny(path, ".[")
+		if cut < 0 {
+			break
+		}
+		path = path[:cut]
+	}
+	return 0
+}
+
+// first returns the first line of any element path that, without its
+// array indexes, equals key (as the TOML library reports undecoded keys).
+func (idx lineIndex) first(key string) int {
+	var found []int
+	for p, l := range idx {
+		if indexSuffix.ReplaceAllString(p, "") == key {
+			found = append(found, l)
+		}
+	}
+	if len(found) == 0 {
+		return 0
+	}
+	sort.Ints(found)
+	return found[0]
+}
+
+func resolvePrefix(arrays map[string]int, parts []string) string {
+	resolved := ""
+	for _, p := range parts {
+		resolved = join(resolved, p)
+		if n, ok := arrays[resolved]; ok && n > 0 {
+			resolved += "[" + strconv.Itoa(n-1) + "]"
+		}
+	}
+	return resolved
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+// splitKey splits a dotted TOML key into its parts, honouring quotes.
+func splitKey(s string) []string {
+	var parts []string
+	var b strings.Builder
+	quote := byte(0)
+	flush := func() {
+		parts = append(parts, strings.TrimSpace(b.String()))
+		b.Reset()
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+			if c == '\\' && quote == '"' && i+1 < len(s) {
+				i++
+				c = s[i]
+			}
+			b.WriteByte(c)
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '.':
+			flush()
+		case c == ' ' || c == '\t':
+		default:
+			b.WriteByte(c)
+		}
+	}
+	flush()
+	return parts
+}
+
+// keyEnd is the index of the '=' that ends the key of a key/value line.
+func keyEnd(line string) int {
+	quote := byte(0)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '=':
+			return i
+		}
+	}
+	return -1
+}
+
+func closingBracket(s string) int {
+	quote := byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '"' || c == '\'':
+			quote = c
+		case c == ']':
+			return i
+		}
+	}
+	return -1
+}
+
+// continuationLines counts the lines after lines[0] that belong to the
+// value starting after column eq of lines[0].
+func continuationLines(lines []string, eq int) int {
+	depth := 0
+	multi := ""
+	for n, line := range lines {
+		if n == 0 {
+			line = line[eq+1:]
+		}
+		for i := 0; i < len(line); i++ {
+			if multi != "" {
+				if strings.HasPrefix(line[i:], multi) {
+					i += len(multi) - 1
+					multi = ""
+				}
+				continue
+			}
+			c := line[i]
+			switch {
+			case strings.HasPrefix(line[i:], `"""`) || strings.HasPrefix(line[i:], `'''`):
+				multi = line[i : i+3]
+				i += 2
+			case c == '"' || c == '\'':
+				// A single-line string: skip to its end.
+				for j := i + 1; j < len(line); j++ {
+					if line[j] == '\\' && c == '"' {
+						j++
+						continue
+					}
+					if line[j] == c {
+						i = j
+						break
+					}
+				}
+			case c == '#':
+				i = len(line)
+			case c == '[' || c == '{':
+				depth++
+			case c == ']' || c == '}':
+				depth--
+			}
+		}
+		if depth <= 0 && multi == "" {
+			return n
+		}
+	}
+	return len(lines) - 1
+}

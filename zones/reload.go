@@ -1,0 +1,127 @@
+package zones
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Reloader keeps a policy file's compiled snapshot current. Every reload
+// runs on the one goroutine of Run, whatever asked for it (a signal, the
+// file changing), so two reloads never race. A file that fails to compile
+// changes nothing: the previous snapshot keeps serving.
+type Reloader struct {
+	path    string
+	apply   func(*Snapshot)
+	log     *slog.Logger
+	trigger chan string
+	last    [32]byte
+
+	total       *prometheus.CounterVec
+	ok          prometheus.Gauge
+	successTime prometheus.Gauge
+}
+
+// debounce lets an editor finish a burst of writes and renames before the
+// file is read.
+const debounce = 150 * time.Millisecond
+
+// NewReloader returns a reloader for the file that produced current; apply
+// receives each new snapshot. Its metrics go on reg.
+func NewReloader(current *Snapshot, apply func(*Snapshot), log *slog.Logger, reg prometheus.Registerer) *Reloader {
+	r := &Reloader{
+		path: current.File, apply: apply, log: log, trigger: make(chan string, 1), last: current.Hash,
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdnsteer_config_reload_total",
+			Help: "Policy reloads, by result (success, error).",
+		}, []string{"result"}),
+		ok: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cdnsteer_config_last_reload_successful",
+			Help: "1 if the last policy load succeeded, 0 if the running policy is older than the file.",
+		}),
+		successTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cdnsteer_config_last_reload_success_timestamp_seconds",
+			Help: "When the running policy was loaded.",
+		}),
+	}
+	reg.MustRegister(r.total, r.ok, r.successTime)
+	r.total.WithLabelValues("success")
+	r.total.WithLabelValues("error")
+	r.ok.Set(1)
+	r.successTime.SetToCurrentTime()
+	return r
+}
+
+// Trigger asks for a reload (e.g. on SIGHUP). It never blocks: a reload
+// already pending covers this request too.
+func (r *Reloader) Trigger(reason string) {
+	select {
+	case r.trigger <- reason:
+	default:
+	}
+}
+
+// Run reloads on triggers and on changes to the file until ctx ends. It
+// watches the file's folder, not the file, so that editors and tools that
+// write a new file and rename it over the old one are seen.
+func (r *Reloader) Run(ctx context.Context) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch policy: %w", err)
+	}
+	defer w.Close()
+	dir := filepath.Dir(r.path)
+	if err := w.Add(dir); err != nil {
+		return fmt.Errorf("watch policy folder %s: %w", dir, err)
+	}
+	name := filepath.Clean(r.path)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case reason := <-r.trigger:
+			r.reload(reason, true)
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if filepath.Clean(ev.Name) == name && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+				timer.Reset(debounce)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			r.log.Warn("policy watch error", "err", err)
+		case <-timer.C:
+			r.reload("file changed", false)
+		}
+	}
+}
+
+// reload loads the file; unless forced, an unchanged file is skipped.
+func (r *Reloader) reload(reason string, force bool) {
+	snap, err := Load(r.path)
+	if err != nil {
+		r.total.WithLabelValues("error").Inc()
+		r.ok.Set(0)
+		r.log.Error("policy reload failed; the previous policy keeps serving", "reason", reason, "file", r.path, "err", err)
+		return
+	}
+	if !force && snap.Hash == r.last {
+		return
+	}
+	r.last = snap.Hash
+	r.apply(snap)
+	r.total.WithLabelValues("success").Inc()
+	r.ok.Set(1)
+	r.successTime.SetToCurrentTime()
+	r.log.Info("policy reloaded", "reason", reason, "file", r.path, "zones", len(snap.Zones), "policies", len(snap.Policies))
+}

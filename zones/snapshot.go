@@ -1,0 +1,200 @@
+package zones
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// Snapshot is a compiled policy. It is never modified after Parse returns,
+// so the query path reads it from many goroutines without locks.
+type Snapshot struct {
+	File string
+	Hash [32]byte
+
+	Server   Server
+	Geo      Geo
+	CDNs     []CDN     // sorted by name; weight vectors are indexed alike
+	Regions  []Region  // sorted by name; "default" always present
+	Policies []*Policy // sorted by name
+	Zones    []*Zone   // in file order
+	Warnings []string
+
+	byOrigin map[string]*Zone
+	maxDepth int // most labels in any origin, to bound the zone walk
+}
+
+// Server is the resolved [server] table.
+type Server struct {
+	DNS            []netip.AddrPort
+	HTTP           string // empty: no HTTP endpoint
+	AdminTokenFile string // absolute or relative to the working directory
+	DecisionLog    string
+}
+
+// Geo is the resolved [geo] table.
+type Geo struct {
+	Database string
+	ECS      bool
+	Networks []GeoNetwork
+}
+
+// GeoNetwork is one explicit CIDR → region override.
+type GeoNetwork struct {
+	Prefix netip.Prefix
+	Region string
+}
+
+// CDN is one [cdn.NAME].
+type CDN struct {
+	Name       string
+	Target     string // fully qualified, lower case
+	CommitGbps float64
+	Probe      *Probe
+}
+
+// Probe is a CDN's active HTTP probe.
+type Probe struct {
+	URL      string
+	Interval time.Duration
+	Timeout  time.Duration
+	Host     string
+	Address  string
+}
+
+// Region is one entry of [regions].
+type Region struct {
+	Name  string
+	Codes []string
+}
+
+// Policy is a compiled [policy.NAME].
+type Policy struct {
+	Name  string
+	Index int
+	TTL   uint32
+	// Baseline holds one weight vector per region index (Snapshot.Regions);
+	// regions without their own weights share the default region's vector.
+	Baseline []*health.Weights
+	// Defined tells which regions have weights of their own.
+	Defined []bool
+	// Targets holds, per CDN index, the CNAME target (fully qualified).
+	Targets []string
+}
+
+// DefaultRegion is the region every policy must define, used where no more
+// specific region matches.
+const DefaultRegion = "default"
+
+// Zone is a compiled [[zone]].
+type Zone struct {
+	Origin  string // fully qualified, lower case
+	Index   int
+	SOA     *dns.SOA
+	NS      []dns.RR
+	Glue    []dns.RR // addresses of in-zone name servers
+	Minimum uint32   // negative-answer TTL
+	// NegSOA is the SOA for the authority section of negative answers,
+	// with the TTL lowered to Minimum as RFC 2308 asks.
+	NegSOA *dns.SOA
+	nodes   map[string]*Node
+}
+
+// Node is a name that exists in a zone: it owns records, is steered, or is
+// an empty non-terminal (a name with descendants but no records).
+type Node struct {
+	Name  string
+	Sets  []RRSet // sorted by type
+	Steer *Policy
+	// Delegation marks a zone cut: NS records below the apex.
+	Delegation bool
+	// Glue is what goes in the additional section with this node's NS
+	// (or, at the apex, MX) records.
+	Glue []dns.RR
+}
+
+// RRSet is the records of one type at one name.
+type RRSet struct {
+	Type uint16
+	RRs  []dns.RR
+}
+
+// Set returns the records of type t at n, or nil.
+func (n *Node) Set(t uint16) []dns.RR {
+	for i := range n.Sets {
+		if n.Sets[i].Type == t {
+			return n.Sets[i].RRs
+		}
+	}
+	return nil
+}
+
+// FindZone returns the zone with the longest origin that contains name
+// (lower case, fully qualified), or nil.
+func (s *Snapshot) FindZone(name string) *Zone {
+	off, end := 0, false
+	labels := dns.CountLabel(name)
+	for skip := 0; !end; skip++ {
+		if labels-skip <= s.maxDepth {
+			if z := s.byOrigin[name[off:]]; z != nil {
+				return z
+			}
+		}
+		off, end = dns.NextLabel(name, off)
+	}
+	return s.byOrigin["."]
+}
+
+// Find looks name (lower case, fully qualified, inside z) up. It returns the
+// zone cut above or at name when there is one (the answer is then a
+// referral), else the node at name, or nil when the name does not exist.
+func (z *Zone) Find(name string) (node, cut *Node) {
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		suffix := name[off:]
+		if len(suffix) <= len(z.Origin) {
+			break
+		}
+		if n := z.nodes[suffix]; n != nil && n.Delegation {
+			cut = n
+		}
+	}
+	if cut != nil {
+		return nil, cut
+	}
+	return z.nodes[name], nil
+}
+
+// Apex is the node at the zone's origin.
+func (z *Zone) Apex() *Node { return z.nodes[z.Origin] }
+
+// Nodes returns every node of the zone, for tools that list it.
+func (z *Zone) Nodes() []*Node {
+	out := make([]*Node, 0, len(z.nodes))
+	for _, n := range z.nodes {
+		out = append(out, n)
+	}
+	return out
+}
+
+// PolicyByName returns the named policy, or nil.
+func (s *Snapshot) PolicyByName(name string) *Policy {
+	for _, p := range s.Policies {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// RegionIndex returns the index of the named region, or -1.
+func (s *Snapshot) RegionIndex(name string) int {
+	for i, r := range s.Regions {
+		if r.Name == name {
+			return i
+		}
+	}
+	return -1
+}
