@@ -83,6 +83,7 @@ func (h *Handler) Respond(buf, pkt []byte, client netip.Addr, tcp bool) (out []b
 			limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
 		}
 	}
+	resp.Compress = true
 	resp.Truncate(limit)
 	out, err := resp.PackBuffer(buf[:cap(buf)])
 	if err != nil {

@@ -1,0 +1,192 @@
+package dnsserver
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// startServer runs the real listeners on ephemeral loopback ports.
+func startServer(t *testing.T, addrs ...string) (*Server, *Handler) {
+	t.Helper()
+	h := testHandler(t)
+	var aps []netip.AddrPort
+	for _, a := range addrs {
+		aps = append(aps, netip.MustParseAddrPort(a))
+	}
+	s, err := Listen(aps, h, Options{UDPSockets: 2, TCPIdleTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	s.Serve()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return s, h
+}
+
+func TestServerAnswersOverUDPAndTCP(t *testing.T) {
+	s, _ := startServer(t, "127.0.0.1:0", "[::1]:0")
+	if len(s.Addrs()) != 2 {
+		t.Fatalf("bound %v, want two addresses", s.Addrs())
+	}
+	for _, addr := range s.Addrs() {
+		if addr.Port() == 0 {
+			t.Fatalf("address %v has no port", addr)
+		}
+		for _, proto := range []string{"udp", "tcp"} {
+			t.Run(addr.String()+"/"+proto, func(t *testing.T) {
+				c := &dns.Client{Net: proto, Timeout: 2 * time.Second}
+				q := new(dns.Msg)
+				q.SetQuestion("Stream.Live.Example.Com.", dns.TypeA)
+				q.SetEdns0(1232, false)
+				r, _, err := c.Exchange(q, addr.String())
+				if err != nil {
+					t.Fatalf("exchange: %v", err)
+				}
+				if r.Rcode != dns.RcodeSuccess || !r.Authoritative || len(r.Answer) != 1 {
+					t.Fatalf("reply = %v", r)
+				}
+				cn, ok := r.Answer[0].(*dns.CNAME)
+				if !ok || cn.Hdr.Name != "Stream.Live.Example.Com." || !strings.HasSuffix(cn.Target, ".cdn.example.net.") {
+					t.Errorf("answer = %v", r.Answer[0])
+				}
+			})
+		}
+	}
+}
+
+func TestTruncatedUDPThenTCP(t *testing.T) {
+	s, _ := startServer(t, "127.0.0.1:0")
+	addr := s.Addrs()[0].String()
+	q := new(dns.Msg)
+	q.SetQuestion("big.live.example.com.", dns.TypeTXT)
+	r, _, err := (&dns.Client{Net: "udp", Timeout: 2 * time.Second}).Exchange(q, addr)
+	if err != nil || !r.Truncated {
+		t.Fatalf("UDP: %v, %v; want a truncated reply", r, err)
+	}
+	r, _, err = (&dns.Client{Net: "tcp", Timeout: 2 * time.Second}).Exchange(q, addr)
+	if err != nil || r.Truncated || len(r.Answer) != 3 {
+		t.Fatalf("TCP retry: %v, %v; want the full answer", r, err)
+	}
+}
+
+// TestTCPPipelining sends several queries on one connection before reading
+// any reply, as RFC 7766 allows, and expects every one answered.
+func TestTCPPipelining(t *testing.T) {
+	s, _ := startServer(t, "127.0.0.1:0")
+	conn, err := net.Dial("tcp", s.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	names := []string{"live.example.com.", "stream.live.example.com.", "nope.live.example.com.", "player.live.example.com.", "example.org."}
+	var batch []byte
+	for i, n := range names {
+		q := new(dns.Msg)
+		q.SetQuestion(n, dns.TypeA)
+		q.Id = uint16(100 + i)
+		pkt, _ := q.Pack()
+		batch = binary.BigEndian.AppendUint16(batch, uint16(len(pkt)))
+		batch = append(batch, pkt...)
+	}
+	if _, err := conn.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint16]bool{}
+	for range names {
+		var l [2]byte
+		if _, err := io.ReadFull(conn, l[:]); err != nil {
+			t.Fatalf("read length: %v (answers so far %v)", err, seen)
+		}
+		buf := make([]byte, binary.BigEndian.Uint16(l[:]))
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			t.Fatal(err)
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(buf); err != nil {
+			t.Fatal(err)
+		}
+		seen[r.Id] = true
+	}
+	for i := range names {
+		if !seen[uint16(100+i)] {
+			t.Errorf("query %d (%s) not answered", 100+i, names[i])
+		}
+	}
+}
+
+func TestIdleTCPConnectionIsClosed(t *testing.T) {
+	s, _ := startServer(t, "127.0.0.1:0")
+	conn, err := net.Dial("tcp", s.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The server's idle timeout is 300ms; give it ample time to act, and
+	// fail only if it never closes.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var b [1]byte
+	if _, err := conn.Read(b[:]); err != io.EOF {
+		t.Fatalf("read on an idle connection = %v, want EOF from the server closing it", err)
+	}
+}
+
+func TestServerSurvivesGarbage(t *testing.T) {
+	s, _ := startServer(t, "127.0.0.1:0")
+	addr := s.Addrs()[0].String()
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, junk := range [][]byte{{}, {0}, make([]byte, 11), {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63}, bytesOf(0xff, 600)} {
+		c.Write(junk)
+	}
+	// TCP: a length prefix promising more than is sent, then hang up.
+	tc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.Write([]byte{0x10, 0x00, 1, 2, 3})
+	tc.Close()
+
+	q := new(dns.Msg)
+	q.SetQuestion("live.example.com.", dns.TypeSOA)
+	r, _, err := (&dns.Client{Net: "udp", Timeout: 2 * time.Second}).Exchange(q, addr)
+	if err != nil || r.Rcode != dns.RcodeSuccess {
+		t.Fatalf("after garbage: %v, %v", r, err)
+	}
+}
+
+func bytesOf(b byte, n int) []byte {
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
+
+func TestListenFailsCleanlyOnTakenPort(t *testing.T) {
+	taken, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	ap := taken.LocalAddr().(*net.UDPAddr).AddrPort()
+	if _, err := Listen([]netip.AddrPort{ap}, testHandler(t), Options{}); err == nil {
+		t.Fatal("Listen on a port another socket holds succeeded")
+	}
+}
