@@ -39,6 +39,22 @@ var identifier = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 type compiler struct {
 	el  *errorList
 	dir string
+	// where maps "owner" and "owner/TYPE" to the key path of the first
+	// record or steer that defined them, so that errors found across
+	// records point at a line.
+	where map[string]string
+}
+
+// at returns the key path of the record of type typ (or, with "", of any
+// record) at owner, falling back to fallback.
+func (c *compiler) at(owner, typ, fallback string) string {
+	if p, ok := c.where[owner+"/"+typ]; ok && typ != "" {
+		return p
+	}
+	if p, ok := c.where[owner]; ok {
+		return p
+	}
+	return fallback
 }
 
 func (c *compiler) compile(f *File) *Snapshot {

@@ -130,6 +130,7 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 			c.el.add(sat+".name", "steer %s: collides with a static %s record at the same name", owner, dns.TypeToString[n.Sets[0].Type])
 		default:
 			n.Steer = p
+			c.note(owner, "", sat)
 		}
 	}
 	c.checkZone(at, z)
@@ -198,7 +199,19 @@ func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, t
 	} else {
 		ttls[key] = at
 	}
+	c.note(owner, typ, at)
 	n.add(rr)
+}
+
+func (c *compiler) note(owner, typ, path string) {
+	if _, ok := c.where[owner]; !ok {
+		c.where[owner] = path
+	}
+	if typ != "" {
+		if _, ok := c.where[owner+"/"+typ]; !ok {
+			c.where[owner+"/"+typ] = path
+		}
+	}
 }
 
 // owner resolves a record name ("@", relative or absolute) in the zone.
@@ -241,17 +254,17 @@ func (c *compiler) checkZone(at string, z *Zone) {
 		if cn := n.Set(dns.TypeCNAME); cn != nil {
 			switch {
 			case name == z.Origin:
-				c.el.add(at, "zone %s: a CNAME cannot be at the zone apex", z.Origin)
+				c.el.add(c.at(name, "CNAME", at), "zone %s: a CNAME cannot be at the zone apex", z.Origin)
 			case len(cn) > 1:
-				c.el.add(at, "record %s CNAME: a name can have only one CNAME", name)
+				c.el.add(c.at(name, "CNAME", at), "record %s CNAME: a name can have only one CNAME", name)
 			case len(n.Sets) > 1:
-				c.el.add(at, "record %s CNAME: a CNAME cannot live beside other records (%s)", name, dns.TypeToString[otherType(n, dns.TypeCNAME)])
+				c.el.add(c.at(name, "CNAME", at), "record %s CNAME: a CNAME cannot live beside other records (%s)", name, dns.TypeToString[otherType(n, dns.TypeCNAME)])
 			}
 		}
 		if name != z.Origin && n.Set(dns.TypeNS) != nil {
 			n.Delegation = true
 			if len(n.Sets) > 1 {
-				c.el.add(at, "record %s: a delegation (NS) cannot have other records (%s) at the same name", name, dns.TypeToString[otherType(n, dns.TypeNS)])
+				c.el.add(c.at(name, "NS", at), "record %s: a delegation (NS) cannot have other records (%s) at the same name", name, dns.TypeToString[otherType(n, dns.TypeNS)])
 			}
 		}
 	}
@@ -262,11 +275,11 @@ func (c *compiler) checkZone(at string, z *Zone) {
 			continue
 		}
 		if n.Steer != nil {
-			c.el.add(at, "steer %s: name is below the delegation %s", name, cut.Name)
+			c.el.add(c.at(name, "", at), "steer %s: name is below the delegation %s", name, cut.Name)
 		}
 		for _, set := range n.Sets {
 			if set.Type != dns.TypeA && set.Type != dns.TypeAAAA {
-				c.el.add(at, "record %s %s: name is below the delegation %s (only glue addresses may be)", name, dns.TypeToString[set.Type], cut.Name)
+				c.el.add(c.at(name, dns.TypeToString[set.Type], at), "record %s %s: name is below the delegation %s (only glue addresses may be)", name, dns.TypeToString[set.Type], cut.Name)
 			}
 		}
 	}

@@ -12,11 +12,11 @@ type Error struct {
 	Msg  string
 }
 
+// Error is FILE:LINE: message. A problem of the whole file (nothing to
+// serve, say) is reported at line 1 so that every line has one shape for
+// editors and scripts to jump to.
 func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	return fmt.Sprintf("%s:%d: %s", e.File, max(e.Line, 1), e.Msg)
 }
 
 // Errors is every problem found in one policy file, in line order. A file

@@ -38,6 +38,11 @@ func indexLines(doc string) lineIndex {
 				continue
 			}
 			resolved := resolvePrefix(arrays, parts[:len(parts)-1])
+			// Implicitly created parent tables are located at their
+			// first mention.
+			for p := resolved; p != ""; p = parentPath(p) {
+				idx.set(p, n+1)
+			}
 			resolved = join(resolved, parts[len(parts)-1])
 			if isArray {
 				i := arrays[resolved]
@@ -100,6 +105,14 @@ func (idx lineIndex) first(key string) int {
 	}
 	sort.Ints(found)
 	return found[0]
+}
+
+func parentPath(p string) string {
+	cut := strings.LastIndexAny(p, ".[")
+	if cut < 0 {
+		return ""
+	}
+	return p[:cut]
 }
 
 func resolvePrefix(arrays map[string]int, parts []string) string {

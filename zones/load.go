@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 )
+
+var decodeErrLine = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "[^"]*"\))?: (.*)$`)
 
 // Load reads, validates and compiles the policy file at path. On any
 // problem it returns Errors listing every one of them with its line.
@@ -33,6 +37,11 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 		if errors.As(err, &pe) {
 			return nil, Errors{{File: name, Line: pe.Position.Line, Msg: strings.TrimPrefix(pe.Message, "toml: ")}}
 		}
+		// Type mismatches come as plain errors that name the line.
+		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, Errors{{File: name, Line: line, Msg: m[2]}}
+		}
 		return nil, Errors{{File: name, Msg: err.Error()}}
 	}
 	el := &errorList{file: name, lines: indexLines(doc)}
@@ -44,7 +53,7 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 	for _, k := range unknown {
 		el.addLine(el.lines.first(k), "unknown key %q", k)
 	}
-	c := &compiler{el: el, dir: filepath.Dir(name)}
+	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}
 	snap := c.compile(&f)
 	if len(el.errs) > 0 {
 		sort.SliceStable(el.errs, func(i, j int) bool { return el.errs[i].Line < el.errs[j].Line })

@@ -16,11 +16,12 @@ import (
 // file changing), so two reloads never race. A file that fails to compile
 // changes nothing: the previous snapshot keeps serving.
 type Reloader struct {
-	path    string
-	apply   func(*Snapshot)
-	log     *slog.Logger
-	trigger chan string
-	last    [32]byte
+	path     string
+	apply    func(*Snapshot)
+	log      *slog.Logger
+	trigger  chan string
+	last     [32]byte
+	watching chan struct{}
 
 	total       *prometheus.CounterVec
 	ok          prometheus.Gauge
@@ -35,7 +36,7 @@ const debounce = 150 * time.Millisecond
 // receives each new snapshot. Its metrics go on reg.
 func NewReloader(current *Snapshot, apply func(*Snapshot), log *slog.Logger, reg prometheus.Registerer) *Reloader {
 	r := &Reloader{
-		path: current.File, apply: apply, log: log, trigger: make(chan string, 1), last: current.Hash,
+		path: current.File, apply: apply, log: log, trigger: make(chan string, 1), last: current.Hash, watching: make(chan struct{}),
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnsteer_config_reload_total",
 			Help: "Policy reloads, by result (success, error).",
@@ -66,6 +67,9 @@ func (r *Reloader) Trigger(reason string) {
 	}
 }
 
+// Watching is closed once Run watches the file.
+func (r *Reloader) Watching() <-chan struct{} { return r.watching }
+
 // Run reloads on triggers and on changes to the file until ctx ends. It
 // watches the file's folder, not the file, so that editors and tools that
 // write a new file and rename it over the old one are seen.
@@ -80,6 +84,7 @@ func (r *Reloader) Run(ctx context.Context) error {
 		return fmt.Errorf("watch policy folder %s: %w", dir, err)
 	}
 	name := filepath.Clean(r.path)
+	close(r.watching)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {

@@ -1,0 +1,102 @@
+package zones
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// replaceFile writes data the way editors and config tools do: into a
+// temporary file that is then renamed over the original.
+func replaceFile(t *testing.T, path, data string) {
+	t.Helper()
+	tmp := path + ".tmp~"
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestReloaderKeepsOldPolicyOnError(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.toml")
+	good := base + zoneHead + "[[zone.steer]]\nname = \"s\"\npolicy = \"p\"\n"
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := make(chan *Snapshot, 10)
+	reg := prometheus.NewRegistry()
+	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-r.Watching()
+
+	// A broken file, renamed into place: counted, nothing applied.
+	replaceFile(t, path, good+"[[zone.steer]]\nname = \"t\"\npolicy = \"missing\"\n")
+	waitFor(t, "the error to be counted", func() bool {
+		return testutil.ToFloat64(r.total.WithLabelValues("error")) == 1
+	})
+	if v := testutil.ToFloat64(r.ok); v != 0 {
+		t.Errorf("last_reload_successful = %v after a failed reload", v)
+	}
+	select {
+	case s := <-applied:
+		t.Fatalf("a broken policy was applied: %v", s.File)
+	default:
+	}
+
+	// A fixed file written in place: applied.
+	fixed := good + "[policy.p]\nttl = 7\n"
+	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-applied:
+		if s.PolicyByName("p").TTL != 7 {
+			t.Errorf("applied policy has ttl %d, want 7", s.PolicyByName("p").TTL)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a fixed policy was never applied")
+	}
+	if v := testutil.ToFloat64(r.ok); v != 1 {
+		t.Errorf("last_reload_successful = %v after a good reload", v)
+	}
+
+	// A forced reload of an unchanged file (SIGHUP) still applies.
+	r.Trigger("test")
+	select {
+	case <-applied:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Trigger did not reload")
+	}
+	if got := testutil.ToFloat64(r.total.WithLabelValues("success")); got != 2 {
+		t.Errorf("success count = %v, want 2", got)
+	}
+}
