@@ -86,25 +86,31 @@ func ecsQuery(family uint16, source, scope uint8, addr []byte) *dns.Msg {
 	return q
 }
 
-func TestECSEchoedWithScopeZero(t *testing.T) {
+// TestECSEcho checks the echoed option and its scope: a steered answer is
+// picked per /24 (/56) of the client subnet and says so; an answer that
+// does not depend on the client (static, or ECS source /0) says scope 0.
+func TestECSEcho(t *testing.T) {
 	h := testHandler(t)
 	cases := []struct {
 		name   string
 		family uint16
 		source uint8
 		addr   []byte
+		qname  string
+		scope  uint8
 	}{
-		{"ipv4 /24", 1, 24, []byte{203, 0, 113}},
-		{"ipv4 /22", 1, 22, []byte{203, 0, 112}},
-		{"ipv4 /0", 1, 0, nil},
-		{"ipv6 /56", 2, 56, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 2}},
+		{"ipv4 /24", 1, 24, []byte{203, 0, 113}, "stream.live.example.com.", 24},
+		{"ipv4 /22", 1, 22, []byte{203, 0, 112}, "stream.live.example.com.", 24},
+		{"ipv4 /0", 1, 0, nil, "stream.live.example.com.", 0},
+		{"ipv6 /56", 2, 56, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 2}, "stream.live.example.com.", 56},
+		{"static answer", 1, 24, []byte{203, 0, 113}, "player.live.example.com.", 0},
+		{"nxdomain", 1, 24, []byte{203, 0, 113}, "nope.live.example.com.", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := exchange(t, h, ecsQuery(tc.family, tc.source, 0, tc.addr), false)
-			if r.Rcode != dns.RcodeSuccess {
-				t.Fatalf("rcode = %s", dns.RcodeToString[r.Rcode])
-			}
+			q := ecsQuery(tc.family, tc.source, 0, tc.addr)
+			q.Question[0].Name = tc.qname
+			r := exchange(t, h, q, false)
 			var got *dns.EDNS0_SUBNET
 			for _, o := range optOf(t, r).Option {
 				if s, ok := o.(*dns.EDNS0_SUBNET); ok {
@@ -119,8 +125,8 @@ func TestECSEchoedWithScopeZero(t *testing.T) {
 				want = make(net.IP, 16)
 			}
 			copy(want, tc.addr)
-			if got.Family != tc.family || got.SourceNetmask != tc.source || got.SourceScope != 0 || !got.Address.Equal(want) {
-				t.Errorf("echo = %v, want family %d %v/%d scope 0", got, tc.family, want, tc.source)
+			if got.Family != tc.family || got.SourceNetmask != tc.source || got.SourceScope != tc.scope || !got.Address.Equal(want) {
+				t.Errorf("echo = %v, want family %d %v/%d scope %d", got, tc.family, want, tc.source, tc.scope)
 			}
 		})
 	}

@@ -118,7 +118,10 @@ type query struct {
 	client netip.Addr
 	tcp    bool
 
-	edns  edns
+	edns edns
+	// scope is the ECS SCOPE PREFIX-LENGTH of the reply: how wide a
+	// client subnet the answer holds for (RFC 7871 §7.2.1).
+	scope uint8
 	z     *zones.Zone
 	qtype uint16
 	rcode int
@@ -205,7 +208,7 @@ func (q *query) addOPT(resp *dns.Msg) {
 		e := q.edns.ecs
 		opt.Option = append(opt.Option, &dns.EDNS0_SUBNET{
 			Code: dns.EDNS0SUBNET, Family: e.family, SourceNetmask: e.source,
-			SourceScope: 0, Address: e.addr.AsSlice(),
+			SourceScope: q.scope, Address: e.addr.AsSlice(),
 		})
 	}
 	resp.Extra = append(resp.Extra, opt)
@@ -254,6 +257,9 @@ func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
 	subject := q.client
 	if q.edns.ecs.present && q.st.Snap.Geo.ECS && q.edns.ecs.source > 0 {
 		subject = q.edns.ecs.addr
+		// The pick is keyed on the client's /24 (/56): the answer holds
+		// for that subnet, so a resolver must not reuse it more widely.
+		q.scope = health.SubnetBits(subject)
 	}
 	w := q.st.weights(p, region)
 	i := w.Pick(health.SubnetKey(subject))

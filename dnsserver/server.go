@@ -86,7 +86,7 @@ func (s *Server) bind(a netip.AddrPort) error {
 	for attempt := 0; attempt < 20; attempt++ {
 		pc, err := lc.ListenPacket(ctx, "udp", a.String())
 		if err != nil {
-			return fmt.Errorf("listen udp %s: %w", a, err)
+			return err
 		}
 		first := pc.(*net.UDPConn)
 		bound := first.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -94,7 +94,7 @@ func (s *Server) bind(a netip.AddrPort) error {
 		l, err := lc.Listen(ctx, "tcp", bound.String())
 		if err != nil {
 			first.Close()
-			lastErr = fmt.Errorf("listen tcp %s: %w", bound, err)
+			lastErr = err
 			if a.Port() != 0 {
 				return lastErr
 			}
@@ -108,7 +108,7 @@ func (s *Server) bind(a netip.AddrPort) error {
 					c.Close()
 				}
 				l.Close()
-				return fmt.Errorf("listen udp %s (socket %d): %w", bound, i+1, err)
+				return fmt.Errorf("socket %d of %d: %w", i+1, s.opts.UDPSockets, err)
 			}
 			socks = append(socks, pc.(*net.UDPConn))
 		}

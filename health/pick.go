@@ -98,6 +98,14 @@ func ClientKey(hi, lo uint64) uint64 {
 	return mix(hi ^ bits.RotateLeft64(mix(lo), 17))
 }
 
+// SubnetBits is the prefix length of the subnet SubnetKey groups addr in.
+func SubnetBits(addr netip.Addr) uint8 {
+	if addr.Unmap().Is4() {
+		return 24
+	}
+	return 56
+}
+
 // SubnetKey is the rendezvous key of the client subnet that addr belongs
 // to: its /24 for IPv4 and its /56 for IPv6, so that the viewers behind one
 // resolver or one ECS subnet stay together on one CDN.

@@ -124,9 +124,9 @@ func (r *Reloader) reload(reason string, force bool) {
 		return
 	}
 	r.last = snap.Hash
-	r.apply(snap)
 	r.total.WithLabelValues("success").Inc()
 	r.ok.Set(1)
 	r.successTime.SetToCurrentTime()
+	r.apply(snap)
 	r.log.Info("policy reloaded", "reason", reason, "file", r.path, "zones", len(snap.Zones), "policies", len(snap.Policies))
 }
