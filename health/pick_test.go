@@ -8,7 +8,7 @@ import (
 
 var cdns = []string{"akamai", "cloudfront", "edgio", "fastly"}
 
-func shares(ws *Weights, n int) []float64 {
+func pickShares(ws *Weights, n int) []float64 {
 	counts := make([]float64, len(ws.W))
 	for i := 0; i < n; i++ {
 		counts[ws.Pick(ClientKey(0, uint64(i)<<8))]++
@@ -22,7 +22,7 @@ func shares(ws *Weights, n int) []float64 {
 func TestPickFollowsWeights(t *testing.T) {
 	for _, w := range [][]float64{{40, 15, 20, 25}, {1, 1, 1, 1}, {97, 1, 1, 1}, {0, 0, 5, 0}} {
 		ws := NewWeights(cdns, w)
-		got := shares(ws, 50000)
+		got := pickShares(ws, 50000)
 		for i := range w {
 			want := w[i] / ws.Total()
 			if math.Abs(got[i]-want) > 0.01 {

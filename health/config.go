@@ -1,0 +1,63 @@
+package health
+
+// Config is what the engine needs of a compiled policy. Indexes match the
+// policy snapshot's (CDNs, regions and policies in the same order), so the
+// Table the engine publishes can be read by index on the query path.
+type Config struct {
+	CDNs     []CDNInfo
+	Regions  []string
+	Policies []PolicyInfo
+}
+
+// CDNInfo is one CDN as the engine sees it.
+type CDNInfo struct {
+	Name string
+	// CommitGbps is the contracted commit; 0 means unknown (no capacity
+	// limit is applied).
+	CommitGbps float64
+}
+
+// PolicyInfo is one steering policy.
+type PolicyInfo struct {
+	Name   string
+	Params Params
+	// Baseline holds the contract split per region index, one weight per
+	// CDN index. Regions without weights of their own carry the default
+	// region's.
+	Baseline [][]float64
+}
+
+func (c *Config) cdnIndex(name string) int {
+	for i, cdn := range c.CDNs {
+		if cdn.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Config) regionIndex(name string) int {
+	for i, r := range c.Regions {
+		if r == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Config) policyIndex(name string) int {
+	for i, p := range c.Policies {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Config) cdnNames() []string {
+	out := make([]string, len(c.CDNs))
+	for i, cdn := range c.CDNs {
+		out[i] = cdn.Name
+	}
+	return out
+}

@@ -1,0 +1,386 @@
+package health
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Engine turns signals into scores, statuses and live weights. Sources
+// push signals at any time; Evaluate runs on a tick and returns a new
+// immutable Table for the DNS path. The mutex here guards the engine's
+// own memory; the query path never takes it.
+type Engine struct {
+	mu        sync.Mutex
+	cfg       Config
+	store     store
+	cdns      map[stateKey]*cdnState
+	regions   map[regionKey]*regionState
+	overrides []*Override
+	journal   Journal
+	table     *Table
+
+	lastCheckpoint time.Time
+}
+
+type stateKey struct{ policy, region, cdn string }
+type regionKey struct{ policy, region string }
+
+// CheckpointInterval is how often the full state goes to the decision
+// log, bounding what a warm restart can miss.
+const CheckpointInterval = time.Minute
+
+// weightLogStep is how far (as a share of the region's traffic) a CDN's
+// live weight must move before the change is logged, so that small score
+// wobbles do not flood the log.
+const weightLogStep = 0.02
+
+// NewEngine returns an engine for cfg that records decisions to j (nil
+// for none).
+func NewEngine(cfg Config, j Journal) *Engine {
+	if j == nil {
+		j = nopJournal{}
+	}
+	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, journal: j}
+	return e
+}
+
+// SetConfig switches to a reloaded policy. State is kept by name, so a
+// CDN that stays in the policy keeps its score and status.
+func (e *Engine) SetConfig(cfg Config, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg = cfg
+	for _, o := range e.overrides {
+		if err := o.validate(&cfg, now); err != nil && !isExpiry(err) {
+			e.endOverride(o, now, "policy reload: "+err.Error())
+		}
+	}
+	e.journal.Record(Decision{Time: now, Kind: DecisionReload, Reason: fmt.Sprintf("%d policies, %d regions, %d CDNs", len(cfg.Policies), len(cfg.Regions), len(cfg.CDNs))})
+}
+
+func isExpiry(err error) bool {
+	fe, ok := err.(*FieldError)
+	return ok && (fe.Field == "expires" || fe.Field == "reason")
+}
+
+// Config returns the configuration in force.
+func (e *Engine) Config() Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg
+}
+
+// CheckSignal reports what is wrong with a signal, if anything, so that an
+// API can refuse a whole batch before applying any of it.
+func (e *Engine) CheckSignal(s Signal) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cfg.cdnIndex(s.CDN) < 0 {
+		return &FieldError{"cdn", fmt.Sprintf("unknown cdn %q", s.CDN)}
+	}
+	if s.Region != "" && e.cfg.regionIndex(s.Region) < 0 {
+		return &FieldError{"region", fmt.Sprintf("unknown region %q", s.Region)}
+	}
+	check := func(name string, v *float64, lo, hi float64) error {
+		if v != nil && (math.IsNaN(*v) || *v < lo || *v > hi) {
+			return &FieldError{name, fmt.Sprintf("%v is outside %g..%g", *v, lo, hi)}
+		}
+		return nil
+	}
+	for _, err := range []error{
+		check(KindTTFB, s.TTFBMs, 0, 600000),
+		check(KindErrorRate, s.ErrorRate, 0, 1),
+		check(KindCacheHit, s.CacheHitRatio, 0, 1),
+		check(KindThroughput, s.ThroughputGbps, 0, 1e6),
+		check(KindDownload, s.DownloadMbps, 0, 1e7),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if s.TTFBMs == nil && s.ErrorRate == nil && s.CacheHitRatio == nil && s.ThroughputGbps == nil && s.DownloadMbps == nil {
+		return &FieldError{"signals", "a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps"}
+	}
+	if s.Samples < 0 {
+		return &FieldError{"samples", "must be >= 0"}
+	}
+	return nil
+}
+
+// Push records signals. Signals for CDNs the policy does not know are
+// ignored (a probe of a CDN just removed by a reload, say).
+func (e *Engine) Push(sigs ...Signal) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range sigs {
+		if e.cfg.cdnIndex(s.CDN) >= 0 {
+			e.store.add(s)
+		}
+	}
+}
+
+// Table returns the last published table.
+func (e *Engine) Table() *Table {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.table
+}
+
+// Evaluate recomputes every score, status and weight as of now and
+// returns the table to publish.
+func (e *Engine) Evaluate(now time.Time) *Table {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireOverrides(now)
+	names := e.cfg.cdnNames()
+	w := make([][]*Weights, len(e.cfg.Policies))
+	for pi := range e.cfg.Policies {
+		w[pi] = make([]*Weights, len(e.cfg.Regions))
+		for ri := range e.cfg.Regions {
+			w[pi][ri] = NewWeights(names, e.evaluateRegion(pi, ri, now))
+		}
+	}
+	if now.Sub(e.lastCheckpoint) >= CheckpointInterval {
+		e.checkpoint(now)
+	}
+	e.table = NewTable(w)
+	return e.table
+}
+
+func (e *Engine) cdnState(policy, region, cdn string) *cdnState {
+	k := stateKey{policy, region, cdn}
+	s := e.cdns[k]
+	if s == nil {
+		s = newCDNState()
+		e.cdns[k] = s
+	}
+	return s
+}
+
+func (e *Engine) regionState(policy, region string) *regionState {
+	k := regionKey{policy, region}
+	s := e.regions[k]
+	if s == nil {
+		s = &regionState{}
+		e.regions[k] = s
+	}
+	return s
+}
+
+func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
+	pol := &e.cfg.Policies[pi]
+	p := pol.Params
+	region := e.cfg.Regions[ri]
+	base := pol.Baseline[ri]
+	rs := e.regionState(pol.Name, region)
+	live := make([]float64, len(e.cfg.CDNs))
+	fresh := false
+	var causes []string
+
+	for ci, cdn := range e.cfg.CDNs {
+		st := e.cdnState(pol.Name, region, cdn.Name)
+		st.readings = e.store.view(cdn.Name, region, now, p.SignalMaxAge)
+		if raw, ok := Score(st.readings, p, cdn.CommitGbps); ok {
+			fresh = true
+			e.updateScore(st, raw, p)
+			if c := e.updateStatus(st, p, pol.Name, region, cdn.Name, now); c != "" {
+				causes = append(causes, c)
+			}
+		}
+		f := 1.0
+		if st.hasScore {
+			f = st.score / 100
+		}
+		switch st.status {
+		case Degraded:
+			f = 0
+		case Recovering:
+			f *= st.ramp
+		}
+		st.capacity, st.utilised = 1, nil
+		if cdn.CommitGbps > 0 {
+			if gbps, ok := e.store.totalGbps(cdn.Name, now, p.SignalMaxAge); ok {
+				u := gbps / cdn.CommitGbps
+				st.utilised = &u
+				st.capacity = CapacityFactor(u, p)
+				if st.capacity < 1 {
+					causes = append(causes, fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100*u))
+				}
+			}
+		}
+		live[ci] = base[ci] * f * st.capacity
+	}
+
+	// Telemetry gone stale: hold the last measured split and drift to the
+	// baseline over StaticDrift rather than trust a split no measurement
+	// supports.
+	if !fresh && rs.lastGood != nil {
+		if rs.staleSince.IsZero() {
+			rs.staleSince = now
+			e.journal.Record(Decision{Time: now, Kind: DecisionStale, Policy: pol.Name, Region: region,
+				Reason: fmt.Sprintf("no fresh signal for any CDN for %s: holding the last measured split, drifting to the baseline over %s", p.SignalMaxAge, p.StaticDrift)})
+		}
+		k := math.Min(1, float64(now.Sub(rs.staleSince))/float64(p.StaticDrift))
+		for ci := range live {
+			live[ci] = rs.lastGood[ci] + (base[ci]-rs.lastGood[ci])*k
+		}
+		causes = append(causes, "telemetry stale")
+	} else if fresh {
+		if !rs.staleSince.IsZero() {
+			e.journal.Record(Decision{Time: now, Kind: DecisionStaleEnd, Policy: pol.Name, Region: region, Reason: "fresh signals again"})
+			rs.staleSince = time.Time{}
+		}
+	}
+	if fresh {
+		rs.lastGood = append(rs.lastGood[:0], live...)
+	}
+
+	live, overrideCause := e.applyOverrides(pol.Name, region, live, base)
+	if overrideCause != "" {
+		causes = append(causes, overrideCause)
+	}
+
+	// Fail open: an answer must always be given, so when nothing is left
+	// the region falls back to its baseline (minus what operators drained).
+	if sum(live) == 0 {
+		if !rs.failedOpen {
+			rs.failedOpen = true
+			e.journal.Record(Decision{Time: now, Kind: DecisionFailOpen, Policy: pol.Name, Region: region,
+				Reason: "every CDN of the region is degraded, drained or full: serving the baseline split"})
+		}
+		live = e.drained(pol.Name, region, append([]float64(nil), base...))
+		if sum(live) == 0 {
+			live = append(live[:0], base...)
+		}
+		causes = append(causes, "fail open")
+	} else if rs.failedOpen {
+		rs.failedOpen = false
+		e.journal.Record(Decision{Time: now, Kind: DecisionFailOpenEnd, Policy: pol.Name, Region: region, Reason: "a CDN is available again"})
+	}
+
+	for ci, cdn := range e.cfg.CDNs {
+		e.cdnState(pol.Name, region, cdn.Name).weight = live[ci]
+	}
+	rs.live = live
+	e.logWeights(rs, pol.Name, region, live, causes, now)
+	return live
+}
+
+func (e *Engine) updateScore(st *cdnState, raw float64, p Params) {
+	if !st.hasScore {
+		st.score, st.hasScore = raw, true
+		return
+	}
+	a := p.SmoothingUp
+	if raw < st.score {
+		a = p.SmoothingDown
+	}
+	st.score = a*raw + (1-a)*st.score
+}
+
+// updateStatus applies the hysteresis: fast down, slow and gradual up.
+// It returns a cause for the weights log when the status changed.
+func (e *Engine) updateStatus(st *cdnState, p Params, policy, region, cdn string, now time.Time) string {
+	if st.score < p.DownThreshold {
+		st.below++
+	} else {
+		st.below = 0
+	}
+	if st.score >= p.UpThreshold {
+		st.above++
+	} else {
+		st.above = 0
+	}
+	from := st.status
+	var reason string
+	switch st.status {
+	case Healthy, Recovering:
+		if st.below >= p.DownAfter {
+			st.status, st.ramp = Degraded, 0
+			reason = fmt.Sprintf("score %.0f below %.0f for %d evaluations", st.score, p.DownThreshold, st.below)
+		} else if st.status == Recovering {
+			st.ramp = math.Min(1, st.ramp+p.RecoveryStep)
+			if st.ramp >= 1 {
+				st.status = Healthy
+				reason = "back at its full share"
+			}
+		}
+	case Degraded:
+		if st.above >= p.UpAfter {
+			st.status, st.ramp = Recovering, p.RecoveryStep
+			reason = fmt.Sprintf("score %.0f at or above %.0f for %d evaluations: share returns in steps of %.0f%%", st.score, p.UpThreshold, st.above, 100*p.RecoveryStep)
+		}
+	}
+	if st.status == from {
+		return ""
+	}
+	st.lastChange = now
+	score := round(st.score, 1)
+	e.journal.Record(Decision{Time: now, Kind: DecisionState, Policy: policy, Region: region, CDN: cdn,
+		From: string(from), To: string(st.status), Score: &score, Reason: reason, Signals: st.readings.Map()})
+	return fmt.Sprintf("%s %s", cdn, st.status)
+}
+
+func (e *Engine) logWeights(rs *regionState, policy, region string, live []float64, causes []string, now time.Time) {
+	share := shares(live)
+	moved := rs.logged == nil
+	for i := range share {
+		if !moved && math.Abs(share[i]-rs.logged[i]) >= weightLogStep {
+			moved = true
+		}
+	}
+	if !moved {
+		return
+	}
+	rs.logged = share
+	m := map[string]float64{}
+	for i, cdn := range e.cfg.CDNs {
+		m[cdn.Name] = round(live[i], 2)
+	}
+	reason := strings.Join(causes, "; ")
+	if reason == "" {
+		reason = "scores moved"
+	}
+	rs.reason = reason
+	e.journal.Record(Decision{Time: now, Kind: DecisionWeights, Policy: policy, Region: region, Weights: m, Reason: reason})
+}
+
+func (e *Engine) checkpoint(now time.Time) {
+	e.lastCheckpoint = now
+	var states []CDNCheckpoint
+	for k, s := range e.cdns {
+		if !s.hasScore {
+			continue
+		}
+		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: round(s.score, 2), Status: s.status, Ramp: round(s.ramp, 3), Weight: round(s.weight, 3)})
+	}
+	sort.Slice(states, func(i, j int) bool {
+		a, b := states[i], states[j]
+		return a.Policy+"/"+a.Region+"/"+a.CDN < b.Policy+"/"+b.Region+"/"+b.CDN
+	})
+	e.journal.Record(Decision{Time: now, Kind: DecisionCheckpoint, States: states})
+}
+
+func sum(v []float64) float64 {
+	t := 0.0
+	for _, x := range v {
+		t += x
+	}
+	return t
+}
+
+func shares(v []float64) []float64 {
+	t := sum(v)
+	out := make([]float64, len(v))
+	if t == 0 {
+		return out
+	}
+	for i, x := range v {
+		out[i] = x / t
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package health
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// AddOverride validates o against the policy, fills its ID, creation time
+// and (for a freeze) the split to hold, and puts it in force.
+func (e *Engine) AddOverride(o Override, now time.Time) (Override, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := o.validate(&e.cfg, now); err != nil {
+		return Override{}, err
+	}
+	o.ID = newID()
+	o.Created = now
+	if o.Action == ActionFreeze {
+		o.Frozen = map[string]map[string]map[string]float64{}
+		for _, p := range e.cfg.Policies {
+			for ri, r := range e.cfg.Regions {
+				if !o.applies(p.Name, r) {
+					continue
+				}
+				rs := e.regionState(p.Name, r)
+				live := rs.live
+				if live == nil {
+					live = p.Baseline[ri]
+				}
+				if o.Frozen[p.Name] == nil {
+					o.Frozen[p.Name] = map[string]map[string]float64{}
+				}
+				m := map[string]float64{}
+				for ci, cdn := range e.cfg.CDNs {
+					m[cdn.Name] = live[ci]
+				}
+				o.Frozen[p.Name][r] = m
+			}
+		}
+	}
+	e.overrides = append(e.overrides, &o)
+	e.journal.Record(Decision{Time: now, Kind: DecisionOverride, Policy: o.Policy, Region: o.Region, CDN: o.CDN,
+		Reason: fmt.Sprintf("%s until %s: %s", o.Action, o.Expires.UTC().Format(time.RFC3339), o.Reason), Override: &o})
+	return o, nil
+}
+
+// DeleteOverride ends an override before its expiry.
+func (e *Engine) DeleteOverride(id string, now time.Time, reason string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, o := range e.overrides {
+		if o.ID == id {
+			e.endOverride(o, now, reason)
+			return nil
+		}
+	}
+	return ErrNotFound
+}
+
+// Overrides returns the overrides in force, oldest first.
+func (e *Engine) Overrides(now time.Time) []Override {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireOverrides(now)
+	out := make([]Override, len(e.overrides))
+	for i, o := range e.overrides {
+		out[i] = *o
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out
+}
+
+func (e *Engine) endOverride(o *Override, now time.Time, reason string) {
+	for i, x := range e.overrides {
+		if x == o {
+			e.overrides = append(e.overrides[:i], e.overrides[i+1:]...)
+			break
+		}
+	}
+	e.journal.Record(Decision{Time: now, Kind: DecisionOverrideEnd, Policy: o.Policy, Region: o.Region, CDN: o.CDN,
+		Reason: fmt.Sprintf("%s %s ended: %s", o.Action, o.ID, reason), Override: o})
+}
+
+func (e *Engine) expireOverrides(now time.Time) {
+	for _, o := range append([]*Override(nil), e.overrides...) {
+		if !o.Expires.After(now) {
+			e.endOverride(o, now, "expired")
+		}
+	}
+}
+
+// applyOverrides applies pins, freezes and drains to a region's computed
+// split, in that order of precedence; it returns the cause for the log.
+func (e *Engine) applyOverrides(policy, region string, live, base []float64) ([]float64, string) {
+	for _, o := range e.overrides {
+		if o.Action == ActionPin && o.applies(policy, region) {
+			out := make([]float64, len(live))
+			out[e.cfg.cdnIndex(o.CDN)] = 1
+			return out, "pinned to " + o.CDN
+		}
+	}
+	for _, o := range e.overrides {
+		if o.Action != ActionFreeze || !o.applies(policy, region) {
+			continue
+		}
+		if m := o.Frozen[policy][region]; m != nil {
+			out := make([]float64, len(live))
+			for ci, cdn := range e.cfg.CDNs {
+				out[ci] = m[cdn.Name]
+			}
+			return e.drained(policy, region, out), "frozen"
+		}
+	}
+	out := e.drained(policy, region, append([]float64(nil), live...))
+	for i := range out {
+		if out[i] != live[i] {
+			return out, "drained by an operator"
+		}
+	}
+	return out, ""
+}
+
+// drained zeroes the weight of every CDN drained in this policy and region.
+func (e *Engine) drained(policy, region string, w []float64) []float64 {
+	for _, o := range e.overrides {
+		if o.Action == ActionDrain && o.applies(policy, region) {
+			if ci := e.cfg.cdnIndex(o.CDN); ci >= 0 {
+				w[ci] = 0
+			}
+		}
+	}
+	return w
+}
+
+// isDrained tells whether an operator drained cdn here.
+func (e *Engine) isDrained(policy, region, cdn string) bool {
+	for _, o := range e.overrides {
+		if o.Action == ActionDrain && o.CDN == cdn && o.applies(policy, region) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,141 @@
+package health
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// FileJournal appends decisions to a JSON-lines file from a goroutine of
+// its own, so that a slow, full or read-only disk delays and loses log
+// lines but never an evaluation or an answer.
+type FileJournal struct {
+	path string
+	ch   chan Decision
+	done chan struct{}
+	log  *slog.Logger
+
+	mu     sync.Mutex // guards f and broken
+	f      *os.File
+	broken bool
+
+	written, failed, dropped prometheus.Counter
+}
+
+// journalQueue bounds the decisions waiting for the disk.
+const journalQueue = 4096
+
+// OpenJournal opens (creating if needed) the decision log at path for
+// appending. It fails only if the file cannot be opened at all; later
+// write errors are counted and logged, and writing is retried.
+func OpenJournal(path string, reg prometheus.Registerer, log *slog.Logger) (*FileJournal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open decision log: %w", err)
+	}
+	j := &FileJournal{path: path, f: f, ch: make(chan Decision, journalQueue), done: make(chan struct{}), log: log,
+		written: prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_decision_log_written_total", Help: "Decisions written to the decision log."}),
+		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_decision_log_errors_total", Help: "Decisions that could not be written (disk full, read-only, …)."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_decision_log_dropped_total", Help: "Decisions dropped because the writer fell behind."}),
+	}
+	reg.MustRegister(j.written, j.failed, j.dropped)
+	go j.run()
+	return j, nil
+}
+
+// Record queues d for writing; when the queue is full it is dropped and
+// counted rather than block the engine.
+func (j *FileJournal) Record(d Decision) {
+	select {
+	case j.ch <- d:
+	default:
+		j.dropped.Inc()
+	}
+}
+
+// Close writes what is queued and closes the file.
+func (j *FileJournal) Close() error {
+	close(j.ch)
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.f.Close()
+}
+
+func (j *FileJournal) run() {
+	defer close(j.done)
+	for d := range j.ch {
+		line, err := json.Marshal(d)
+		if err != nil {
+			j.failed.Inc()
+			continue
+		}
+		line = append(line, '\n')
+		j.mu.Lock()
+		_, err = j.f.Write(line)
+		if err != nil {
+			j.failed.Inc()
+			if !j.broken {
+				j.log.Error("decision log write failed; answers are unaffected, decisions are being lost", "file", j.path, "err", err)
+			}
+			j.broken = true
+		} else {
+			j.written.Inc()
+			if j.broken {
+				j.log.Info("decision log writable again", "file", j.path)
+			}
+			j.broken = false
+		}
+		j.mu.Unlock()
+	}
+}
+
+// Healthy reports whether the last write succeeded.
+func (j *FileJournal) Healthy() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return !j.broken
+}
+
+// ReadJournal reads a decision log. Lines that do not parse (a crash
+// mid-write leaves a partial last line) are skipped and counted.
+func ReadJournal(path string) (ds []Decision, skipped int, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read decision log: %w", err)
+	}
+	defer f.Close()
+	return decodeJournal(f)
+}
+
+func decodeJournal(r io.Reader) ([]Decision, int, error) {
+	var ds []Decision
+	skipped := 0
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var d Decision
+		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+			skipped++
+			continue
+		}
+		ds = append(ds, d)
+	}
+	if err := sc.Err(); err != nil {
+		return ds, skipped, fmt.Errorf("read decision log: %w", err)
+	}
+	return ds, skipped, nil
+}

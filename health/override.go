@@ -1,0 +1,89 @@
+package health
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Override actions.
+const (
+	ActionDrain  = "drain"  // a CDN gets no new traffic (in one region or all)
+	ActionPin    = "pin"    // a region sends all new traffic to one CDN
+	ActionFreeze = "freeze" // a region's (or every region's) split stops moving
+)
+
+// Override is an operator's decision that takes precedence over the scores
+// until it expires or is deleted.
+type Override struct {
+	ID      string    `json:"id"`
+	Action  string    `json:"action"`
+	Policy  string    `json:"policy,omitempty"`
+	Region  string    `json:"region,omitempty"`
+	CDN     string    `json:"cdn,omitempty"`
+	Reason  string    `json:"reason"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	// Frozen holds, for a freeze, the split at the time it was set:
+	// policy → region → CDN → weight.
+	Frozen map[string]map[string]map[string]float64 `json:"frozen,omitempty"`
+}
+
+// ErrNotFound is returned for an override ID that is not in force.
+var ErrNotFound = errors.New("no such override")
+
+// FieldError names the request field that is wrong, so the API can say so.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func (o *Override) applies(policy, region string) bool {
+	return (o.Policy == "" || o.Policy == policy) && (o.Region == "" || o.Region == region)
+}
+
+// validate checks an override against the configuration.
+func (o *Override) validate(cfg *Config, now time.Time) error {
+	switch o.Action {
+	case ActionDrain:
+		if o.CDN == "" {
+			return &FieldError{"cdn", "drain needs a cdn"}
+		}
+	case ActionPin:
+		if o.CDN == "" || o.Region == "" {
+			return &FieldError{"region", "pin needs a cdn and a region"}
+		}
+	case ActionFreeze:
+		if o.CDN != "" {
+			return &FieldError{"cdn", "freeze applies to a region's whole split; leave cdn out"}
+		}
+	default:
+		return &FieldError{"action", fmt.Sprintf("unknown action %q (drain, pin, freeze)", o.Action)}
+	}
+	if o.CDN != "" && cfg.cdnIndex(o.CDN) < 0 {
+		return &FieldError{"cdn", fmt.Sprintf("unknown cdn %q", o.CDN)}
+	}
+	if o.Region != "" && cfg.regionIndex(o.Region) < 0 {
+		return &FieldError{"region", fmt.Sprintf("unknown region %q", o.Region)}
+	}
+	if o.Policy != "" && cfg.policyIndex(o.Policy) < 0 {
+		return &FieldError{"policy", fmt.Sprintf("unknown policy %q", o.Policy)}
+	}
+	if !o.Expires.After(now) {
+		return &FieldError{"expires", "the override would already have expired"}
+	}
+	if o.Reason == "" {
+		return &FieldError{"reason", "say why: it goes in the decision log"}
+	}
+	return nil
+}
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

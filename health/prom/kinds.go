@@ -1,0 +1,58 @@
+package prom
+
+import (
+	"math"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// kind is one signal a query can feed: which Signal field it fills and
+// which values make sense for it.
+type kind struct {
+	key string
+	// inRange reports whether a finite value is plausible. Implausible
+	// values are dropped, not clamped: a clamped error rate of 1 would
+	// condemn a CDN on what is most likely a broken query.
+	inRange func(float64) bool
+	set     func(*health.Signal, float64)
+}
+
+// samplesKey labels the samples query in metrics and logs.
+const samplesKey = "samples"
+
+// maxSamples keeps a count within what an int and a float64 both hold
+// exactly.
+const maxSamples = 1 << 53
+
+var kinds = []kind{
+	{"ttfb_ms", nonNegative, func(s *health.Signal, v float64) { s.TTFBMs = &v }},
+	{"error_rate", ratio, func(s *health.Signal, v float64) { s.ErrorRate = &v }},
+	{"cache_hit_ratio", ratio, func(s *health.Signal, v float64) { s.CacheHitRatio = &v }},
+	{"throughput_gbps", nonNegative, func(s *health.Signal, v float64) { s.ThroughputGbps = &v }},
+}
+
+var samplesKind = kind{
+	key:     samplesKey,
+	inRange: func(v float64) bool { return v >= 0 && v <= maxSamples },
+	set:     func(s *health.Signal, v float64) { s.Samples = int(math.Round(v)) },
+}
+
+func nonNegative(v float64) bool { return v >= 0 }
+func ratio(v float64) bool       { return v >= 0 && v <= 1 }
+
+func kindOf(key string) *kind {
+	for i := range kinds {
+		if kinds[i].key == key {
+			return &kinds[i]
+		}
+	}
+	return nil
+}
+
+func signalKeys() []string {
+	keys := make([]string, len(kinds))
+	for i, k := range kinds {
+		keys[i] = k.key
+	}
+	return keys
+}

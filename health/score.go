@@ -1,0 +1,47 @@
+package health
+
+// Score computes a CDN's instantaneous score, 0..100, from its fresh
+// readings: each signal normalised between its good and bad bounds, then
+// a weighted mean over the signals present. ok is false when nothing is
+// fresh; the caller then keeps the last score.
+//
+// Throughput counts as headroom (utilisation of the commit) when the CDN
+// has a commit and a delivered-throughput reading, otherwise as the
+// probe's download rate.
+func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
+	var sum, weights float64
+	add := func(v *float64, b Bounds) {
+		if v == nil || b.Weight == 0 {
+			return
+		}
+		sum += b.Weight * b.Normalise(*v)
+		weights += b.Weight
+	}
+	add(r.TTFBMs, p.TTFB)
+	add(r.ErrorRate, p.ErrorRate)
+	add(r.CacheHitRatio, p.CacheHit)
+	if r.ThroughputGbps != nil && commitGbps > 0 {
+		u := *r.ThroughputGbps / commitGbps
+		add(&u, p.Throughput)
+	} else if r.DownloadMbps != nil {
+		add(r.DownloadMbps, Bounds{Weight: p.Throughput.Weight, Good: p.Download.Good, Bad: p.Download.Bad})
+	}
+	if weights == 0 {
+		return 0, false
+	}
+	return 100 * sum / weights, true
+}
+
+// CapacityFactor scales a CDN's weight by its load: 1 up to the soft
+// limit, falling linearly to 0 at the hard limit, so that a CDN nearing
+// its commit takes less new traffic and one at it takes none.
+func CapacityFactor(utilisation float64, p Params) float64 {
+	switch {
+	case utilisation <= p.CapacitySoft:
+		return 1
+	case utilisation >= p.CapacityHard:
+		return 0
+	default:
+		return (p.CapacityHard - utilisation) / (p.CapacityHard - p.CapacitySoft)
+	}
+}

@@ -1,0 +1,82 @@
+package health
+
+import "time"
+
+// View is the engine's state for people and tools: /api/v1/state, the
+// live view, explain.
+type View struct {
+	Time      time.Time    `json:"time"`
+	Policies  []PolicyView `json:"policies"`
+	Overrides []Override   `json:"overrides"`
+}
+
+// PolicyView is one policy's state.
+type PolicyView struct {
+	Name    string       `json:"name"`
+	Regions []RegionView `json:"regions"`
+}
+
+// RegionView is one region's state within a policy.
+type RegionView struct {
+	Name       string    `json:"name"`
+	FailedOpen bool      `json:"failed_open"`
+	Stale      bool      `json:"stale"`
+	StaleSince time.Time `json:"stale_since,omitzero"`
+	// Reason is why the split last moved.
+	Reason string    `json:"reason,omitempty"`
+	CDNs   []CDNView `json:"cdns"`
+}
+
+// CDNView is one CDN's state within a policy and region.
+type CDNView struct {
+	Name string `json:"name"`
+	// Score is nil until the CDN has been measured.
+	Score    *float64 `json:"score"`
+	Status   Status   `json:"status"`
+	Weight   float64  `json:"weight"`
+	Baseline float64  `json:"baseline"`
+	// Share is the CDN's part of the region's new answers, 0..1.
+	Share       float64   `json:"share"`
+	Signals     Readings  `json:"signals"`
+	Utilisation *float64  `json:"utilisation,omitempty"`
+	LastChange  time.Time `json:"last_change,omitzero"`
+}
+
+// View returns the state as of the last evaluation.
+func (e *Engine) View(now time.Time) View {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireOverrides(now)
+	v := View{Time: now, Overrides: []Override{}}
+	for _, o := range e.overrides {
+		v.Overrides = append(v.Overrides, *o)
+	}
+	for _, p := range e.cfg.Policies {
+		pv := PolicyView{Name: p.Name}
+		for ri, r := range e.cfg.Regions {
+			rs := e.regionState(p.Name, r)
+			rv := RegionView{Name: r, FailedOpen: rs.failedOpen, Stale: !rs.staleSince.IsZero(), StaleSince: rs.staleSince, Reason: rs.reason}
+			live := rs.live
+			if live == nil {
+				live = p.Baseline[ri]
+			}
+			sh := shares(live)
+			for ci, cdn := range e.cfg.CDNs {
+				st := e.cdnState(p.Name, r, cdn.Name)
+				cv := CDNView{Name: cdn.Name, Status: st.status, Weight: round(live[ci], 3), Baseline: p.Baseline[ri][ci],
+					Share: round(sh[ci], 4), Signals: st.readings, Utilisation: st.utilised, LastChange: st.lastChange}
+				if st.hasScore {
+					s := round(st.score, 1)
+					cv.Score = &s
+				}
+				if e.isDrained(p.Name, r, cdn.Name) {
+					cv.Status = Drained
+				}
+				rv.CDNs = append(rv.CDNs, cv)
+			}
+			pv.Regions = append(pv.Regions, rv)
+		}
+		v.Policies = append(v.Policies, pv)
+	}
+	return v
+}
