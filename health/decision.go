@@ -4,9 +4,9 @@ import "time"
 
 // Decision kinds in the decision log.
 const (
-	DecisionState       = "state"        // a CDN's status changed
-	DecisionWeights     = "weights"      // a region's live split moved
-	DecisionFailOpen    = "fail_open"    // every CDN of a region is out: baseline serves
+	DecisionState       = "state"     // a CDN's status changed
+	DecisionWeights     = "weights"   // a region's live split moved
+	DecisionFailOpen    = "fail_open" // every CDN of a region is out: baseline serves
 	DecisionFailOpenEnd = "fail_open_end"
 	DecisionStale       = "stale" // a region's telemetry went stale: split held
 	DecisionStaleEnd    = "stale_end"
