@@ -43,6 +43,8 @@ type compiler struct {
 	// record or steer that defined them, so that errors found across
 	// records point at a line.
 	where map[string]string
+	// implicitDefault is set when [regions] has no "default" of its own.
+	implicitDefault bool
 }
 
 // at returns the key path of the record of type typ (or, with "", of any
@@ -63,6 +65,8 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.CDNs = c.cdns(f.CDN)
 	s.Regions = c.regions(f.Regions)
 	s.Geo = c.geo(&f.Geo, s.Regions)
+	s.GeoTable = c.geoTable(s)
+	s.Prometheus = c.prometheus(f.Prometheus)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
 	used := map[string]bool{}
@@ -193,8 +197,19 @@ func (c *compiler) regions(m map[string][]string) []Region {
 			m = copyMap(m)
 		}
 		// Without an explicit default region, "default" is what nothing
-		// else matches; it lists no codes so the lookup falls through to it.
+		// else matches: the catch-all, unless another region claims "*"
+		// (then lookups that match nothing fall through to it anyway).
+		star := false
+		for _, codes := range m {
+			for _, code := range codes {
+				star = star || code == "*"
+			}
+		}
 		m[DefaultRegion] = nil
+		if !star {
+			m[DefaultRegion] = []string{"*"}
+		}
+		c.implicitDefault = true
 	}
 	names := sortedKeys(m)
 	out := make([]Region, 0, len(names))
@@ -248,6 +263,7 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 		}
 		p := &Policy{Name: name, Index: len(out), TTL: DefaultPolicyTTL, Targets: targets,
 			Baseline: make([]*health.Weights, len(s.Regions)), Defined: make([]bool, len(s.Regions))}
+		p.Params = c.params(at, name, &pc)
 		if pc.TTL != nil {
 			if t := *pc.TTL; t < 0 || t > 86400 {
 				c.el.add(at+".ttl", "policy %q: ttl %d is outside 0..86400", name, t)

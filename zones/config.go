@@ -13,6 +13,17 @@ type File struct {
 	CDN     map[string]CDNConfig    `toml:"cdn"`
 	Policy  map[string]PolicyConfig `toml:"policy"`
 	Zone    []ZoneConfig            `toml:"zone"`
+	// Prometheus is the optional shared telemetry source.
+	Prometheus *PrometheusConfig `toml:"prometheus"`
+}
+
+// PrometheusConfig is the [prometheus] table: PromQL queries whose results
+// carry a "cdn" label (and optionally "region"), one per signal.
+type PrometheusConfig struct {
+	URL      string            `toml:"url"`
+	Interval *time.Duration    `toml:"interval"`
+	Timeout  *time.Duration    `toml:"timeout"`
+	Queries  map[string]string `toml:"queries"`
 }
 
 // ServerConfig is the [server] table.
@@ -58,6 +69,37 @@ type ProbeConfig struct {
 type PolicyConfig struct {
 	TTL    *int64                        `toml:"ttl"`
 	Region map[string]RegionPolicyConfig `toml:"region"`
+
+	EvaluationInterval *time.Duration `toml:"evaluation_interval"`
+	SignalMaxAge       *time.Duration `toml:"signal_max_age"`
+	SmoothingDown      *float64       `toml:"smoothing_down"`
+	SmoothingUp        *float64       `toml:"smoothing_up"`
+	DownThreshold      *float64       `toml:"down_threshold"`
+	UpThreshold        *float64       `toml:"up_threshold"`
+	DownAfter          *int           `toml:"down_after"`
+	UpAfter            *int           `toml:"up_after"`
+	RecoveryStep       *float64       `toml:"recovery_step"`
+	CapacitySoft       *float64       `toml:"capacity_soft"`
+	CapacityHard       *float64       `toml:"capacity_hard"`
+	StaticDrift        *time.Duration `toml:"static_drift"`
+	Score              ScoreConfig    `toml:"score"`
+}
+
+// ScoreConfig is [policy.NAME.score]: how each signal counts.
+type ScoreConfig struct {
+	TTFB       *BoundsConfig `toml:"ttfb"`
+	ErrorRate  *BoundsConfig `toml:"error_rate"`
+	CacheHit   *BoundsConfig `toml:"cache_hit"`
+	Throughput *BoundsConfig `toml:"throughput"`
+	Download   *BoundsConfig `toml:"download"`
+}
+
+// BoundsConfig is one signal's weight in the score and the values that
+// score full marks (good) and nothing (bad).
+type BoundsConfig struct {
+	Weight *float64 `toml:"weight"`
+	Good   *float64 `toml:"good"`
+	Bad    *float64 `toml:"bad"`
 }
 
 // RegionPolicyConfig is [policy.NAME.region.REGION].

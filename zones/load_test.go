@@ -102,6 +102,14 @@ func TestParseErrors(t *testing.T) {
 			[]string{`bad.toml:8: cdn "a": probe url "ftp://x" must be an absolute http:// or https:// URL`, `bad.toml:10: cdn "a": probe timeout must be positive and at most the interval (1s)`}},
 		{"geo network", "[[geo.network]]\ncidr = \"10.1.2.3/8\"\nregion = \"default\"\n[[geo.network]]\ncidr = \"10.0.0.0/8\"\nregion = \"kr\"\n" + base + zoneHead,
 			[]string{`bad.toml:2: geo.network: "10.1.2.3/8" has host bits set; did you mean "10.0.0.0/8"?`, `bad.toml:6: geo.network 10.0.0.0/8: region "kr" is not defined in [regions]`}},
+		{"thresholds", base + "[policy.p]\ndown_threshold = 80\nup_threshold = 60\n" + zoneHead,
+			[]string{`bad.toml:8: policy "p": need 0 <= down_threshold (80) < up_threshold (60) <= 100`}},
+		{"score bounds", base + "[policy.p.score.ttfb]\ngood = 100\nbad = 100\n" + zoneHead,
+			[]string{`bad.toml:7: policy "p": score.ttfb: good and bad must differ`}},
+		{"prometheus", base + "[prometheus]\nurl = \"localhost:9090\"\n[prometheus.queries]\nttfb = \"x\"\n" + zoneHead,
+			[]string{`bad.toml:8: prometheus: url "localhost:9090" must be an absolute http:// or https:// URL`, `bad.toml:10: prometheus: unknown query "ttfb" (use ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps)`}},
+		{"bad country", "[regions]\nkr = [\"KR\", \"ZZ\"]\n" + base + zoneHead,
+			[]string{`bad.toml:2: region "kr": "ZZ" is not an ISO 3166-1 alpha-2 country code, a continent code or "*"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

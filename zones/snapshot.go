@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
 )
 
@@ -22,6 +23,9 @@ type Snapshot struct {
 	Policies []*Policy // sorted by name
 	Zones    []*Zone   // in file order
 	Warnings []string
+	// GeoTable maps client addresses to region indexes (Regions' order).
+	GeoTable   *geo.Table
+	Prometheus *Prometheus // nil: no Prometheus source
 
 	byOrigin map[string]*Zone
 	maxDepth int // most labels in any origin, to bound the zone walk
@@ -83,6 +87,8 @@ type Policy struct {
 	Defined []bool
 	// Targets holds, per CDN index, the CNAME target (fully qualified).
 	Targets []string
+	// Params are the policy's scoring and steering settings.
+	Params health.Params
 }
 
 // DefaultRegion is the region every policy must define, used where no more
