@@ -86,9 +86,9 @@ func ecsQuery(family uint16, source, scope uint8, addr []byte) *dns.Msg {
 	return q
 }
 
-// TestECSEcho checks the echoed option and its scope: a steered answer is
-// picked per /24 (/56) of the client subnet and says so; an answer that
-// does not depend on the client (static, or ECS source /0) says scope 0.
+// TestECSEcho checks the echoed option and its scope. This policy has only
+// the catch-all region and no database, so no answer depends on where the
+// client is: scope 0 everywhere (geo_test.go covers regional scopes).
 func TestECSEcho(t *testing.T) {
 	h := testHandler(t)
 	cases := []struct {
@@ -99,10 +99,10 @@ func TestECSEcho(t *testing.T) {
 		qname  string
 		scope  uint8
 	}{
-		{"ipv4 /24", 1, 24, []byte{203, 0, 113}, "stream.live.example.com.", 24},
-		{"ipv4 /22", 1, 22, []byte{203, 0, 112}, "stream.live.example.com.", 24},
+		{"ipv4 /24", 1, 24, []byte{203, 0, 113}, "stream.live.example.com.", 0},
+		{"ipv4 /22", 1, 22, []byte{203, 0, 112}, "stream.live.example.com.", 0},
 		{"ipv4 /0", 1, 0, nil, "stream.live.example.com.", 0},
-		{"ipv6 /56", 2, 56, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 2}, "stream.live.example.com.", 56},
+		{"ipv6 /56", 2, 56, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 2}, "stream.live.example.com.", 0},
 		{"static answer", 1, 24, []byte{203, 0, 113}, "player.live.example.com.", 0},
 		{"nxdomain", 1, 24, []byte{203, 0, 113}, "nope.live.example.com.", 0},
 	}

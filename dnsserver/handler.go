@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
@@ -28,6 +30,9 @@ const (
 type Handler struct {
 	state   atomic.Pointer[State]
 	metrics *Metrics
+	// mu serialises writers so that two updates never lose each other;
+	// queries never take it.
+	mu sync.Mutex
 }
 
 // NewHandler returns a handler that answers from snap.
@@ -37,16 +42,39 @@ func NewHandler(snap *zones.Snapshot, m *Metrics) *Handler {
 	return h
 }
 
-// Install makes snap and live the state that new queries see. Queries in
-// flight finish with the state they started with.
+// Install makes snap, with the live weights computed for it, the state
+// that new queries see. Queries in flight finish with the state they
+// started with.
 func (h *Handler) Install(snap *zones.Snapshot, live *health.Table) {
-	st := &State{Snap: snap, Live: live, defaultRegion: snap.RegionIndex(zones.DefaultRegion)}
-	if old := h.state.Load(); old != nil && old.Snap == snap {
-		st.counters = old.counters
-	} else {
-		st.counters = h.metrics.resolve(snap)
+	h.update(func(st *State) {
+		if st.Snap != snap {
+			st.counters = h.metrics.resolve(snap)
+		}
+		st.Snap, st.Live = snap, live
+		st.defaultRegion = snap.RegionIndex(zones.DefaultRegion)
+	})
+}
+
+// SetLive publishes new live weights for the snapshot in force.
+func (h *Handler) SetLive(live *health.Table) {
+	h.update(func(st *State) { st.Live = live })
+}
+
+// SetGeoDB switches to a new GeoIP database. The old one is not closed:
+// queries may still hold it, and the garbage collector frees it after.
+func (h *Handler) SetGeoDB(db *geo.DB) {
+	h.update(func(st *State) { st.DB = db })
+}
+
+func (h *Handler) update(change func(*State)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	next := &State{}
+	if cur := h.state.Load(); cur != nil {
+		*next = *cur
 	}
-	h.state.Store(st)
+	change(next)
+	h.state.Store(next)
 }
 
 // State returns the state in force.
@@ -74,7 +102,7 @@ func (h *Handler) Respond(buf, pkt []byte, client netip.Addr, tcp bool) (out []b
 		return nil
 	}
 	st := h.state.Load()
-	q := query{st: st, client: client, tcp: tcp}
+	q := query{h: h, st: st, client: client, tcp: tcp}
 	resp := q.answer(pkt)
 	limit := maxMessageSize
 	if !tcp {
@@ -114,6 +142,7 @@ func servfail(buf, pkt []byte) []byte {
 
 // query is the work of answering one packet.
 type query struct {
+	h      *Handler
 	st     *State
 	client netip.Addr
 	tcp    bool
@@ -253,13 +282,18 @@ func (q *query) referral(resp *dns.Msg, z *zones.Zone, cut *zones.Node, name str
 // a name with a CNAME has no other data (RFC 1034 §3.6.2), and resolvers
 // follow it for A, AAAA, HTTPS and the rest alike.
 func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
-	region := q.st.defaultRegion
 	subject := q.client
-	if q.edns.ecs.present && q.st.Snap.Geo.ECS && q.edns.ecs.source > 0 {
+	useECS := q.edns.ecs.present && q.st.Snap.Geo.ECS && q.edns.ecs.source > 0
+	if useECS {
 		subject = q.edns.ecs.addr
-		// The pick is keyed on the client's /24 (/56): the answer holds
-		// for that subnet, so a resolver must not reuse it more widely.
-		q.scope = health.SubnetBits(subject)
+	}
+	region, res := q.st.region(subject, q.h.metrics)
+	if useECS {
+		// The region decides the split, and res.Bits is the width of
+		// the network that decided the region: the answer is valid for
+		// any client there, so a resolver may reuse it that widely
+		// (RFC 7871 §7.2.1).
+		q.scope = res.Bits
 	}
 	w := q.st.weights(p, region)
 	i := w.Pick(health.SubnetKey(subject))

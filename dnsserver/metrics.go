@@ -4,6 +4,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -17,6 +18,10 @@ type Metrics struct {
 	udp, tcp prometheus.Observer
 
 	droppedShort, droppedResponse, panics prometheus.Counter
+
+	// geo counts region lookups by how they were decided, indexed by
+	// geo.Source; "none" is a lookup that found no region (a failure).
+	geo [5]prometheus.Counter
 }
 
 // NewMetrics registers the nameserver's series on reg.
@@ -40,7 +45,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Packets not answered, by reason (short: no full header; response: a reply sent to us; panic: a bug, recovered).",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.queries, m.answers, m.duration, m.dropped)
+	geoLookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdnsteer_geo_lookups_total",
+		Help: "Region lookups for steered answers, by what decided the region (network, country, continent, default; none: nothing matched and the default region served).",
+	}, []string{"source"})
+	for i := range m.geo {
+		m.geo[i] = geoLookups.WithLabelValues(geo.Source(i).String())
+	}
+	reg.MustRegister(m.queries, m.answers, m.duration, m.dropped, geoLookups)
 	m.udp = m.duration.WithLabelValues("udp")
 	m.tcp = m.duration.WithLabelValues("tcp")
 	m.droppedShort = m.dropped.WithLabelValues("short")
