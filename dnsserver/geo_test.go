@@ -238,3 +238,32 @@ func TestDatabaseReplacedUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d queries, %d answered, %d lost", sent.Load(), answered.Load(), lost.Load())
 }
+
+// TestExplainAgreesWithAnswers asks explain and the wire the same
+// question for many subnets: they must name the same CDN.
+func TestExplainAgreesWithAnswers(t *testing.T) {
+	h, _ := geoHandler(t, "testdata/geo.toml", testNets)
+	h2 := testHandler(t)
+	for i := 0; i < 200; i++ {
+		ecs := netip.PrefixFrom(netip.AddrFrom4([4]byte{1, byte(15 + i%4), byte(i), 0}), 24)
+		for _, hh := range []*Handler{h, h2} {
+			target, _ := askFrom(t, hh, "8.8.8.8", ecs)
+			e, err := hh.Explain("Stream.live.example.com", netip.MustParseAddr("8.8.8.8"), ecs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Target != target {
+				t.Fatalf("%s: explain says %s, the wire %s", ecs, e.Target, target)
+			}
+		}
+	}
+	e, _ := h.Explain("stream.live.example.com.", netip.MustParseAddr("8.8.8.8"), netip.MustParsePrefix("1.16.9.0/24"))
+	if e.Region != "kr" || e.RegionSource != "country" || e.RegionBasis != "ecs" || e.Country != "KR" || e.Scope != 16 || e.CDN != "cloudfront" {
+		t.Errorf("explain = %+v", e)
+	}
+	for _, bad := range []string{"player.live.example.com.", "example.org.", "a..b"} {
+		if _, err := h.Explain(bad, netip.MustParseAddr("8.8.8.8"), netip.Prefix{}); err == nil {
+			t.Errorf("explain of %q succeeded", bad)
+		}
+	}
+}

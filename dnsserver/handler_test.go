@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -237,5 +238,47 @@ func TestSameSubnetSameAnswer(t *testing.T) {
 		if ask(a) != ask(b) {
 			t.Fatalf("%s and %s share a /24 but got different CDNs", a, b)
 		}
+	}
+}
+
+// TestLiveWeightsSteer checks the seam to the health engine: published
+// live weights decide answers, and weights built for another CDN list are
+// ignored in favour of the baseline.
+func TestLiveWeightsSteer(t *testing.T) {
+	h := testHandler(t)
+	snap := h.State().Snap
+	p := snap.PolicyByName("live")
+	names := make([]string, len(snap.CDNs))
+	for i, c := range snap.CDNs {
+		names[i] = c.Name
+	}
+	only := func(cdn string) []float64 {
+		w := make([]float64, len(names))
+		for i, n := range names {
+			if n == cdn {
+				w[i] = 1
+			}
+		}
+		return w
+	}
+	table := make([][]*health.Weights, len(snap.Policies))
+	table[p.Index] = []*health.Weights{health.NewWeights(names, only("fastly"))}
+	h.SetLive(health.NewTable(table))
+	for i := 0; i < 50; i++ {
+		q := new(dns.Msg)
+		q.SetQuestion("stream.live.example.com.", dns.TypeA)
+		pkt, _ := q.Pack()
+		r := new(dns.Msg)
+		r.Unpack(h.Respond(nil, pkt, netip.AddrFrom4([4]byte{10, 0, byte(i), 1}), false))
+		if got := r.Answer[0].(*dns.CNAME).Target; got != "f.cdn.example.net." {
+			t.Fatalf("live weights say fastly only, answer %s", got)
+		}
+	}
+	table[p.Index] = []*health.Weights{health.NewWeights([]string{"x"}, []float64{1})}
+	h.SetLive(health.NewTable(table))
+	q := new(dns.Msg)
+	q.SetQuestion("stream.live.example.com.", dns.TypeA)
+	if r := exchange(t, h, q, false); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Fatalf("mismatched live weights broke answers: %v", r)
 	}
 }
