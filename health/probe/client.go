@@ -29,8 +29,9 @@ type dialTarget struct {
 // that every probe pays the real connect and TLS cost, as a new viewer
 // does; no proxy, since a proxy would be measured instead of the CDN; no
 // cookies; redirects returned, not followed; bodies not decompressed, so
-// Result.Bytes is what crossed the wire. tlsConfig nil means the system
-// roots.
+// Result.Bytes is what crossed the wire. It speaks HTTP/1.1 only (a custom
+// dialer turns HTTP/2 off), so each connection carries the one request
+// whose phases it times. tlsConfig nil means the system roots.
 func NewClient(tlsConfig *tls.Config) *http.Client {
 	if tlsConfig == nil {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}

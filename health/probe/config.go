@@ -3,10 +3,8 @@ package probe
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -24,12 +22,15 @@ const (
 // It is comparable: the Runner restarts a probe only when its Config
 // changes.
 type Config struct {
+	// CDN names the CDN, as in the policy and in metric labels.
 	CDN string
 	// URL is the http:// or https:// test object, ideally a real video
 	// segment so that the download rate means something.
-	URL      string
+	URL string
+	// Interval is the time between probe starts (default 1s).
 	Interval time.Duration
-	// Timeout bounds the whole probe: connect, TLS, first byte and body.
+	// Timeout bounds the whole probe: connect, TLS, first byte and body
+	// (default 800ms, at most the interval).
 	Timeout time.Duration
 	// Host overrides the Host header, to probe an edge by address.
 	Host string
@@ -93,15 +94,12 @@ func (c Config) Validate() error {
 }
 
 func checkAddress(a string) error {
-	host, port, err := net.SplitHostPort(a)
+	ap, err := netip.ParseAddrPort(a)
 	if err != nil {
-		return fmt.Errorf("address %q: %w", a, err)
+		return fmt.Errorf("address %q is not an IP:port address: %w", a, err)
 	}
-	if _, err := netip.ParseAddr(host); err != nil {
-		return fmt.Errorf("address %q: host must be an IP: %w", a, err)
-	}
-	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
-		return fmt.Errorf("address %q: port must be 1-65535", a)
+	if ap.Port() == 0 {
+		return fmt.Errorf("address %q: port 0 cannot be dialled", a)
 	}
 	return nil
 }

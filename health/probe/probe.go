@@ -24,7 +24,9 @@ var defaultClient = NewClient(nil)
 // Result is one probe, as plain data: metrics and logs are the Runner's
 // business, so Do stays easy to test and to call from elsewhere.
 type Result struct {
-	CDN   string
+	// CDN is the probed CDN's name.
+	CDN string
+	// Start is when the probe began, and the time of its Signal.
 	Start time.Time
 
 	// Phases, zero when they did not happen (no DNS with a fixed address
@@ -42,6 +44,7 @@ type Result struct {
 	Status int
 	// Bytes is how much of the body was read, at most Config.MaxBytes.
 	Bytes int64
+	// Cache is what the response's cache headers say.
 	Cache CacheStatus
 
 	// Err is a transport error, a timeout (wrapping ErrTimeout) or a
@@ -107,10 +110,13 @@ func Do(ctx context.Context, client *http.Client, cfg Config) Result {
 	res.TTFB = span(m.gotConn, m.firstByte)
 	res.Transfer = span(m.firstByte, readEnd)
 
-	switch {
 	// Only our own deadline is a timeout; the caller cancelling (a Runner
-	// stopping) is not the CDN's fault.
-	case err != nil && errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+	// stopping) is not the CDN's fault. The clock decides rather than
+	// tctx.Err(): the connection's deadline (see dial) is the same instant
+	// and may fire before the context's timer does.
+	timedOut := err != nil && ctx.Err() == nil && !time.Now().Before(deadline)
+	switch {
+	case timedOut:
 		res.Err = fmt.Errorf("probe %s: %w after %s: %w", cfg.CDN, ErrTimeout, cfg.Timeout, err)
 	case err != nil:
 		res.Err = fmt.Errorf("probe %s: %w", cfg.CDN, err)
