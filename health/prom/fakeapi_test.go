@@ -133,6 +133,12 @@ func (c *collector) sink(s health.Signal) {
 	c.sigs = append(c.sigs, s)
 }
 
+func (c *collector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sigs)
+}
+
 // take returns the signals so far and forgets them.
 func (c *collector) take() []health.Signal {
 	c.mu.Lock()

@@ -25,10 +25,10 @@ const samplesKey = "samples"
 const maxSamples = 1 << 53
 
 var kinds = []kind{
-	{"ttfb_ms", nonNegative, func(s *health.Signal, v float64) { s.TTFBMs = &v }},
-	{"error_rate", ratio, func(s *health.Signal, v float64) { s.ErrorRate = &v }},
-	{"cache_hit_ratio", ratio, func(s *health.Signal, v float64) { s.CacheHitRatio = &v }},
-	{"throughput_gbps", nonNegative, func(s *health.Signal, v float64) { s.ThroughputGbps = &v }},
+	{health.KindTTFB, nonNegative, func(s *health.Signal, v float64) { s.TTFBMs = &v }},
+	{health.KindErrorRate, ratio, func(s *health.Signal, v float64) { s.ErrorRate = &v }},
+	{health.KindCacheHit, ratio, func(s *health.Signal, v float64) { s.CacheHitRatio = &v }},
+	{health.KindThroughput, nonNegative, func(s *health.Signal, v float64) { s.ThroughputGbps = &v }},
 }
 
 var samplesKind = kind{
