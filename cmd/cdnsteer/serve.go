@@ -19,6 +19,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/admin"
 	"github.com/cdnsteer/cdnsteer/dnsserver"
+	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -41,25 +42,66 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := runServer(ctx, snap, log); err != nil {
+	if err := runServer(ctx, snap, log, nil); err != nil {
 		log.Error("cdnsteer stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-// runServer serves snap until ctx ends, reloading the policy on SIGHUP and
-// when its file changes.
-func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger) error {
+// started tells a caller (the demo, tests) where the servers listen.
+type started struct {
+	DNS  []string
+	HTTP string
+}
+
+// runServer serves snap until ctx ends: DNS, the health engine and its
+// telemetry, the HTTP endpoint; it reloads the policy on SIGHUP and when
+// its file changes.
+func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up func(started)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := dnsserver.NewHandler(snap, dnsserver.NewMetrics(reg))
+
+	journal, closeJournal := openJournal(snap, reg, log)
+	defer closeJournal()
+	engine := health.NewEngine(snap.Health(), journal)
+	var notes []health.Annotation
+	if snap.Server.DecisionLog != "" {
+		ds, skipped, err := health.ReadJournal(snap.Server.DecisionLog)
+		if err != nil {
+			log.Error("decision log unreadable: starting without the previous state", "err", err)
+		}
+		if skipped > 0 {
+			log.Warn("decision log lines skipped (partial or corrupt)", "lines", skipped)
+		}
+		if len(ds) > 0 {
+			notes = engine.Restore(ds, time.Now())
+			log.Info("state restored from the decision log", "entries", len(ds), "annotations", len(notes), "overrides", len(engine.Overrides(time.Now())))
+		}
+	}
+	reg.MustRegister(health.NewCollector(engine))
+
+	tel := newTelemetry(ctx, reg, engine, handler, log)
+	defer tel.stop()
+	tel.follow(snap)
 
 	var ready atomic.Bool
 	var httpSrv *admin.Server
 	if snap.Server.HTTP != "" {
 		var err error
-		httpSrv, err = admin.Listen(admin.Config{Addr: snap.Server.HTTP, Gatherer: reg, Ready: ready.Load, Logger: log})
+		httpSrv, err = admin.Listen(admin.Config{
+			Addr:        snap.Server.HTTP,
+			Gatherer:    prometheus.Gatherers{reg, tel.promReg},
+			Ready:       ready.Load,
+			Logger:      log,
+			Engine:      engine,
+			TokenFile:   snap.Server.AdminTokenFile,
+			Annotations: admin.NewAnnotations(notes, journal),
+			Explain:     explainer(handler, engine),
+		})
 		if err != nil {
 			return err
 		}
@@ -74,12 +116,26 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger) erro
 		return err
 	}
 	dnsSrv.Serve()
+
+	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), onSnap: tel.follow}
+	pubDone := make(chan struct{})
+	go func() { pub.run(ctx, snap); close(pubDone) }()
+
 	ready.Store(true)
+	var addrs []string
 	for _, a := range dnsSrv.Addrs() {
+		addrs = append(addrs, a.String())
 		log.Info("dns listening", "addr", a.String(), "proto", "udp+tcp")
 	}
 	for _, w := range snap.Warnings {
 		log.Warn("policy warning", "warning", w)
+	}
+	if up != nil {
+		st := started{DNS: addrs}
+		if httpSrv != nil {
+			st.HTTP = httpSrv.Addr().String()
+		}
+		up(st)
 	}
 
 	running := snap
@@ -87,8 +143,11 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger) erro
 		if !slices.Equal(sortedAddrs(next), sortedAddrs(running)) || next.Server.HTTP != running.Server.HTTP {
 			log.Warn("server.dns and server.http changes take effect on restart; the listeners are unchanged")
 		}
-		handler.Install(next, nil)
 		running = next
+		pub.reloads <- next
+		if httpSrv != nil {
+			httpSrv.ReloadToken()
+		}
 	}, log, reg)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -109,16 +168,31 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger) erro
 	<-ctx.Done()
 	log.Info("shutting down: answering queries in flight")
 	ready.Store(false)
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShut()
 	dnsErr := dnsSrv.Shutdown(shutCtx)
 	if httpSrv != nil {
 		httpSrv.Shutdown(shutCtx)
 	}
+	<-pubDone
 	if err := <-reloadDone; err != nil {
 		log.Warn("policy watcher", "err", err)
 	}
 	return dnsErr
+}
+
+// openJournal opens the decision log. A log that cannot be opened is
+// reported and done without: answering matters more than the record.
+func openJournal(snap *zones.Snapshot, reg prometheus.Registerer, log *slog.Logger) (health.Journal, func()) {
+	if snap.Server.DecisionLog == "" {
+		return nil, func() {}
+	}
+	j, err := health.OpenJournal(snap.Server.DecisionLog, reg, log)
+	if err != nil {
+		log.Error("decision log unavailable: decisions will not be recorded", "err", err)
+		return nil, func() {}
+	}
+	return j, func() { j.Close() }
 }
 
 func sortedAddrs(s *zones.Snapshot) []string {

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/cdnsteer/cdnsteer/dnsserver"
+	"github.com/cdnsteer/cdnsteer/geo"
+	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/probe"
+	"github.com/cdnsteer/cdnsteer/health/prom"
+	"github.com/cdnsteer/cdnsteer/zones"
+)
+
+// telemetry keeps the signal sources and the GeoIP database in step with
+// the policy in force: probes per CDN, the Prometheus source, the
+// database watcher.
+type telemetry struct {
+	ctx     context.Context
+	log     *slog.Logger
+	engine  *health.Engine
+	handler *dnsserver.Handler
+	probes  *probe.Runner
+
+	mu         sync.Mutex
+	promCfg    *zones.Prometheus
+	promStop   context.CancelFunc
+	promSource *prom.Source
+	promReg    *swappableGatherer
+	geoPath    string
+	geoWatch   *geo.Watcher
+}
+
+func newTelemetry(ctx context.Context, reg *prometheus.Registry, engine *health.Engine, h *dnsserver.Handler, log *slog.Logger) *telemetry {
+	t := &telemetry{ctx: ctx, log: log, engine: engine, handler: h, promReg: &swappableGatherer{}}
+	t.probes = probe.NewRunner(reg, func(s health.Signal) { engine.Push(s) }, log)
+	return t
+}
+
+// follow adapts every source to snap; unchanged sources keep running.
+func (t *telemetry) follow(snap *zones.Snapshot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var probes []probe.Config
+	for _, c := range snap.CDNs {
+		if c.Probe != nil {
+			probes = append(probes, probe.Config{CDN: c.Name, URL: c.Probe.URL, Interval: c.Probe.Interval,
+				Timeout: c.Probe.Timeout, Host: c.Probe.Host, Address: c.Probe.Address})
+		}
+	}
+	t.probes.Update(probes)
+
+	if !reflect.DeepEqual(snap.Prometheus, t.promCfg) {
+		if t.promStop != nil {
+			t.promStop()
+			t.promStop, t.promSource = nil, nil
+		}
+		t.promCfg = snap.Prometheus
+		if p := snap.Prometheus; p != nil {
+			reg := prometheus.NewRegistry()
+			src, err := prom.New(prom.Config{URL: p.URL, Interval: p.Interval, Timeout: p.Timeout, Queries: p.Queries, Samples: p.Samples},
+				reg, func(s health.Signal) { t.engine.Push(s) }, t.log)
+			if err != nil {
+				t.log.Error("prometheus source not started", "err", err)
+			} else {
+				ctx, cancel := context.WithCancel(t.ctx)
+				t.promStop, t.promSource = cancel, src
+				t.promReg.set(reg)
+				go src.Run(ctx)
+				t.log.Info("prometheus source started", "url", p.URL, "interval", p.Interval)
+			}
+		} else {
+			t.promReg.set(nil)
+		}
+	}
+
+	if snap.Geo.Database != t.geoPath {
+		if t.geoWatch != nil {
+			t.geoWatch.Close()
+			t.geoWatch = nil
+		}
+		t.geoPath = snap.Geo.Database
+		if t.geoPath == "" {
+			t.handler.SetGeoDB(nil)
+			t.log.Warn("no GeoIP database configured: regions come from [[geo.network]] and the default region only")
+		} else {
+			path := t.geoPath
+			w, err := geo.NewWatcher(path, func(db *geo.DB) {
+				t.handler.SetGeoDB(db)
+				info := db.Info()
+				t.log.Info("GeoIP database loaded", "file", path, "type", info.Type, "networks", info.Networks, "built", info.BuildTime)
+			}, func(err error) {
+				t.log.Error("GeoIP database not loaded; the previous one (if any) keeps serving", "file", path, "err", err)
+			})
+			if err != nil {
+				t.log.Error("GeoIP watcher not started", "file", path, "err", err)
+			}
+			t.geoWatch = w
+		}
+	}
+}
+
+func (t *telemetry) stop() {
+	t.probes.Stop()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.promStop != nil {
+		t.promStop()
+	}
+	if t.geoWatch != nil {
+		t.geoWatch.Close()
+	}
+}
+
+// swappableGatherer lets /metrics include the series of a source that is
+// replaced on reload, without registering a second copy of its metrics.
+type swappableGatherer struct {
+	mu sync.Mutex
+	g  prometheus.Gatherer
+}
+
+func (s *swappableGatherer) set(g prometheus.Gatherer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.g = g
+}
+
+// Gather implements prometheus.Gatherer.
+func (s *swappableGatherer) Gather() ([]*dto.MetricFamily, error) {
+	s.mu.Lock()
+	g := s.g
+	s.mu.Unlock()
+	if g == nil {
+		return nil, nil
+	}
+	return g.Gather()
+}
