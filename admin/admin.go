@@ -1,10 +1,11 @@
-// Package admin serves cdnsteer's HTTP endpoint: metrics, liveness and
-// readiness now; the API and the live view build on it.
+// Package admin serves cdnsteer's HTTP endpoint: metrics, liveness,
+// readiness and the JSON API under /api/v1 (state, pushed signals,
+// overrides, annotations, explain). Writes need the bearer token from the
+// admin token file; bad input gets a 4xx JSON error and changes nothing.
 package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,33 +15,68 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cdnsteer/cdnsteer/health"
 )
 
 // Config wires the endpoint to the rest of the process.
 type Config struct {
-	Addr     string
+	// Addr is the address to listen on (server.http).
+	Addr string
+	// Gatherer supplies /metrics.
 	Gatherer prometheus.Gatherer
 	// Ready reports whether a policy is loaded and the DNS listeners are up.
-	Ready  func() bool
+	Ready func() bool
+	// Engine is the health engine behind state, signals and overrides;
+	// nil makes those endpoints answer 503.
+	Engine *health.Engine
+	// TokenFile holds the bearer token for write endpoints
+	// (server.admin_token_file). It is read at Listen, re-read when it
+	// changes and on ReloadToken; empty disables writes (403).
+	TokenFile string
+	// Annotations is the event timeline, built by NewAnnotations from the
+	// annotations the engine restored and the decision log to record new
+	// ones to. Nil gives a timeline that lives in memory only.
+	Annotations *Annotations
+	// Explain answers GET /api/v1/explain; nil makes it answer 503.
+	Explain ExplainFunc
+	// Now is the clock (time.Now when nil), for tests and simulation.
+	Now func() time.Time
+	// Logger receives errors and an audit line per override and annotation
+	// (slog.Default when nil).
 	Logger *slog.Logger
 }
 
 // Server is the HTTP endpoint.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
-	log *slog.Logger
+	srv  *http.Server
+	ln   net.Listener
+	log  *slog.Logger
+	auth *auth
 }
 
-// Listen binds the endpoint; Serve starts answering.
+// Listen binds the endpoint and reads the admin token file; Serve starts
+// answering. It fails if the address cannot be bound or a configured token
+// file cannot be read.
 func Listen(cfg Config) (*Server, error) {
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen http %s: %w", cfg.Addr, err)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Annotations == nil {
+		cfg.Annotations = NewAnnotations(nil, nil)
 	}
 	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+	au, err := newAuth(cfg.TokenFile, log)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		au.close()
+		return nil, fmt.Errorf("listen http %s: %w", cfg.Addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
@@ -54,6 +90,7 @@ func Listen(cfg Config) (*Server, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	(&api{cfg: cfg, auth: au, notes: cfg.Annotations}).register(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -66,10 +103,16 @@ func Listen(cfg Config) (*Server, error) {
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
 		},
-		ln:  ln,
-		log: log,
+		ln:   ln,
+		log:  log,
+		auth: au,
 	}, nil
 }
+
+// ReloadToken re-reads the admin token file now (on SIGHUP, say). On error
+// writes are refused until a later reload succeeds. Without a token file it
+// does nothing.
+func (s *Server) ReloadToken() error { return s.auth.reload() }
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -83,15 +126,14 @@ func (s *Server) Serve() {
 	}()
 }
 
-// Shutdown stops the endpoint, letting requests in flight finish.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+// Shutdown stops the endpoint, letting requests in flight finish, and
+// stops watching the token file.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.auth.close()
+	err := s.srv.Shutdown(ctx)
+	// Shutdown closes the listener only if Serve ran.
+	if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -1,0 +1,102 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// annotationRequest is the body of POST /api/v1/annotations.
+type annotationRequest struct {
+	Text string   `json:"text"`
+	Tags []string `json:"tags"`
+	Time string   `json:"time"`
+}
+
+// annotationJSON is an annotation as the API answers it: tags always
+// present, so clients need not tell a missing list from an empty one.
+type annotationJSON struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+	Text string    `json:"text"`
+	Tags []string  `json:"tags"`
+}
+
+func toJSON(n health.Annotation) annotationJSON {
+	tags := n.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return annotationJSON{ID: n.ID, Time: n.Time, Text: n.Text, Tags: tags}
+}
+
+// postAnnotation adds a note to the timeline.
+func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	var req annotationRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	n := health.Annotation{Text: req.Text, Tags: req.Tags}
+	if req.Time != "" {
+		t, err := time.Parse(time.RFC3339, req.Time)
+		if err != nil {
+			writeRequestError(w, badRequest("time", "time: %q is not an RFC 3339 time", req.Time))
+			return
+		}
+		n.Time = t
+	}
+	n, err := a.notes.Add(n, a.cfg.Now())
+	if err != nil {
+		var fe *health.FieldError
+		if errors.As(err, &fe) {
+			writeRequestError(w, fieldError("", fe))
+			return
+		}
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	a.cfg.Logger.Info("annotation added via API", "id", n.ID, "text", n.Text, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusCreated, toJSON(n))
+}
+
+// listAnnotations answers the timeline, oldest first, optionally only
+// from ?since= on (for a view that polls for new notes).
+func (a *api) listAnnotations(w http.ResponseWriter, r *http.Request) {
+	q, rerr := query(r, "since")
+	if rerr != nil {
+		writeRequestError(w, rerr)
+		return
+	}
+	var since time.Time
+	if s := q.Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			writeRequestError(w, badRequest("since", "since: %q is not an RFC 3339 time%s", s, plusHint(s)))
+			return
+		}
+		since = t
+	}
+	notes := a.notes.Since(since)
+	out := make([]annotationJSON, len(notes))
+	for i, n := range notes {
+		out[i] = toJSON(n)
+	}
+	writeJSON(w, http.StatusOK, map[string][]annotationJSON{"annotations": out})
+}
+
+// plusHint explains the usual reason a time in a query string does not
+// parse: an unencoded "+" of a zone offset arrives as a space.
+func plusHint(s string) string {
+	if strings.Contains(s, " ") {
+		return ` (write the "+" of a zone offset as %2B)`
+	}
+	return ""
+}

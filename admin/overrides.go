@@ -1,0 +1,142 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+const (
+	// maxOverrideTTL bounds an override's life: one forgotten for longer
+	// than a week would quietly keep overruling the health scores.
+	maxOverrideTTL = 7 * 24 * time.Hour
+	// maxReason bounds a reason, which goes into every log line about it.
+	maxReason = 1000
+)
+
+// overrideRequest is the body of POST /api/v1/overrides. TTL and Expires
+// are strings so that a malformed one is named precisely.
+type overrideRequest struct {
+	Action  string `json:"action"`
+	CDN     string `json:"cdn"`
+	Region  string `json:"region"`
+	Policy  string `json:"policy"`
+	TTL     string `json:"ttl"`
+	Expires string `json:"expires"`
+	Reason  string `json:"reason"`
+}
+
+// expiry resolves the request's ttl or expires, exactly one of which must
+// be given, to the moment the override ends.
+func (o *overrideRequest) expiry(now time.Time) (time.Time, *requestError) {
+	switch {
+	case o.TTL != "" && o.Expires != "":
+		return time.Time{}, badRequest("expires", "give ttl or expires, not both")
+	case o.TTL != "":
+		d, err := time.ParseDuration(o.TTL)
+		switch {
+		case err != nil:
+			return time.Time{}, badRequest("ttl", "ttl: %q is not a duration such as 10m or 1h30m", o.TTL)
+		case d <= 0:
+			return time.Time{}, badRequest("ttl", "ttl: must be positive")
+		case d > maxOverrideTTL:
+			return time.Time{}, badRequest("ttl", "ttl: %s is longer than the maximum %s", d, maxOverrideTTL)
+		}
+		return now.Add(d), nil
+	case o.Expires != "":
+		t, err := time.Parse(time.RFC3339, o.Expires)
+		switch {
+		case err != nil:
+			return time.Time{}, badRequest("expires", "expires: %q is not an RFC 3339 time", o.Expires)
+		case !t.After(now):
+			return time.Time{}, badRequest("expires", "expires: %s has already passed", o.Expires)
+		case t.Sub(now) > maxOverrideTTL:
+			return time.Time{}, badRequest("expires", "expires: %s is more than %s away", o.Expires, maxOverrideTTL)
+		}
+		return t, nil
+	}
+	return time.Time{}, badRequest("ttl", "give ttl (such as 10m) or expires (RFC 3339): an override must end")
+}
+
+// postOverride puts a drain, pin or freeze in force. The engine validates
+// names against the policy and records the override in the decision log.
+func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	var req overrideRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	now := a.cfg.Now()
+	expires, rerr := req.expiry(now)
+	if rerr != nil {
+		writeRequestError(w, rerr)
+		return
+	}
+	if utf8.RuneCountInString(req.Reason) > maxReason {
+		writeRequestError(w, badRequest("reason", "reason: longer than %d characters", maxReason))
+		return
+	}
+	o, err := a.cfg.Engine.AddOverride(health.Override{Action: req.Action, CDN: req.CDN, Region: req.Region,
+		Policy: req.Policy, Expires: expires, Reason: req.Reason}, now)
+	if err != nil {
+		var fe *health.FieldError
+		if errors.As(err, &fe) {
+			writeRequestError(w, fieldError("", fe))
+			return
+		}
+		a.cfg.Logger.Error("adding an override failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "cannot add the override: "+err.Error())
+		return
+	}
+	a.cfg.Logger.Info("override added via API", "id", o.ID, "action", o.Action, "policy", o.Policy, "region", o.Region,
+		"cdn", o.CDN, "expires", o.Expires, "reason", o.Reason, "remote", r.RemoteAddr)
+	w.Header().Set("Location", "/api/v1/overrides/"+o.ID)
+	writeJSON(w, http.StatusCreated, o)
+}
+
+// listOverrides answers the overrides in force, oldest first.
+func (a *api) listOverrides(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string][]health.Override{"overrides": a.cfg.Engine.Overrides(a.cfg.Now())})
+}
+
+// deleteOverride ends an override before its expiry; the optional reason
+// goes to the decision log.
+func (a *api) deleteOverride(w http.ResponseWriter, r *http.Request) {
+	q, rerr := query(r, "reason")
+	if rerr != nil {
+		writeRequestError(w, rerr)
+		return
+	}
+	reason := q.Get("reason")
+	if utf8.RuneCountInString(reason) > maxReason {
+		writeRequestError(w, badRequest("reason", "reason: longer than %d characters", maxReason))
+		return
+	}
+	if reason == "" {
+		reason = "deleted via the API"
+	}
+	id := r.PathValue("id")
+	err := a.cfg.Engine.DeleteOverride(id, a.cfg.Now(), reason)
+	switch {
+	case errors.Is(err, health.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: "no override " + id + " in force", Field: "id"})
+		return
+	case err != nil:
+		a.cfg.Logger.Error("deleting an override failed", "id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "cannot delete the override: "+err.Error())
+		return
+	}
+	a.cfg.Logger.Info("override deleted via API", "id", id, "reason", reason, "remote", r.RemoteAddr)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,101 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+const (
+	// maxSignals bounds one batch; an aggregator with more sends several.
+	maxSignals = 10000
+	// signalFuture tolerates clocks a little ahead of ours; further ahead
+	// a signal would outrank every real one until its time came.
+	signalFuture = 5 * time.Minute
+	// signalPast refuses history: an hour-old reading says nothing about
+	// now, and replaying old batches must not look like fresh telemetry.
+	signalPast = time.Hour
+)
+
+// signalsRequest is the body of POST /api/v1/signals.
+type signalsRequest struct {
+	Signals []signalJSON `json:"signals"`
+}
+
+// signalJSON is one pushed measurement. Absent values were not measured.
+// Time is a string so that a malformed one can be named precisely.
+type signalJSON struct {
+	CDN            string   `json:"cdn"`
+	Region         string   `json:"region"`
+	TTFBMs         *float64 `json:"ttfb_ms"`
+	ErrorRate      *float64 `json:"error_rate"`
+	CacheHitRatio  *float64 `json:"cache_hit_ratio"`
+	ThroughputGbps *float64 `json:"throughput_gbps"`
+	Samples        int      `json:"samples"`
+	Time           string   `json:"time"`
+}
+
+// postSignals feeds pushed signals (RUM beacons, CDN log aggregates) to
+// the engine. The whole batch is checked first and applied only if every
+// entry is good, so a rejected batch changes nothing and can be resent
+// once fixed.
+func (a *api) postSignals(w http.ResponseWriter, r *http.Request) {
+	if _, err := query(r); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	var req signalsRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	sigs, err := a.checkSignals(req.Signals, a.cfg.Now())
+	if err != nil {
+		writeRequestError(w, err)
+		return
+	}
+	a.cfg.Engine.Push(sigs...)
+	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(sigs)})
+}
+
+// checkSignals converts and checks every entry, stopping at the first
+// bad one and naming it.
+func (a *api) checkSignals(in []signalJSON, now time.Time) ([]health.Signal, *requestError) {
+	switch {
+	case len(in) == 0:
+		return nil, badRequest("signals", "signals: the batch is empty")
+	case len(in) > maxSignals:
+		return nil, badRequest("signals", "signals: %d entries, at most %d per request", len(in), maxSignals)
+	}
+	out := make([]health.Signal, len(in))
+	for i, s := range in {
+		at := fmt.Sprintf("signals[%d]", i)
+		t := now
+		if s.Time != "" {
+			var err error
+			if t, err = time.Parse(time.RFC3339, s.Time); err != nil {
+				return nil, badRequest(at+".time", "%s.time: %q is not an RFC 3339 time", at, s.Time)
+			}
+			if t.After(now.Add(signalFuture)) {
+				return nil, badRequest(at+".time", "%s.time: %s is more than %s in the future", at, s.Time, signalFuture)
+			}
+			if t.Before(now.Add(-signalPast)) {
+				return nil, badRequest(at+".time", "%s.time: %s is more than %s old", at, s.Time, signalPast)
+			}
+		}
+		sig := health.Signal{CDN: s.CDN, Region: s.Region, Time: t, Samples: s.Samples, Source: "push",
+			TTFBMs: s.TTFBMs, ErrorRate: s.ErrorRate, CacheHitRatio: s.CacheHitRatio, ThroughputGbps: s.ThroughputGbps}
+		if err := a.cfg.Engine.CheckSignal(sig); err != nil {
+			var fe *health.FieldError
+			if errors.As(err, &fe) {
+				return nil, fieldError(at, fe)
+			}
+			return nil, badRequest(at, "%s: %v", at, err)
+		}
+		out[i] = sig
+	}
+	return out, nil
+}

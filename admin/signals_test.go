@@ -1,0 +1,108 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPushSignals(t *testing.T) {
+	f := newFixture(t)
+	at := t0.Add(-10 * time.Second)
+	body := fmt.Sprintf(`{"signals": [
+		{"cdn": "fastly", "region": "kr", "ttfb_ms": 850, "error_rate": 0.07, "cache_hit_ratio": 0.6, "throughput_gbps": 120, "samples": 5000, "time": %q},
+		{"cdn": "akamai", "ttfb_ms": 150}
+	]}`, at.Format(time.RFC3339))
+	r := f.write("POST", "/api/v1/signals", body)
+	if r.code != http.StatusAccepted {
+		t.Fatalf("status %d: %s", r.code, r.body)
+	}
+	if n := r.json(t)["accepted"]; n != 2.0 {
+		t.Errorf("accepted %v, want 2", n)
+	}
+	kr := f.signals("kr", "fastly")
+	if kr.TTFBMs == nil || *kr.TTFBMs != 850 || kr.ErrorRate == nil || *kr.ErrorRate != 0.07 ||
+		kr.CacheHitRatio == nil || *kr.CacheHitRatio != 0.6 || kr.ThroughputGbps == nil || *kr.ThroughputGbps != 120 {
+		t.Errorf("fastly in kr: %+v", kr)
+	}
+	if !kr.Newest.Equal(at) {
+		t.Errorf("fastly's reading is from %s, want the pushed time %s", kr.Newest, at)
+	}
+	// A signal for one region stays there.
+	if d := f.signals("default", "fastly"); d.TTFBMs != nil {
+		t.Errorf("fastly in default got kr's signal: %+v", d)
+	}
+	// No region means every region; no time means now.
+	for _, region := range []string{"default", "kr"} {
+		a := f.signals(region, "akamai")
+		if a.TTFBMs == nil || *a.TTFBMs != 150 || !a.Newest.Equal(t0) {
+			t.Errorf("akamai in %s: %+v", region, a)
+		}
+	}
+}
+
+func TestPushSignalsRejected(t *testing.T) {
+	now := t0.Format(time.RFC3339)
+	tooMany := `{"signals": [` + strings.Repeat(`{"cdn":"fastly","ttfb_ms":1},`, maxSignals) + `{"cdn":"fastly","ttfb_ms":1}]}`
+	huge := `{"signals": [{"cdn":"fastly","ttfb_ms":1, "region": "` + strings.Repeat("x", maxBody) + `"}]}`
+	for _, tc := range []struct {
+		name, body string
+		code       int
+		field      string
+	}{
+		{"bad JSON", `{"signals": [{"cdn": "fastly",}]}`, 400, ""},
+		{"truncated", `{"signals": [{"cdn": "fastly"`, 400, ""},
+		{"empty body", ``, 400, ""},
+		{"not an object", `[1, 2]`, 400, ""},
+		{"unknown field", `{"signals": [{"cdn": "fastly", "ttfb": 100}]}`, 400, "ttfb"},
+		{"unknown top-level field", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}], "dry_run": true}`, 400, "dry_run"},
+		{"trailing garbage", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}]} x`, 400, ""},
+		{"second object", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}]}{"signals": []}`, 400, ""},
+		{"wrong type", `{"signals": [{"cdn": "fastly", "ttfb_ms": "fast"}]}`, 400, "signals.ttfb_ms"},
+		{"no signals", `{}`, 400, "signals"},
+		{"empty list", `{"signals": []}`, 400, "signals"},
+		{"too many", tooMany, 400, "signals"},
+		{"oversized", huge, 413, ""},
+		{"unknown cdn last", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "akamai", "ttfb_ms": 100}, {"cdn": "x", "ttfb_ms": 100}]}`, 400, "signals[2].cdn"},
+		{"unknown region", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "region": "mars", "ttfb_ms": 100}]}`, 400, "signals[1].region"},
+		{"out of range", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "error_rate": 1.5}]}`, 400, "signals[1].error_rate"},
+		{"no value", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "samples": 5}]}`, 400, "signals[1]"},
+		{"negative samples", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100, "samples": -1}]}`, 400, "signals[0].samples"},
+		{"bad time", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100, "time": "` + now + `"}, {"cdn": "fastly", "ttfb_ms": 100, "time": "yesterday"}]}`, 400, "signals[1].time"},
+		{"future", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "ttfb_ms": 1}, {"cdn": "edgio", "ttfb_ms": 1}, {"cdn": "fastly", "ttfb_ms": 100, "time": "` + t0.Add(6*time.Minute).Format(time.RFC3339) + `"}]}`, 400, "signals[3].time"},
+		{"too old", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100, "time": "` + t0.Add(-61*time.Minute).Format(time.RFC3339) + `"}]}`, 400, "signals[0].time"},
+		{"unknown query parameter", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}]}`, 400, "dry_run"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			before := f.state()
+			path := "/api/v1/signals"
+			if tc.name == "unknown query parameter" {
+				path += "?dry_run=1"
+			}
+			expectError(t, f.write("POST", path, tc.body), tc.code, tc.field)
+			f.unchanged(before)
+			f.noSignals()
+		})
+	}
+}
+
+func TestPushSignalsMessageNamesEntry(t *testing.T) {
+	f := newFixture(t)
+	r := f.write("POST", "/api/v1/signals", `{"signals": [{"cdn": "fastly", "ttfb_ms": 1}, {"cdn": "fastly", "ttfb_ms": 1}, {"cdn": "x", "ttfb_ms": 1}]}`)
+	if msg := r.json(t)["error"]; msg != `signals[2].cdn: unknown cdn "x"` {
+		t.Errorf("error %q", msg)
+	}
+}
+
+func TestPushSignalsMethod(t *testing.T) {
+	f := newFixture(t)
+	r := f.write("GET", "/api/v1/signals", "")
+	expectError(t, r, http.StatusMethodNotAllowed, "")
+	if allow := r.header.Get("Allow"); allow != "POST" {
+		t.Errorf("Allow %q, want POST", allow)
+	}
+}
