@@ -74,6 +74,7 @@ type Prometheus struct {
 	Interval time.Duration
 	Timeout  time.Duration
 	Queries  map[string]string
+	Samples  string
 }
 
 // Defaults of [prometheus].
@@ -88,7 +89,7 @@ func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
 	if pc == nil {
 		return nil
 	}
-	p := &Prometheus{URL: pc.URL, Interval: DefaultPromInterval, Timeout: DefaultPromTimeout, Queries: pc.Queries}
+	p := &Prometheus{URL: pc.URL, Interval: DefaultPromInterval, Timeout: DefaultPromTimeout, Queries: pc.Queries, Samples: pc.Samples}
 	if u, err := url.Parse(pc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		c.el.add("prometheus.url", "prometheus: url %q must be an absolute http:// or https:// URL", pc.URL)
 	}

@@ -24,6 +24,9 @@ type PrometheusConfig struct {
 	Interval *time.Duration    `toml:"interval"`
 	Timeout  *time.Duration    `toml:"timeout"`
 	Queries  map[string]string `toml:"queries"`
+	// Samples optionally gives each series' sample count (e.g. request
+	// rate), so that thin data weighs less.
+	Samples string `toml:"samples"`
 }
 
 // ServerConfig is the [server] table.
