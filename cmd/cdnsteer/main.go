@@ -11,9 +11,12 @@ import (
 const usage = `usage: cdnsteer <command> [flags]
 
 commands:
-  serve   -config FILE   run the nameserver and HTTP endpoint
-  check   -config FILE   validate a policy file and summarise it
-  version                print version information
+  serve    -config FILE                          run the nameserver, health engine and HTTP endpoint
+  check    -config FILE                          validate a policy file and summarise it
+  demo                                           run a self-contained demo on loopback
+  simulate -config FILE -scenario FILE -o DIR    rehearse an event in virtual time
+  report   -log FILE -o FILE                     post-event report from a decision log
+  version                                        print version information
 `
 
 func main() {
@@ -30,6 +33,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "demo":
+		return demo(args[1:], stdout, stderr)
+	case "simulate":
+		return simulate(args[1:], stdout, stderr)
+	case "report":
+		return report(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		return version(stdout)
 	case "help", "-h", "-help", "--help":
