@@ -126,6 +126,13 @@ func parseECS(b []byte) (ecs, error) {
 	addr := b[4:]
 	var max int
 	switch v.family {
+	case 0:
+		// Some clients (dig +subnet=0) send family 0 with a /0 source:
+		// "no subnet, and say so in the reply". Accept exactly that.
+		if v.source != 0 || len(addr) != 0 {
+			return ecs{}, errBadECS
+		}
+		return v, nil
 	case 1:
 		max = 32
 	case 2:
@@ -133,7 +140,9 @@ func parseECS(b []byte) (ecs, error) {
 	default:
 		return ecs{}, errBadECS
 	}
-	if int(v.source) > max || len(addr) != (int(v.source)+7)/8 {
+	// A query's scope should be 0; one longer than the family allows is
+	// malformed.
+	if int(v.source) > max || int(b[3]) > max || len(addr) != (int(v.source)+7)/8 {
 		return ecs{}, errBadECS
 	}
 	if rem := v.source % 8; rem != 0 && addr[len(addr)-1]&(0xff>>rem) != 0 {

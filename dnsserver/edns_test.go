@@ -155,6 +155,10 @@ func TestMalformedECSIsFORMERR(t *testing.T) {
 			}
 		})
 	}
+	// Found by FuzzFastPathMatches: a query scope longer than the family.
+	if r := exchange(t, h, ecsQuery(1, 24, 48, []byte{10, 1, 2}), false); r.Rcode != dns.RcodeFormatError {
+		t.Errorf("scope 48 in an IPv4 query: rcode %s, want FORMERR", dns.RcodeToString[r.Rcode])
+	}
 	q := ecsQuery(1, 24, 0, []byte{10, 1, 2})
 	q.IsEdns0().Option = append(q.IsEdns0().Option, q.IsEdns0().Option[0])
 	if r := exchange(t, h, q, false); r.Rcode != dns.RcodeFormatError {

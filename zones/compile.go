@@ -69,6 +69,14 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.Prometheus = c.prometheus(f.Prometheus)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
+	s.steered = map[string]Steered{}
+	for _, z := range s.Zones {
+		for name, n := range z.nodes {
+			if n.Steer != nil {
+				s.steered[name] = Steered{Zone: z, Policy: n.Steer}
+			}
+		}
+	}
 	used := map[string]bool{}
 	for _, z := range s.Zones {
 		for _, n := range z.nodes {
@@ -148,6 +156,12 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 			c.el.add(at+".target", "cdn %q: target %q is not a valid domain name", name, cc.Target)
 		} else {
 			cdn.Target = t
+			cdn.TargetWire = make([]byte, 256)
+			n, err := dns.PackDomainName(t, cdn.TargetWire, 0, nil, false)
+			if err != nil {
+				c.el.add(at+".target", "cdn %q: target %q cannot be encoded: %v", name, cc.Target, err)
+			}
+			cdn.TargetWire = cdn.TargetWire[:n]
 		}
 		if cc.CommitGbps != nil {
 			if v := *cc.CommitGbps; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {

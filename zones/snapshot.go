@@ -29,6 +29,23 @@ type Snapshot struct {
 
 	byOrigin map[string]*Zone
 	maxDepth int // most labels in any origin, to bound the zone walk
+	// steered indexes every steered name (lower case, fully qualified)
+	// for the query fast path: one map read answers "is this steered?".
+	steered map[string]Steered
+}
+
+// Steered is a steered name with its zone and policy.
+type Steered struct {
+	Zone   *Zone
+	Policy *Policy
+}
+
+// SteeredName looks a lower-case, fully qualified name up among the
+// steered names. It takes bytes so that the query path need not build a
+// string: the map index converts without allocating.
+func (s *Snapshot) SteeredName(name []byte) (Steered, bool) {
+	st, ok := s.steered[string(name)]
+	return st, ok
 }
 
 // Server is the resolved [server] table.
@@ -56,6 +73,8 @@ type GeoNetwork struct {
 type CDN struct {
 	Name       string
 	Target     string // fully qualified, lower case
+	// TargetWire is Target in uncompressed wire format.
+	TargetWire []byte
 	CommitGbps float64
 	Probe      *Probe
 }

@@ -1,0 +1,273 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// The fast path answers the query that matters — a steered name asked
+// over UDP, with or without EDNS and a client subnet — straight from the
+// packet: it reads the header, question and OPT in place, looks the name
+// up with one map read, and writes the reply into the caller's buffer,
+// allocating nothing. Anything unusual (another opcode, a compression
+// pointer in the question, an odd character in a name, a non-steered
+// name, a malformed option) is left to the general path, which must and
+// does produce the very same bytes for whatever both handle
+// (FuzzFastPathMatches checks that).
+
+const (
+	flagQR = 0x80
+	flagAA = 0x04
+	flagRD = 0x01
+	flagCD = 0x10
+)
+
+// fastQuery is what the fast path reads from a packet.
+type fastQuery struct {
+	// name is the question name in lower-case presentation form
+	// ("stream.live.example.com."), built in place for the map lookup.
+	name    [256]byte
+	nameLen int
+	// qEnd is where the question ends in the packet.
+	qEnd  int
+	qtype uint16
+	edns  edns
+}
+
+// fast answers pkt if it can; ok is false when the general path must.
+func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State) (out []byte, ok bool) {
+	var q fastQuery
+	if !q.parse(pkt) {
+		return nil, false
+	}
+	steered, found := st.Snap.SteeredName(q.name[:q.nameLen])
+	if !found {
+		return nil, false
+	}
+	p := steered.Policy
+
+	subject := client
+	useECS := q.edns.ecs.present && st.Snap.Geo.ECS && q.edns.ecs.source > 0
+	if useECS {
+		subject = q.edns.ecs.addr
+	}
+	region, res := st.region(subject, h.metrics)
+	w := st.weights(p, region)
+	i := w.Pick(health.SubnetKey(subject))
+	if i < 0 {
+		return nil, false
+	}
+	target := st.Snap.CDNs[i].TargetWire
+
+	// The reply must fit the client's buffer; the general path truncates
+	// in the rare case it does not.
+	qLen := q.qEnd - 12
+	size := 12 + qLen + 12 + len(target)
+	if q.edns.present {
+		size += 11
+		if q.edns.ecs.present && st.Snap.Geo.ECS {
+			size += 8 + (int(q.edns.ecs.source)+7)/8
+		}
+	}
+	limit := minUDPSize
+	if q.edns.present {
+		limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
+	}
+	if size > limit || cap(buf) < size {
+		return nil, false
+	}
+
+	out = buf[:size]
+	copy(out, pkt[:2])
+	out[2] = flagQR | flagAA | pkt[2]&flagRD
+	out[3] = pkt[3] & flagCD
+	binary.BigEndian.PutUint16(out[4:], 1)
+	binary.BigEndian.PutUint16(out[6:], 1)
+	binary.BigEndian.PutUint16(out[8:], 0)
+	arcount := uint16(0)
+	if q.edns.present {
+		arcount = 1
+	}
+	binary.BigEndian.PutUint16(out[10:], arcount)
+	off := 12 + copy(out[12:], pkt[12:q.qEnd])
+
+	// Answer: owner is a pointer to the question name, so its case is the
+	// query's own.
+	out[off], out[off+1] = 0xc0, 12
+	binary.BigEndian.PutUint16(out[off+2:], dns.TypeCNAME)
+	binary.BigEndian.PutUint16(out[off+4:], dns.ClassINET)
+	binary.BigEndian.PutUint32(out[off+6:], p.TTL)
+	rdStart := off + 12
+	rdEnd := rdStart + compressTarget(out[rdStart:], target, pkt[12:q.qEnd-4])
+	binary.BigEndian.PutUint16(out[off+10:], uint16(rdEnd-rdStart))
+	off = rdEnd
+
+	if q.edns.present {
+		out[off] = 0
+		binary.BigEndian.PutUint16(out[off+1:], typeOPT)
+		binary.BigEndian.PutUint16(out[off+3:], maxUDPSize)
+		ttl := uint32(0)
+		if q.edns.do {
+			ttl = 0x8000
+		}
+		binary.BigEndian.PutUint32(out[off+5:], ttl)
+		rdlen := 0
+		if e := q.edns.ecs; e.present && st.Snap.Geo.ECS {
+			n := (int(e.source) + 7) / 8
+			binary.BigEndian.PutUint16(out[off+11:], optionECS)
+			binary.BigEndian.PutUint16(out[off+13:], uint16(4+n))
+			binary.BigEndian.PutUint16(out[off+15:], e.family)
+			out[off+17] = e.source
+			out[off+18] = 0
+			if useECS {
+				// The answer holds for the network that decided the
+				// region (RFC 7871 §7.2.1).
+				out[off+18] = res.Bits
+			}
+			copyAddr(out[off+19:off+19+n], e.addr)
+			rdlen = 8 + n
+		}
+		binary.BigEndian.PutUint16(out[off+9:], uint16(rdlen))
+		off += 11 + rdlen
+	}
+	out = out[:off]
+	st.counters.queries[steered.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
+	st.counters.answers[p.Index][region][i].Inc()
+	return out, true
+}
+
+// copyAddr writes the leading bytes of addr (already masked) into dst.
+func copyAddr(dst []byte, addr netip.Addr) {
+	if addr.Is4() {
+		a := addr.As4()
+		copy(dst, a[:])
+		return
+	}
+	a := addr.As16()
+	copy(dst, a[:])
+}
+
+// compressTarget writes the CNAME target into dst, ending in a pointer to
+// the question name where the two share a suffix of labels spelled alike.
+// The general path's encoder compresses the same way (exact, label-aligned
+// suffixes), which keeps the two paths' replies identical.
+func compressTarget(dst, target, qname []byte) int {
+	for t := 0; target[t] != 0; t += 1 + int(target[t]) {
+		tail := target[t:]
+		s := len(qname) - len(tail)
+		if s < 0 || !labelStart(qname, s) || string(qname[s:]) != string(tail) {
+			continue
+		}
+		n := copy(dst, target[:t])
+		dst[n], dst[n+1] = 0xc0|byte((12+s)>>8), byte(12+s)
+		return n + 2
+	}
+	return copy(dst, target)
+}
+
+// labelStart tells whether a label begins at offset s of a wire name.
+func labelStart(name []byte, s int) bool {
+	for i := 0; i < len(name) && name[i] != 0; i += 1 + int(name[i]) {
+		if i == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parse reads the header, question and optional OPT of a plain query.
+func (q *fastQuery) parse(pkt []byte) bool {
+	if len(pkt) < 17 || pkt[2]&0xf8 != 0 || // QR=0, opcode QUERY
+		binary.BigEndian.Uint16(pkt[4:]) != 1 || binary.BigEndian.Uint16(pkt[6:]) != 0 ||
+		binary.BigEndian.Uint16(pkt[8:]) != 0 || binary.BigEndian.Uint16(pkt[10:]) > 1 {
+		return false
+	}
+	off, n := 12, 0
+	for {
+		if off >= len(pkt) {
+			return false
+		}
+		l := int(pkt[off])
+		if l == 0 {
+			off++
+			break
+		}
+		if l > 63 || off+1+l > len(pkt) || n+l+1 > 254 {
+			return false
+		}
+		for _, c := range pkt[off+1 : off+1+l] {
+			switch {
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				// Escapes and odd bytes: the general path spells them.
+				return false
+			}
+			q.name[n] = c
+			n++
+		}
+		q.name[n] = '.'
+		n++
+		off += 1 + l
+	}
+	if n == 0 || off+4 > len(pkt) {
+		return false
+	}
+	q.nameLen = n
+	q.qtype = binary.BigEndian.Uint16(pkt[off:])
+	if binary.BigEndian.Uint16(pkt[off+2:]) != dns.ClassINET || !plainType(q.qtype) {
+		return false
+	}
+	off += 4
+	q.qEnd = off
+	if pkt[11] == 0 {
+		return off == len(pkt)
+	}
+	// One additional record, which must be a well-formed OPT.
+	if off+11 > len(pkt) || pkt[off] != 0 || binary.BigEndian.Uint16(pkt[off+1:]) != typeOPT {
+		return false
+	}
+	q.edns.present = true
+	q.edns.udpSize = binary.BigEndian.Uint16(pkt[off+3:])
+	if pkt[off+5] != 0 || pkt[off+6] != 0 { // extended rcode, version
+		return false
+	}
+	q.edns.do = pkt[off+7]&0x80 != 0
+	rdlen := int(binary.BigEndian.Uint16(pkt[off+9:]))
+	if off+11+rdlen != len(pkt) {
+		return false
+	}
+	return q.edns.onlyECS(pkt[off+11:])
+}
+
+// onlyECS reads the OPT options when they are at most one valid client
+// subnet; any other option sends the query to the general path, whose
+// decoder has opinions about many of them.
+func (e *edns) onlyECS(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if len(b) < 4 || binary.BigEndian.Uint16(b) != optionECS || int(binary.BigEndian.Uint16(b[2:]))+4 != len(b) {
+		return false
+	}
+	v, err := parseECS(b[4:])
+	if err != nil {
+		return false
+	}
+	e.ecs = v
+	return true
+}
+
+// plainType excludes the query types the general path answers specially.
+func plainType(t uint16) bool {
+	switch t {
+	case dns.TypeAXFR, dns.TypeIXFR, dns.TypeOPT, dns.TypeMAILA, dns.TypeMAILB:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,112 @@
+package dnsserver
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// fastSeeds are queries the fast path should take.
+func fastSeeds(t testing.TB) [][]byte {
+	var out [][]byte
+	add := func(m *dns.Msg) {
+		pkt, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pkt)
+	}
+	for _, name := range []string{"stream.live.example.com.", "STREAM.Live.example.COM.", "one.live.example.com.", "s.other.test."} {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeHTTPS, dns.TypeANY} {
+			q := new(dns.Msg)
+			q.SetQuestion(name, qt)
+			q.RecursionDesired = qt == dns.TypeA
+			q.CheckingDisabled = qt == dns.TypeAAAA
+			add(q)
+			q.SetEdns0(4096, qt == dns.TypeAAAA)
+			add(q)
+			for _, ecs := range []*dns.EDNS0_SUBNET{
+				{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: []byte{1, 16, 5, 0}},
+				{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 20, Address: []byte{5, 0, 16, 0}},
+				{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 0, Address: []byte{0, 0, 0, 0}},
+				{Code: dns.EDNS0SUBNET, Family: 2, SourceNetmask: 56, Address: netip.MustParseAddr("2400:1000:1:200::").AsSlice()},
+				{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: []byte{198, 51, 100, 0}},
+			} {
+				q2 := q.Copy()
+				q2.IsEdns0().Option = []dns.EDNS0{ecs}
+				add(q2)
+			}
+		}
+	}
+	return out
+}
+
+func TestFastPathTakesSteeredQueries(t *testing.T) {
+	h, _ := geoHandler(t, "testdata/geo.toml", testNets)
+	h2 := testHandler(t)
+	for _, hh := range []*Handler{h, h2} {
+		st := hh.State()
+		for _, pkt := range fastSeeds(t) {
+			fast, ok := hh.fast(make([]byte, 0, 512), pkt, testClient, st)
+			var m dns.Msg
+			m.Unpack(pkt)
+			if _, steered := st.Snap.SteeredName([]byte(dns.CanonicalName(m.Question[0].Name))); !steered {
+				if ok {
+					t.Errorf("fast path answered %s, which is not steered", m.Question[0].Name)
+				}
+				continue
+			}
+			if !ok {
+				t.Errorf("fast path declined %v", m.Question[0])
+				continue
+			}
+			slow := hh.general(make([]byte, 0, 512), pkt, testClient, false, st, time.Now())
+			if !bytes.Equal(fast, slow) {
+				t.Errorf("%v: fast and general paths differ\nfast    %x\ngeneral %x", m.Question[0], fast, slow)
+			}
+		}
+	}
+}
+
+// FuzzFastPathMatches is the differential test: for any packet the fast
+// path answers, the general path must produce the very same bytes.
+func FuzzFastPathMatches(f *testing.F) {
+	for _, pkt := range fastSeeds(f) {
+		f.Add(pkt, uint8(0))
+	}
+	h, _ := geoHandler(f, "testdata/geo.toml", testNets)
+	clients := []netip.Addr{testClient, netip.MustParseAddr("1.16.0.9"), netip.MustParseAddr("5.0.1.1"), netip.MustParseAddr("2a00::1")}
+	f.Fuzz(func(t *testing.T, pkt []byte, c uint8) {
+		st := h.State()
+		client := clients[int(c)%len(clients)]
+		fast, ok := h.fast(make([]byte, 0, 4096), pkt, client, st)
+		if !ok {
+			return
+		}
+		slow := h.general(make([]byte, 0, 4096), pkt, client, false, st, time.Now())
+		if !bytes.Equal(fast, slow) {
+			t.Fatalf("fast and general paths differ for %x\nfast    %x\ngeneral %x", pkt, fast, slow)
+		}
+	})
+}
+
+// TestSteeredQueryAllocatesNothing guards the hot path's allocation
+// budget: a steered UDP query with ECS costs no allocation.
+func TestSteeredQueryAllocatesNothing(t *testing.T) {
+	h, _ := geoHandler(t, "testdata/geo.toml", testNets)
+	buf := make([]byte, 0, maxMessageSize)
+	for _, pkt := range fastSeeds(t)[:12] {
+		if h.Respond(buf, pkt, testClient, false) == nil {
+			t.Fatal("no reply")
+		}
+		allocs := testing.AllocsPerRun(200, func() { h.Respond(buf, pkt, testClient, false) })
+		if allocs != 0 {
+			var m dns.Msg
+			m.Unpack(pkt)
+			t.Errorf("%v: %v allocations per query, want 0", m.Question[0], allocs)
+		}
+	}
+}
