@@ -71,8 +71,8 @@ type GeoNetwork struct {
 
 // CDN is one [cdn.NAME].
 type CDN struct {
-	Name       string
-	Target     string // fully qualified, lower case
+	Name   string
+	Target string // fully qualified, lower case
 	// TargetWire is Target in uncompressed wire format.
 	TargetWire []byte
 	CommitGbps float64
