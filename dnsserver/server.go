@@ -2,7 +2,6 @@ package dnsserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,6 +28,10 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
+// quietPeriod is how long a UDP socket must be silent during a shutdown
+// before its reader stops, and how often an idle reader wakes.
+const quietPeriod = 100 * time.Millisecond
+
 // Defaults for Options.
 const (
 	DefaultTCPIdleTimeout = 10 * time.Second
@@ -40,7 +43,7 @@ type Server struct {
 	h    *Handler
 	opts Options
 
-	udp   []*net.UDPConn
+	udp   []udpSocket
 	tcp   []*net.TCPListener
 	addrs []netip.AddrPort
 
@@ -79,38 +82,35 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 
 func (s *Server) bind(a netip.AddrPort) error {
 	lc := net.ListenConfig{Control: reusePort}
-	ctx := context.Background()
 	var lastErr error
 	// With port 0 the UDP port is picked first; TCP may find it taken, so
 	// try a few times.
 	for attempt := 0; attempt < 20; attempt++ {
-		pc, err := lc.ListenPacket(ctx, "udp", a.String())
+		first, err := openUDP(a)
 		if err != nil {
 			return err
 		}
-		first := pc.(*net.UDPConn)
-		bound := first.LocalAddr().(*net.UDPAddr).AddrPort()
-		bound = netip.AddrPortFrom(a.Addr(), bound.Port())
-		l, err := lc.Listen(ctx, "tcp", bound.String())
+		bound := netip.AddrPortFrom(a.Addr(), first.port())
+		l, err := lc.Listen(context.Background(), "tcp", bound.String())
 		if err != nil {
-			first.Close()
+			first.close()
 			lastErr = err
 			if a.Port() != 0 {
 				return lastErr
 			}
 			continue
 		}
-		socks := []*net.UDPConn{first}
+		socks := []udpSocket{first}
 		for i := 1; i < s.opts.UDPSockets; i++ {
-			pc, err := lc.ListenPacket(ctx, "udp", bound.String())
+			sock, err := openUDP(bound)
 			if err != nil {
 				for _, c := range socks {
-					c.Close()
+					c.close()
 				}
 				l.Close()
 				return fmt.Errorf("socket %d of %d: %w", i+1, s.opts.UDPSockets, err)
 			}
-			socks = append(socks, pc.(*net.UDPConn))
+			socks = append(socks, sock)
 		}
 		s.udp = append(s.udp, socks...)
 		s.tcp = append(s.tcp, l.(*net.TCPListener))
@@ -138,7 +138,10 @@ func (s *Server) Addrs() []netip.AddrPort { return s.addrs }
 func (s *Server) Serve() {
 	for _, c := range s.udp {
 		s.wg.Add(1)
-		go s.serveUDP(c)
+		go func() {
+			defer s.wg.Done()
+			c.serve(s)
+		}()
 	}
 	for _, l := range s.tcp {
 		s.wg.Add(1)
@@ -156,9 +159,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	// Queued UDP packets are still answered: the readers run until their
 	// socket has been quiet for a moment, then stop.
-	drain := time.Now().Add(100 * time.Millisecond)
 	for _, c := range s.udp {
-		c.SetReadDeadline(drain)
+		c.drain()
 	}
 	s.mu.Lock()
 	for c := range s.conns {
@@ -179,7 +181,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) closeAll() {
 	for _, c := range s.udp {
-		c.Close()
+		c.close()
 	}
 	for _, l := range s.tcp {
 		l.Close()
@@ -191,25 +193,14 @@ func (s *Server) closeAll() {
 	s.mu.Unlock()
 }
 
-func (s *Server) serveUDP(c *net.UDPConn) {
-	defer s.wg.Done()
-	buf := make([]byte, maxMessageSize)
-	out := make([]byte, 0, maxMessageSize)
-	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// ICMP errors from earlier sends surface here; keep going.
-			continue
-		}
-		if s.stopping.Load() {
-			// Still draining: extend the quiet period after each packet.
-			c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		}
-		if resp := s.h.Respond(out, buf[:n], from.Addr(), false); resp != nil {
-			c.WriteToUDPAddrPort(resp, from)
-		}
-	}
+// udpSocket is one UDP socket of an address and the loop that serves it.
+// Linux gets a batched reader (udp_linux.go); elsewhere the net package's.
+type udpSocket interface {
+	port() uint16
+	// serve answers queries until the server stops and the socket has
+	// been quiet for a moment.
+	serve(s *Server)
+	// drain makes serve return once the socket is quiet.
+	drain()
+	close()
 }

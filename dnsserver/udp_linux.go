@@ -1,0 +1,193 @@
+//go:build linux && (amd64 || arm64)
+
+package dnsserver
+
+import (
+	"fmt"
+	"net/netip"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// batchSocket serves UDP with recvmmsg/sendmmsg on a blocking socket: one
+// system call reads every query waiting (up to batchSize) and one sends
+// every reply. Waiting happens in the kernel rather than in Go's network
+// poller, which measured cheaper per query; the socket's receive timeout
+// wakes the reader now and then so that it notices a shutdown, and the
+// runtime hands the goroutine's P to others while it waits (the call goes
+// through entersyscall), so TCP, the health engine and the GC keep running.
+type batchSocket struct {
+	fd       int
+	v6       bool
+	draining atomic.Bool
+}
+
+const (
+	batchSize = 32
+	// recvBuf holds one query; anything longer is not a query we answer.
+	recvBuf = 4096
+)
+
+// mmsghdr is struct mmsghdr of <sys/socket.h> on 64-bit Linux.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+	_   [4]byte
+}
+
+func openUDP(a netip.AddrPort) (udpSocket, error) {
+	family := unix.AF_INET
+	if a.Addr().Is6() && !a.Addr().Is4In6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp %s: %w", a, err)
+	}
+	fail := func(what string, err error) (udpSocket, error) {
+		unix.Close(fd)
+		return nil, fmt.Errorf("listen udp %s: %s: %w", a, what, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		return fail("SO_REUSEPORT", err)
+	}
+	// A bigger receive queue absorbs bursts (kick-off) instead of
+	// dropping them; the kernel caps it at net.core.rmem_max.
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	tv := unix.NsecToTimeval(quietPeriod.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return fail("SO_RCVTIMEO", err)
+	}
+	var sa unix.Sockaddr
+	if family == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			return fail("IPV6_V6ONLY", err)
+		}
+		sa = &unix.SockaddrInet6{Port: int(a.Port()), Addr: a.Addr().As16()}
+	} else {
+		sa = &unix.SockaddrInet4{Port: int(a.Port()), Addr: a.Addr().Unmap().As4()}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	return &batchSocket{fd: fd, v6: family == unix.AF_INET6}, nil
+}
+
+func (b *batchSocket) port() uint16 {
+	sa, err := unix.Getsockname(b.fd)
+	if err != nil {
+		return 0
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return uint16(sa.Port)
+	case *unix.SockaddrInet6:
+		return uint16(sa.Port)
+	}
+	return 0
+}
+
+func (b *batchSocket) drain() { b.draining.Store(true) }
+func (b *batchSocket) close() { unix.Close(b.fd) }
+
+// batch is one reader's buffers, allocated once: the kernel writes
+// queries and client addresses into them and reads replies out of them.
+type batch struct {
+	in     [batchSize]mmsghdr
+	inIov  [batchSize]unix.Iovec
+	names  [batchSize]unix.RawSockaddrInet6 // large enough for IPv4 too
+	bufs   [batchSize][recvBuf]byte
+	out    [batchSize]mmsghdr
+	outIov [batchSize]unix.Iovec
+	resp   [batchSize][maxUDPSize + 512]byte
+}
+
+func newBatch() *batch {
+	bt := &batch{}
+	for i := range bt.in {
+		bt.inIov[i].Base = &bt.bufs[i][0]
+		bt.inIov[i].SetLen(recvBuf)
+		bt.in[i].hdr.Iov = &bt.inIov[i]
+		bt.in[i].hdr.SetIovlen(1)
+		bt.in[i].hdr.Name = (*byte)(unsafe.Pointer(&bt.names[i]))
+	}
+	return bt
+}
+
+func (b *batchSocket) serve(s *Server) {
+	bt := newBatch()
+	for {
+		for i := range bt.in {
+			bt.in[i].hdr.Namelen = unix.SizeofSockaddrInet6
+			bt.in[i].hdr.Flags = 0
+		}
+		r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.in[0])), batchSize, unix.MSG_WAITFORONE, 0, 0)
+		n := int(r)
+		switch {
+		case errno == unix.EAGAIN || errno == unix.EINTR:
+			// Quiet for a while: stop if the server is going away.
+			if b.draining.Load() {
+				return
+			}
+			continue
+		case errno != 0:
+			if b.draining.Load() || errno == unix.EBADF {
+				return
+			}
+			continue
+		}
+		k := 0
+		for i := 0; i < n; i++ {
+			if bt.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
+				continue // longer than any query: not worth a reply
+			}
+			client, ok := sockaddrAddr(&bt.names[i], bt.in[i].hdr.Namelen)
+			if !ok {
+				continue
+			}
+			resp := s.h.Respond(bt.resp[k][:0], bt.bufs[i][:bt.in[i].len], client, false)
+			if len(resp) == 0 {
+				continue
+			}
+			if &resp[0] != &bt.resp[k][0] {
+				// A reply that outgrew the buffer cannot be sent from it.
+				if len(resp) > len(bt.resp[k]) {
+					continue
+				}
+				copy(bt.resp[k][:], resp)
+			}
+			bt.outIov[k].Base = &bt.resp[k][0]
+			bt.outIov[k].SetLen(len(resp))
+			bt.out[k].hdr = unix.Msghdr{Name: bt.in[i].hdr.Name, Namelen: bt.in[i].hdr.Namelen, Iov: &bt.outIov[k]}
+			bt.out[k].hdr.SetIovlen(1)
+			k++
+		}
+		for sent := 0; sent < k; {
+			r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.out[sent])), uintptr(k-sent), 0, 0, 0)
+			if errno == unix.EINTR {
+				continue
+			}
+			if errno != 0 {
+				// A reply the kernel refuses (the client's address is
+				// unreachable, say) must not hold up the others.
+				sent++
+				continue
+			}
+			sent += int(r)
+		}
+	}
+}
+
+// sockaddrAddr reads the client address the kernel wrote.
+func sockaddrAddr(sa *unix.RawSockaddrInet6, n uint32) (netip.Addr, bool) {
+	switch sa.Family {
+	case unix.AF_INET:
+		v4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrFrom4(v4.Addr), true
+	case unix.AF_INET6:
+		return netip.AddrFrom16(sa.Addr).Unmap(), n >= unix.SizeofSockaddrInet6
+	}
+	return netip.Addr{}, false
+}

@@ -1,0 +1,78 @@
+// Command benchquery writes the query file scripts/bench.sh feeds to
+// dnsperf -B: DNS messages in TCP stream framing (a two-byte length before
+// each), so that every query can carry its own EDNS Client Subnet, which
+// dnsperf's text input cannot.
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+
+	"github.com/miekg/dns"
+)
+
+func main() {
+	out := flag.String("o", "queries.bin", "output file")
+	n := flag.Int("n", 200000, "number of queries")
+	zone := flag.String("zone", "live.example.com.", "zone")
+	ecs := flag.Bool("ecs", true, "send EDNS Client Subnet on steered queries")
+	seed := flag.Uint64("seed", 1, "random seed")
+	flag.Parse()
+	if err := write(*out, *n, dns.Fqdn(*zone), *ecs, *seed); err != nil {
+		fmt.Fprintln(os.Stderr, "benchquery:", err)
+		os.Exit(1)
+	}
+}
+
+// write makes the workload mix: mostly the steered name (A, some AAAA)
+// from many client subnets, some static names, some NXDOMAIN.
+func write(path string, n int, zone string, withECS bool, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	r := rand.New(rand.NewPCG(seed, 2))
+	for i := 0; i < n; i++ {
+		q := new(dns.Msg)
+		q.Id = uint16(i)
+		steered := false
+		switch x := r.IntN(100); {
+		case x < 80:
+			q.SetQuestion("stream."+zone, dns.TypeA)
+			steered = true
+		case x < 90:
+			q.SetQuestion("stream."+zone, dns.TypeAAAA)
+			steered = true
+		case x < 95:
+			q.SetQuestion("www."+zone, dns.TypeA)
+		default:
+			q.SetQuestion(fmt.Sprintf("nx%d.%s", r.IntN(1000000), zone), dns.TypeA)
+		}
+		q.RecursionDesired = false
+		q.SetEdns0(1232, false)
+		if steered && withECS {
+			var a [4]byte
+			binary.BigEndian.PutUint32(a[:], r.Uint32())
+			a[0] = 1 + a[0]%223 // unicast-looking first octet
+			a[3] = 0
+			q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24,
+				Address: netip.AddrFrom4(a).AsSlice()})
+		}
+		pkt, err := q.Pack()
+		if err != nil {
+			return err
+		}
+		var l [2]byte
+		binary.BigEndian.PutUint16(l[:], uint16(len(pkt)))
+		w.Write(l[:])
+		w.Write(pkt)
+	}
+	return w.Flush()
+}
