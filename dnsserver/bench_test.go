@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/health"
 )
 
 func benchQuery(b *testing.B, q *dns.Msg) {
@@ -42,4 +44,34 @@ func BenchmarkStaticA(b *testing.B) {
 	q := new(dns.Msg)
 	q.SetQuestion("player.live.example.com.", dns.TypeA)
 	benchQuery(b, q)
+}
+
+// BenchmarkSteeredLiveWeights is a steered query with ECS and a region
+// lookup in a country database, answered from live weights published by
+// the health engine.
+func BenchmarkSteeredLiveWeights(b *testing.B) {
+	h, _ := geoHandler(b, "testdata/geo.toml", testNets)
+	snap := h.State().Snap
+	names := make([]string, len(snap.CDNs))
+	for i, c := range snap.CDNs {
+		names[i] = c.Name
+	}
+	row := make([]*health.Weights, len(snap.Regions))
+	for i := range row {
+		row[i] = health.NewWeights(names, []float64{3, 2, 1})
+	}
+	h.SetLive(health.NewTable([][]*health.Weights{row}))
+	pkt, err := ecsQuery(1, 24, 0, []byte{1, 16, 5}).Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, maxMessageSize)
+	client := netip.MustParseAddr("198.51.100.7")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if h.Respond(buf, pkt, client, false) == nil {
+			b.Fatal("no reply")
+		}
+	}
 }

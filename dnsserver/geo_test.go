@@ -267,3 +267,52 @@ func TestExplainAgreesWithAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionsOverRealUDP asks a running server over UDP, as a resolver
+// would, for a Korean and a German client subnet.
+func TestRegionsOverRealUDP(t *testing.T) {
+	h, _ := geoHandler(t, "testdata/geo.toml", testNets)
+	s, err := Listen([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0"), netip.MustParseAddrPort("[::1]:0")}, h, Options{UDPSockets: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serve()
+	defer s.Shutdown(t.Context())
+	for _, addr := range s.Addrs() {
+		for _, tc := range []struct {
+			subnet string
+			target string
+			scope  uint8
+		}{
+			{"1.16.77.0/24", "c.cdn.example.net.", 16},
+			{"5.0.77.0/24", "a.cdn.example.net.", 16},
+			{"2400:1000:77::/48", "c.cdn.example.net.", 32},
+		} {
+			p := netip.MustParsePrefix(tc.subnet)
+			family := uint16(1)
+			if p.Addr().Is6() {
+				family = 2
+			}
+			q := new(dns.Msg)
+			q.SetQuestion("stream.live.example.com.", dns.TypeA)
+			q.SetEdns0(1232, false)
+			q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: family, SourceNetmask: uint8(p.Bits()), Address: p.Addr().AsSlice()})
+			r, _, err := (&dns.Client{Net: "udp", Timeout: 2 * time.Second}).Exchange(q, addr.String())
+			if err != nil {
+				t.Fatalf("%s via %s: %v", tc.subnet, addr, err)
+			}
+			if got := r.Answer[0].(*dns.CNAME).Target; got != tc.target {
+				t.Errorf("%s via %s: %s, want %s", tc.subnet, addr, got, tc.target)
+			}
+			var scope uint8 = 255
+			for _, o := range r.IsEdns0().Option {
+				if e, ok := o.(*dns.EDNS0_SUBNET); ok {
+					scope = e.SourceScope
+				}
+			}
+			if scope != tc.scope {
+				t.Errorf("%s via %s: scope %d, want %d", tc.subnet, addr, scope, tc.scope)
+			}
+		}
+	}
+}

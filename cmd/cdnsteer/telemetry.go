@@ -34,6 +34,7 @@ type telemetry struct {
 	promReg    *swappableGatherer
 	geoPath    string
 	geoWatch   *geo.Watcher
+	geoSeen    bool // follow has run once: the geo state is known
 }
 
 func newTelemetry(ctx context.Context, reg *prometheus.Registry, engine *health.Engine, h *dnsserver.Handler, log *slog.Logger) *telemetry {
@@ -79,7 +80,8 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 		}
 	}
 
-	if snap.Geo.Database != t.geoPath {
+	if !t.geoSeen || snap.Geo.Database != t.geoPath {
+		t.geoSeen = true
 		if t.geoWatch != nil {
 			t.geoWatch.Close()
 			t.geoWatch = nil
