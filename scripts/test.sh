@@ -297,6 +297,9 @@ ok "SIGHUP reload: success counter $(metric "$reload_ok") (was $ok2)"
 # $bin is the built binary, $tmp a scratch folder removed on exit; start()
 # serves another policy (use free ports), dq is dig +norec +time=2 +tries=1.
 # --- conformance begin ---
+step "prometheus source against a real Prometheus"
+bash scripts/prometheus-test.sh || die "prometheus source test"
+ok "prometheus source against a real Prometheus"
 
 # --- conformance end ---
 # ===========================================================================
