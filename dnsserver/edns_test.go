@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 func steeredQuery(qtype uint16) *dns.Msg {
@@ -251,5 +253,48 @@ func TestOpcodesAndClasses(t *testing.T) {
 		if r := exchange(t, h, q, false); r.Rcode != dns.RcodeRefused {
 			t.Errorf("class %d: rcode %s, want REFUSED", class, dns.RcodeToString[r.Rcode])
 		}
+	}
+}
+
+func TestChaosIdentity(t *testing.T) {
+	h := testHandler(t)
+	ask := func(h *Handler, name string, qtype uint16) *dns.Msg {
+		q := new(dns.Msg)
+		q.SetQuestion(name, qtype)
+		q.Question[0].Qclass = dns.ClassCHAOS
+		return exchange(t, h, q, false)
+	}
+	for _, name := range []string{"version.bind.", "id.server.", "hostname.bind.", "version.server."} {
+		if r := ask(h, name, dns.TypeTXT); r.Rcode != dns.RcodeRefused {
+			t.Errorf("%s with no answer configured: %s, want REFUSED", name, dns.RcodeToString[r.Rcode])
+		}
+	}
+	snap, err := zones.Parse("testdata/chaos.toml", []byte(`
+[server]
+chaos_version = "cdnsteer test"
+chaos_id = "ns1.test"
+[cdn.a]
+target = "a.example.net."
+[policy.p.region.default]
+weights = { a = 1 }
+[[zone]]
+origin = "z.example."
+ns = ["ns.x."]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Install(snap, nil)
+	for name, want := range map[string]string{"VERSION.bind.": "cdnsteer test", "version.server.": "cdnsteer test", "id.server.": "ns1.test", "hostname.bind.": "ns1.test"} {
+		r := ask(h, name, dns.TypeTXT)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].(*dns.TXT).Txt[0] != want || r.Answer[0].Header().Class != dns.ClassCHAOS || r.Answer[0].Header().Name != name {
+			t.Errorf("%s: %v, want TXT %q in class CH", name, r.Answer, want)
+		}
+	}
+	if r := ask(h, "authors.bind.", dns.TypeTXT); r.Rcode != dns.RcodeRefused {
+		t.Errorf("authors.bind: %s, want REFUSED", dns.RcodeToString[r.Rcode])
+	}
+	if r := ask(h, "version.bind.", dns.TypeA); r.Rcode != dns.RcodeRefused {
+		t.Errorf("version.bind A: %s, want REFUSED", dns.RcodeToString[r.Rcode])
 	}
 }

@@ -211,6 +211,8 @@ func (q *query) answer(pkt []byte) *dns.Msg {
 	}
 	question := req.Question[0]
 	switch {
+	case question.Qclass == dns.ClassCHAOS:
+		return q.chaos(resp, question)
 	case question.Qclass != dns.ClassINET:
 		return q.fail(resp, dns.RcodeRefused)
 	case question.Qtype == dns.TypeAXFR || question.Qtype == dns.TypeIXFR:
@@ -378,4 +380,25 @@ func withOwner(rrs []dns.RR, owner string) []dns.RR {
 		out[i].Header().Name = owner
 	}
 	return out
+}
+
+// chaos answers the CHAOS-class identity queries operators use to tell
+// which server answered (version.bind, id.server and their aliases), when
+// the policy gives answers; otherwise they are refused like any other
+// class, so that nothing about the build leaks by default.
+func (q *query) chaos(resp *dns.Msg, question dns.Question) *dns.Msg {
+	var text string
+	switch strings.ToLower(question.Name) {
+	case "version.bind.", "version.server.":
+		text = q.st.Snap.Server.ChaosVersion
+	case "id.server.", "hostname.bind.":
+		text = q.st.Snap.Server.ChaosID
+	}
+	if text == "" || (question.Qtype != dns.TypeTXT && question.Qtype != dns.TypeANY) {
+		return q.fail(resp, dns.RcodeRefused)
+	}
+	resp.Authoritative = true
+	resp.Answer = append(resp.Answer, &dns.TXT{
+		Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS}, Txt: []string{text}})
+	return resp
 }

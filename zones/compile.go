@@ -137,6 +137,12 @@ func (c *compiler) server(sc *ServerConfig) Server {
 	}
 	s.AdminTokenFile = c.path(sc.AdminTokenFile)
 	s.DecisionLog = c.path(sc.DecisionLog)
+	for key, v := range map[string]string{"chaos_version": sc.ChaosVersion, "chaos_id": sc.ChaosID} {
+		if len(v) > 255 || strings.ContainsAny(v, "\n\r") {
+			c.el.add("server."+key, "server.%s: at most 255 characters on one line", key)
+		}
+	}
+	s.ChaosVersion, s.ChaosID = sc.ChaosVersion, sc.ChaosID
 	return s
 }
 

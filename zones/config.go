@@ -35,6 +35,10 @@ type ServerConfig struct {
 	HTTP           *string  `toml:"http"`
 	AdminTokenFile string   `toml:"admin_token_file"`
 	DecisionLog    string   `toml:"decision_log"`
+	// ChaosVersion and ChaosID answer CH TXT version.bind/version.server
+	// and id.server/hostname.bind; unset, those queries are refused.
+	ChaosVersion string `toml:"chaos_version"`
+	ChaosID      string `toml:"chaos_id"`
 }
 
 // GeoConfig is the [geo] table.

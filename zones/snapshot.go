@@ -54,6 +54,8 @@ type Server struct {
 	HTTP           string // empty: no HTTP endpoint
 	AdminTokenFile string // absolute or relative to the working directory
 	DecisionLog    string
+	ChaosVersion   string
+	ChaosID        string
 }
 
 // Geo is the resolved [geo] table.

@@ -50,46 +50,59 @@ func (m netmask) network(a netip.Addr) (hi, lo uint64, family uint64) {
 	return 0, 0, 0
 }
 
-// keyParts is everything that identifies a bucket, fixed-size so that
-// hashing it needs no allocation.
-type keyParts struct {
-	hi, lo uint64 // client network
-	meta   uint64 // family, class, query type
-	name   uint64 // hash of the case-folded name
-}
-
-// hashKey is the bucket's 64-bit identity. The hash is seeded per
-// Limiter with a random seed, so a forger cannot aim a flood at a
-// particular victim's bucket or table slot.
+// hashKey is the bucket's 64-bit identity: a hash of the client's
+// network, the class, the query type and the case-folded name, as far as
+// the class keys on them. The hash is seeded per Limiter at random, so a
+// forger cannot aim a flood at a particular victim's bucket or slot.
 func hashKey(seed maphash.Seed, m netmask, client netip.Addr, class Class, name []byte, qtype uint16) uint64 {
 	hi, lo, family := m.network(client)
 	useName, useType := class.keyed()
-	k := keyParts{hi: hi, lo: lo, meta: family<<24 | uint64(class)<<16}
+	meta := family<<24 | uint64(class)<<16
 	if useType {
-		k.meta |= uint64(qtype)
+		meta |= uint64(qtype)
 	}
-	if useName {
-		k.name = foldedHash(seed, name)
+	// The fixed-size parts, then the name: one buffer and one call to
+	// the hash for all but absurdly long names.
+	var buf [128]byte
+	binary.LittleEndian.PutUint64(buf[0:], hi)
+	binary.LittleEndian.PutUint64(buf[8:], lo)
+	binary.LittleEndian.PutUint64(buf[16:], meta)
+	const fixed = 24
+	if !useName {
+		return maphash.Bytes(seed, buf[:fixed])
 	}
-	return maphash.Comparable(seed, k)
+	if len(name) > len(buf)-fixed {
+		return hashLong(seed, buf[:fixed], name)
+	}
+	fold(buf[fixed:], name)
+	return maphash.Bytes(seed, buf[:fixed+len(name)])
 }
 
-// foldedHash hashes name with ASCII letters lower-cased. Folding here,
-// not trusting the caller, matters: resolvers randomise the case of
-// query names (0x20 bit encoding), and an attacker could do the same to
-// spread one name over thousands of buckets. Wire-format length octets
-// are below 64 and never mistaken for letters.
-func foldedHash(seed maphash.Seed, name []byte) uint64 {
+// fold copies name into dst with ASCII letters lower-cased. Folding
+// here, not trusting the caller, matters: resolvers randomise the case
+// of query names (0x20 bit encoding), and an attacker could do the same
+// to spread one name over thousands of buckets. Wire-format length
+// octets are below 64 and never mistaken for letters.
+func fold(dst, name []byte) {
+	dst = dst[:len(name)]
+	for i, c := range name {
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+}
+
+// hashLong is hashKey for a name too long for its buffer (text form
+// with many escapes, say): the same bytes, streamed in chunks.
+func hashLong(seed maphash.Seed, fixed, name []byte) uint64 {
 	var h maphash.Hash
 	h.SetSeed(seed)
+	h.Write(fixed)
 	var buf [64]byte
 	for len(name) > 0 {
-		n := copy(buf[:], name)
-		for i, c := range buf[:n] {
-			if c-'A' < 26 {
-				buf[i] = c + 'a' - 'A'
-			}
-		}
+		n := min(len(name), len(buf))
+		fold(buf[:], name[:n])
 		h.Write(buf[:n])
 		name = name[n:]
 	}
