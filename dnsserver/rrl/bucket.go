@@ -1,7 +1,6 @@
 package rrl
 
-// The bucket arithmetic, kept apart from the table so that it can be
-// tested on its own.
+// The bucket arithmetic, kept apart from the table's concurrency.
 //
 // A bucket is BIND's "account": it earns rate credits a second, each
 // response (sent or not) costs one, responses are limited while the

@@ -2,6 +2,7 @@ package rrl
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,6 +243,8 @@ func TestClassKeys(t *testing.T) {
 		{"answers: letter case", resp{ClassAnswer, "www.example.com.", dns.TypeA}, resp{ClassAnswer, "wWw.ExAmple.COM.", dns.TypeA}, true},
 		{"answers: other type", resp{ClassAnswer, "www.example.com.", dns.TypeA}, resp{ClassAnswer, "www.example.com.", dns.TypeAAAA}, false},
 		{"answers: other name", resp{ClassAnswer, "www.example.com.", dns.TypeA}, resp{ClassAnswer, "ftp.example.com.", dns.TypeA}, false},
+		{"answers: letter case, long name", resp{ClassAnswer, strings.Repeat("x.", 100), dns.TypeA}, resp{ClassAnswer, strings.Repeat("X.", 100), dns.TypeA}, true},
+		{"answers: long names", resp{ClassAnswer, strings.Repeat("x.", 100), dns.TypeA}, resp{ClassAnswer, strings.Repeat("x.", 99) + "y.", dns.TypeA}, false},
 		{"nodata: any type", resp{ClassNoData, "www.example.com.", dns.TypeMX}, resp{ClassNoData, "www.example.com.", dns.TypeTXT}, true},
 		{"nodata is not an answer", resp{ClassAnswer, "www.example.com.", dns.TypeA}, resp{ClassNoData, "www.example.com.", dns.TypeA}, false},
 		{"nxdomain: one zone", resp{ClassNXDomain, "example.com.", dns.TypeA}, resp{ClassNXDomain, "example.com.", dns.TypeAAAA}, true},
@@ -284,6 +287,52 @@ func TestRatesByClass(t *testing.T) {
 	}{{ClassAnswer, 10}, {ClassNoData, 10}, {ClassReferral, 10}, {ClassNXDomain, 5}, {ClassError, 3}} {
 		if got := send(l, client, tc.class, []byte(tc.class.String()), 1, 0, 100); got[Pass] != tc.want {
 			t.Errorf("%v: %d passed, want %d", tc.class, got[Pass], tc.want)
+		}
+	}
+}
+
+// TestCharge is the arithmetic alone, in microseconds: rate 20/s (50,000
+// µs a response), window 15 s, slip 2.
+func TestCharge(t *testing.T) {
+	r := newRules(DefaultConfig().withDefaults())
+	const fresh = -creditCap
+	for _, tc := range []struct {
+		what      string
+		d         int64
+		n         uint64
+		wantD     int64
+		wantN     uint64
+		wantActed Action
+	}{
+		{"new key", -1 << 62, 0, fresh + 50000, 0, Pass},
+		{"full credit", fresh, 0, fresh + 50000, 0, Pass},
+		{"idle for ages", -3600e6, 1, fresh + 50000, 0, Pass},
+		{"last credit", -50000, 0, 0, 0, Pass},
+		{"no credit: first limited slips", 0, 0, 50000, 1, Slip},
+		{"second limited drops", 50000, 1, 100000, 0, Drop},
+		{"debt stops at the window", 15e6, 0, 15e6, 1, Slip},
+		{"debt near the window", 15e6 - 10, 1, 15e6, 0, Drop},
+		{"clock skew past the window", 15e6 + 500, 0, 15e6, 1, Slip},
+		{"stale word (from a wrapped clock)", 15e6 + 2e6, 1, fresh + 50000, 0, Pass},
+	} {
+		d, n, act := r.charge(tc.d, tc.n, ClassAnswer)
+		if d != tc.wantD || n != tc.wantN || act != tc.wantActed {
+			t.Errorf("%s: charge(%d, %d) = %d, %d, %v; want %d, %d, %v",
+				tc.what, tc.d, tc.n, d, n, act, tc.wantD, tc.wantN, tc.wantActed)
+		}
+	}
+}
+
+func TestPackDebt(t *testing.T) {
+	for _, now := range []uint64{0, 12345, clockMask - 5, clockMask, clockMask + 7} {
+		for _, d := range []int64{-creditCap, -1, 0, 1, 15e6, 3600e6} {
+			w := pack(tagMask, d, 9, now)
+			if got := debt(w, now); got != d {
+				t.Errorf("now %d: debt %d reads back as %d", now, d, got)
+			}
+			if w>>tagShift != tagMask || w>>clockBits&slipMask != 9 {
+				t.Errorf("now %d, debt %d: tag or slip count lost: %#x", now, d, w)
+			}
 		}
 	}
 }

@@ -37,7 +37,7 @@ func leftBits(n int) uint64 {
 // 6, or 0 for an invalid address, which then shares one network).
 // IPv4-mapped IPv6 addresses, as a dual-stack socket reports IPv4
 // clients, count as IPv4 so that they group by the IPv4 prefix.
-func (m netmask) network(a netip.Addr) (hi, lo uint64, family uint64) {
+func (m netmask) network(a netip.Addr) (hi, lo, family uint64) {
 	a = a.Unmap()
 	switch {
 	case a.Is4():

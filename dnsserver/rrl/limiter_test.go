@@ -53,7 +53,7 @@ func TestTableFull(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.TableSize = 100 // rounds down to 12 groups of 8
 	l := newLimiter(t, cfg)
-	if n := len(l.table.slots); n > cfg.TableSize || n != 96 {
+	if n := len(l.table().slots); n > cfg.TableSize || n != 96 {
 		t.Fatalf("table has %d slots for table_size %d", n, cfg.TableSize)
 	}
 	// A limited key, then a spray of 100,000 new keys, each answered
@@ -65,10 +65,10 @@ func TestTableFull(t *testing.T) {
 		c := netip.AddrFrom4(b)
 		send(l, c, ClassAnswer, www, dns.TypeA, ms, 3)
 	}
-	if n := len(l.table.slots); n != 96 {
+	if n := len(l.table().slots); n != 96 {
 		t.Errorf("table grew to %d slots", n)
 	}
-	if n := l.table.live(uint64(ms/1000), l.rules.window); n > 96 {
+	if n := l.table().live(uint64(ms/1000), l.policy.Load().rules.window); n > 96 {
 		t.Errorf("%d live entries in 96 slots", n)
 	}
 	// New keys evict the freshest buckets first: the key in debt stays,
@@ -106,7 +106,24 @@ func TestConcurrent(t *testing.T) {
 			}
 		})
 	}
+	// Policy reloads meanwhile: the same policy, so the same table.
+	stop := make(chan struct{})
+	reloads := sync.WaitGroup{}
+	reloads.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				if err := l.Reconfigure(DefaultConfig()); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
 	wg.Wait()
+	close(stop)
+	reloads.Wait()
 	sum := 0
 	for _, p := range passed {
 		sum += p
@@ -150,5 +167,65 @@ func TestClock(t *testing.T) {
 	b := l.At(l.epoch.Add(5 * 1e9))
 	if a < 0 || b != 5*second {
 		t.Errorf("Now = %d, At(epoch+5s) = %d", a, b)
+	}
+}
+
+// table is the table in force, for tests.
+func (l *Limiter) table() *table { return l.policy.Load().table }
+
+func TestNilLimiterPasses(t *testing.T) {
+	var l *Limiter
+	if a := l.Decide(client, ClassAnswer, www, dns.TypeA, 0); a != Pass {
+		t.Errorf("nil Limiter: %v", a)
+	}
+}
+
+func TestReconfigure(t *testing.T) {
+	l := newLimiter(t, DefaultConfig())
+	answers(l, 0, 20)
+	tbl := l.table()
+
+	// A new rate, same table: the limited client stays limited.
+	cfg := DefaultConfig()
+	cfg.ResponsesPerSecond = 40
+	if err := l.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if l.table() != tbl {
+		t.Error("a new rate replaced the table")
+	}
+	if got := answers(l, 0, 1); got[Pass] != 0 {
+		t.Error("reconfiguring forgave a limited client")
+	}
+	if got := send(l, client, ClassAnswer, []byte("new.example."), 1, 0, 100); got[Pass] != 40 {
+		t.Errorf("new rate: %d passed, want 40", got[Pass])
+	}
+
+	// log_only on.
+	cfg.LogOnly = true
+	if err := l.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := answers(l, 0, 10); got[Pass] != 10 {
+		t.Errorf("log_only after reload limited: %v", got)
+	}
+
+	// An invalid policy changes nothing.
+	bad := cfg
+	bad.Slip = -1
+	if err := l.Reconfigure(bad); err == nil {
+		t.Error("Reconfigure accepted slip -1")
+	}
+	if !l.policy.Load().logOnly {
+		t.Error("an invalid policy changed the one in force")
+	}
+
+	// A new size: a new table.
+	cfg.TableSize = 1024
+	if err := l.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.table().slots); n != 1024 {
+		t.Errorf("table_size 1024: %d slots", n)
 	}
 }

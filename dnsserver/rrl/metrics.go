@@ -71,5 +71,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 // entries counts the live buckets (see table.live).
 func (l *Limiter) entries() int {
-	return l.table.live(uint64(l.clock()/1000), l.rules.window)
+	p := l.policy.Load()
+	return p.table.live(uint64(l.clock()/1000), p.rules.window)
 }

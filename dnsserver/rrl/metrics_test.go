@@ -45,8 +45,8 @@ cdnsteer_rrl_table_entries 2
 	if n := testutil.ToFloat64(gaugeOnly{l}); n != 0 {
 		t.Errorf("table_entries after the window = %v, want 0", n)
 	}
-	for i := range l.table.slots {
-		if w := l.table.slots[i].Load(); w != 0 {
+	for i := range l.table().slots {
+		if w := l.table().slots[i].Load(); w != 0 {
 			t.Fatalf("slot %d not cleared: %#x", i, w)
 		}
 	}

@@ -21,7 +21,10 @@ import (
 //	[ tag: 18 bits ][slip ][ virtual clock: 42 bits µs ]
 //
 // The tag is 18 bits of the key's hash that the group index does not
-// use; tag 0 is never used, so a zero word is an empty slot. The clock
+// use; tag 0 is never used, so a zero word is an empty slot. Two keys
+// that agree on group and tag share a bucket: a chance of one in 2^18
+// for each pair of keys in a group at once, which costs at worst the
+// rarer key some answers. The clock
 // is microseconds modulo 2^42 (about 51 days); debts are read as the
 // signed difference from now, so the wrap does no harm unless a key
 // comes back after exactly a multiple of 51 days, give or take the
@@ -45,14 +48,14 @@ type table struct {
 
 // newTable makes a table of at most size slots (rounded down to whole
 // groups), aligned so that no group straddles two cache lines.
-func newTable(size int) table {
+func newTable(size int) *table {
 	groups := size / slotsPerGroup
 	raw := make([]atomic.Uint64, groups*slotsPerGroup+slotsPerGroup-1)
 	skip := 0
 	for uintptr(unsafe.Pointer(&raw[skip]))%(slotsPerGroup*8) != 0 {
 		skip++
 	}
-	return table{slots: raw[skip : skip+groups*slotsPerGroup], groups: uint64(groups)}
+	return &table{slots: raw[skip : skip+groups*slotsPerGroup], groups: uint64(groups)}
 }
 
 // debt reads a word's debt at now: the signed distance of its virtual
