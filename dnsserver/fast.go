@@ -3,9 +3,11 @@ package dnsserver
 import (
 	"encoding/binary"
 	"net/netip"
+	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
 	"github.com/cdnsteer/cdnsteer/health"
 )
 
@@ -39,7 +41,7 @@ type fastQuery struct {
 }
 
 // fast answers pkt if it can; ok is false when the general path must.
-func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State) (out []byte, ok bool) {
+func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time.Time) (out []byte, ok bool) {
 	var q fastQuery
 	if !q.parse(pkt) {
 		return nil, false
@@ -137,6 +139,14 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State) (out []byt
 	out = out[:off]
 	st.counters.queries[steered.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
 	st.counters.answers[p.Index][region][i].Inc()
+	if st.RRL != nil {
+		switch st.RRL.Decide(client, rrl.ClassAnswer, q.name[:q.nameLen], q.qtype, st.RRL.At(start)) {
+		case rrl.Drop:
+			return nil, true
+		case rrl.Slip:
+			return rrl.Truncate(out), true
+		}
+	}
 	return out, true
 }
 

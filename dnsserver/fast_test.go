@@ -50,7 +50,7 @@ func TestFastPathTakesSteeredQueries(t *testing.T) {
 	for _, hh := range []*Handler{h, h2} {
 		st := hh.State()
 		for _, pkt := range fastSeeds(t) {
-			fast, ok := hh.fast(make([]byte, 0, 512), pkt, testClient, st)
+			fast, ok := hh.fast(make([]byte, 0, 512), pkt, testClient, st, time.Now())
 			var m dns.Msg
 			m.Unpack(pkt)
 			if _, steered := st.Snap.SteeredName([]byte(dns.CanonicalName(m.Question[0].Name))); !steered {
@@ -82,7 +82,7 @@ func FuzzFastPathMatches(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pkt []byte, c uint8) {
 		st := h.State()
 		client := clients[int(c)%len(clients)]
-		fast, ok := h.fast(make([]byte, 0, 4096), pkt, client, st)
+		fast, ok := h.fast(make([]byte, 0, 4096), pkt, client, st, time.Now())
 		if !ok {
 			return
 		}

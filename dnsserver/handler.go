@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
@@ -30,6 +31,9 @@ const (
 type Handler struct {
 	state   atomic.Pointer[State]
 	metrics *Metrics
+	// limiter is kept across reloads so that a reload does not forgive
+	// the clients it is limiting.
+	limiter *rrl.Limiter
 	// mu serialises writers so that two updates never lose each other;
 	// queries never take it.
 	mu sync.Mutex
@@ -49,6 +53,7 @@ func (h *Handler) Install(snap *zones.Snapshot, live *health.Table) {
 	h.update(func(st *State) {
 		if st.Snap != snap {
 			st.counters = h.metrics.resolve(snap)
+			st.RRL = h.rateLimiter(snap)
 		}
 		st.Snap, st.Live = snap, live
 		st.defaultRegion = snap.RegionIndex(zones.DefaultRegion)
@@ -103,7 +108,7 @@ func (h *Handler) Respond(buf, pkt []byte, client netip.Addr, tcp bool) (out []b
 	}
 	st := h.state.Load()
 	if !tcp {
-		if out, ok := h.fast(buf[:0], pkt, client, st); ok {
+		if out, ok := h.fast(buf[:0], pkt, client, st, start); ok {
 			h.metrics.udp.Observe(time.Since(start).Seconds())
 			return out
 		}
@@ -136,6 +141,9 @@ func (h *Handler) general(buf, pkt []byte, client netip.Addr, tcp bool, st *Stat
 		q.rcode = dns.RcodeServerFailure
 	}
 	st.counters.queries[q.zone(st)][qtypeIndex(q.qtype)][rcodeIndex(q.rcode)].Inc()
+	if !tcp && st.RRL != nil {
+		out = q.limit(out, resp, start)
+	}
 	if tcp {
 		h.metrics.tcp.Observe(time.Since(start).Seconds())
 	} else {

@@ -11,6 +11,7 @@ import (
 // Metrics are the nameserver's Prometheus series. Label values are
 // resolved to counters when a snapshot is installed, never per query.
 type Metrics struct {
+	reg      prometheus.Registerer
 	queries  *prometheus.CounterVec
 	answers  *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -27,6 +28,7 @@ type Metrics struct {
 // NewMetrics registers the nameserver's series on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		reg: reg,
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnsteer_dns_queries_total",
 			Help: "DNS queries answered, by zone (\"\" when no zone matched), query type and response code.",

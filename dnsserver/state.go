@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"net/netip"
 
+	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
@@ -17,6 +18,9 @@ type State struct {
 	Live *health.Table
 	// DB is the GeoIP database; nil means overrides and "*" only.
 	DB *geo.DB
+
+	// RRL limits UDP replies per client network; nil when off.
+	RRL *rrl.Limiter
 
 	defaultRegion int
 	counters      *counters

@@ -67,6 +67,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.Geo = c.geo(&f.Geo, s.Regions)
 	s.GeoTable = c.geoTable(s)
 	s.Prometheus = c.prometheus(f.Prometheus)
+	s.RRL = c.rrl(f.RRL)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
 	s.steered = map[string]Steered{}

@@ -15,6 +15,24 @@ type File struct {
 	Zone    []ZoneConfig            `toml:"zone"`
 	// Prometheus is the optional shared telemetry source.
 	Prometheus *PrometheusConfig `toml:"prometheus"`
+	// RRL is response rate limiting for UDP.
+	RRL *RRLConfig `toml:"rrl"`
+}
+
+// RRLConfig is the [rrl] table: response rate limiting, as in BIND and
+// Knot, so that the server cannot be used to amplify floods.
+type RRLConfig struct {
+	Enabled            bool           `toml:"enabled"`
+	ResponsesPerSecond *int           `toml:"responses_per_second"`
+	NXDomainsPerSecond *int           `toml:"nxdomains_per_second"`
+	ErrorsPerSecond    *int           `toml:"errors_per_second"`
+	Window             *time.Duration `toml:"window"`
+	Slip               *int           `toml:"slip"`
+	IPv4Prefix         *int           `toml:"ipv4_prefix"`
+	IPv6Prefix         *int           `toml:"ipv6_prefix"`
+	Exempt             []string       `toml:"exempt"`
+	LogOnly            bool           `toml:"log_only"`
+	TableSize          *int           `toml:"table_size"`
 }
 
 // PrometheusConfig is the [prometheus] table: PromQL queries whose results

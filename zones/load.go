@@ -50,7 +50,12 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 		unknown = append(unknown, k.String())
 	}
 	sort.Strings(unknown)
-	for _, k := range unknown {
+	for i, k := range unknown {
+		// Keys of array tables are reported once per element; once is
+		// enough.
+		if i > 0 && unknown[i-1] == k {
+			continue
+		}
 		el.addLine(el.lines.first(k), "unknown key %q", k)
 	}
 	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}

@@ -26,6 +26,7 @@ type Snapshot struct {
 	// GeoTable maps client addresses to region indexes (Regions' order).
 	GeoTable   *geo.Table
 	Prometheus *Prometheus // nil: no Prometheus source
+	RRL        *RRL        // nil: no response rate limiting
 
 	byOrigin map[string]*Zone
 	maxDepth int // most labels in any origin, to bound the zone walk
