@@ -29,6 +29,13 @@ func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 	if weights == 0 {
 		return 0, false
 	}
+	// A CDN failing requests at or past the bad error rate is unusable
+	// however fast and well cached its few successes are; without this
+	// gate, good readings of other signals (kept fresh from before the
+	// failure) would hold its score up for as long as they stay fresh.
+	if r.ErrorRate != nil && p.ErrorRate.Weight > 0 && p.ErrorRate.Normalise(*r.ErrorRate) == 0 {
+		return 0, true
+	}
 	return 100 * sum / weights, true
 }
 
