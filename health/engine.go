@@ -186,15 +186,13 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 		st.readings = e.store.view(cdn.Name, region, now, p.SignalMaxAge)
 		if raw, ok := Score(st.readings, p, cdn.CommitGbps); ok {
 			fresh = true
+			st.observe(raw, p.DownAfter)
 			e.updateScore(st, raw, p)
 			if c := e.updateStatus(st, p, pol.Name, region, cdn.Name, now); c != "" {
 				causes = append(causes, c)
 			}
 		}
-		f := 1.0
-		if st.hasScore {
-			f = st.score / 100
-		}
+		f := st.sustained()
 		switch st.status {
 		case Degraded:
 			f = 0
@@ -272,8 +270,9 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 
 func (e *Engine) updateScore(st *cdnState, raw float64, p Params) {
 	if !st.hasScore {
-		st.score, st.hasScore = raw, true
-		return
+		// A CDN never measured starts from full marks, so its first
+		// sample, good or bad, is smoothed like any other.
+		st.score, st.hasScore = 100, true
 	}
 	a := p.SmoothingUp
 	if raw < st.score {

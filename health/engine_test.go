@@ -407,3 +407,29 @@ func BenchmarkEvaluate(b *testing.B) {
 		at = at.Add(time.Second)
 	}
 }
+
+// TestOneBadSampleMovesNoTraffic checks every evaluation, not only the end:
+// a single failed probe must not dent a CDN's share even briefly, and a
+// failed first probe must not zero a CDN that was never measured.
+func TestOneBadSampleMovesNoTraffic(t *testing.T) {
+	for _, warm := range []bool{true, false} {
+		e := NewEngine(testConfig(), nil)
+		at := t0
+		if warm {
+			at = run(e, t0, 10, allGood)
+		}
+		before := weightOf(e.Evaluate(at), 0, 3)
+		bad := at
+		for i := 0; i < 10; i++ {
+			at = run(e, at, 1, func(cdn string, ts time.Time) Signal {
+				if cdn == "fastly" && ts.Equal(bad) {
+					return Signal{CDN: cdn, Time: ts, TTFBMs: F(800), ErrorRate: F(1)}
+				}
+				return good(cdn, ts)
+			})
+			if w := weightOf(e.Table(), 0, 3); w < 0.95*before {
+				t.Fatalf("warm %v: evaluation %d after one bad sample, fastly weight %v (was %v)", warm, i, w, before)
+			}
+		}
+	}
+}

@@ -18,6 +18,11 @@ const (
 type cdnState struct {
 	score    float64
 	hasScore bool
+	// recent holds the last DownAfter instantaneous scores, oldest
+	// overwritten first; the weight follows their best, so one bad sample
+	// moves no traffic while a sustained fall does.
+	recent []float64
+	next   int
 	status   Status
 	below    int // evaluations in a row below the down threshold
 	above    int // evaluations in a row at or above the up threshold
@@ -43,4 +48,39 @@ type regionState struct {
 	failedOpen bool
 	logged     []float64 // the split last written to the decision log
 	reason     string
+}
+
+// observe records an instantaneous score for the weight factor. Before the
+// first, the history is the last known score, or full marks for a CDN never
+// measured (nothing is down merely for not having been probed yet).
+func (s *cdnState) observe(raw float64, window int) {
+	if len(s.recent) != window {
+		prior := 100.0
+		if s.hasScore {
+			prior = s.score
+		}
+		s.recent = make([]float64, window)
+		for i := range s.recent {
+			s.recent[i] = prior
+		}
+		s.next = 0
+	}
+	s.recent[s.next] = raw
+	s.next = (s.next + 1) % window
+}
+
+// sustained is the best recent instantaneous score, 0..1: what the CDN
+// has shown it can still do over the last DownAfter evaluations.
+func (s *cdnState) sustained() float64 {
+	if len(s.recent) == 0 {
+		if s.hasScore {
+			return s.score / 100
+		}
+		return 1
+	}
+	best := 0.0
+	for _, v := range s.recent {
+		best = max(best, v)
+	}
+	return best / 100
 }
