@@ -1,7 +1,8 @@
 // Package admin serves cdnsteer's HTTP endpoint: metrics, liveness,
-// readiness and the JSON API under /api/v1 (state, pushed signals,
-// overrides, annotations, explain). Writes need the bearer token from the
-// admin token file; bad input gets a 4xx JSON error and changes nothing.
+// readiness, the JSON API under /api/v1 (state, history, pushed signals,
+// overrides, annotations, explain, and the demo's edges) and the live view
+// at /. Writes need the bearer token from the admin token file; bad input
+// gets a 4xx JSON error and changes nothing.
 package admin
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/edgesim"
 )
 
 // Config wires the endpoint to the rest of the process.
@@ -40,6 +42,15 @@ type Config struct {
 	Annotations *Annotations
 	// Explain answers GET /api/v1/explain; nil makes it answer 503.
 	Explain ExplainFunc
+	// History keeps the recent past for GET /api/v1/history and the live
+	// view's charts. Nil gives NewHistory(DefaultHistoryWindow,
+	// DefaultHistoryInterval) when there is an engine. Serve samples
+	// Engine's view into it at the interval it was made with.
+	History *History
+	// Demo holds the simulated edges of `cdnsteer demo`, served under
+	// /api/v1/demo/ and in the live view's demo panel. Nil (not a demo)
+	// makes that whole tree a 404.
+	Demo *edgesim.Fleet
 	// Now is the clock (time.Now when nil), for tests and simulation.
 	Now func() time.Time
 	// Logger receives errors and an audit line per override and annotation
@@ -53,6 +64,10 @@ type Server struct {
 	ln   net.Listener
 	log  *slog.Logger
 	auth *auth
+	cfg  Config
+
+	stopSampler context.CancelFunc
+	sampling    chan struct{}
 }
 
 // Listen binds the endpoint and reads the admin token file; Serve starts
@@ -67,6 +82,9 @@ func Listen(cfg Config) (*Server, error) {
 	}
 	if cfg.Annotations == nil {
 		cfg.Annotations = NewAnnotations(nil, nil)
+	}
+	if cfg.History == nil && cfg.Engine != nil {
+		cfg.History = NewHistory(DefaultHistoryWindow, DefaultHistoryInterval)
 	}
 	log := cfg.Logger
 	au, err := newAuth(cfg.TokenFile, log)
@@ -91,6 +109,7 @@ func Listen(cfg Config) (*Server, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	(&api{cfg: cfg, auth: au, notes: cfg.Annotations}).register(mux)
+	registerUI(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -106,6 +125,7 @@ func Listen(cfg Config) (*Server, error) {
 		ln:   ln,
 		log:  log,
 		auth: au,
+		cfg:  cfg,
 	}, nil
 }
 
@@ -117,8 +137,16 @@ func (s *Server) ReloadToken() error { return s.auth.reload() }
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve answers until Shutdown.
+// Serve answers until Shutdown, and samples the engine into the history.
 func (s *Server) Serve() {
+	if s.cfg.Engine != nil && s.cfg.History != nil && s.sampling == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopSampler, s.sampling = cancel, make(chan struct{})
+		go func() {
+			defer close(s.sampling)
+			s.cfg.History.run(ctx, s.cfg.Engine, s.cfg.Now)
+		}()
+	}
 	go func() {
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http endpoint stopped", "err", err)
@@ -130,6 +158,10 @@ func (s *Server) Serve() {
 // stops watching the token file.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.auth.close()
+	if s.sampling != nil {
+		s.stopSampler()
+		<-s.sampling
+	}
 	err := s.srv.Shutdown(ctx)
 	// Shutdown closes the listener only if Serve ran.
 	if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {

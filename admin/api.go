@@ -105,4 +105,6 @@ func (a *api) register(mux *http.ServeMux) {
 		http.MethodPost: a.write(a.postAnnotation),
 	})
 	mux.Handle("/api/v1/explain", route{http.MethodGet: a.getExplain})
+	mux.Handle("/api/v1/history", route{http.MethodGet: a.getHistory})
+	a.registerDemo(mux)
 }

@@ -57,8 +57,9 @@ type started struct {
 
 // runServer serves snap until ctx ends: DNS, the health engine and its
 // telemetry, the HTTP endpoint; it reloads the policy on SIGHUP and when
-// its file changes.
-func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up func(started)) error {
+// its file changes. adminOpts adjust the HTTP endpoint's configuration
+// (the demo adds its simulated edges).
+func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up func(started), adminOpts ...func(*admin.Config)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reg := prometheus.NewRegistry()
@@ -91,8 +92,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	var ready atomic.Bool
 	var httpSrv *admin.Server
 	if snap.Server.HTTP != "" {
-		var err error
-		httpSrv, err = admin.Listen(admin.Config{
+		acfg := admin.Config{
 			Addr:        snap.Server.HTTP,
 			Gatherer:    prometheus.Gatherers{reg, tel.promReg},
 			Ready:       ready.Load,
@@ -101,7 +101,12 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 			TokenFile:   snap.Server.AdminTokenFile,
 			Annotations: admin.NewAnnotations(notes, journal),
 			Explain:     explainer(handler, engine),
-		})
+		}
+		for _, opt := range adminOpts {
+			opt(&acfg)
+		}
+		var err error
+		httpSrv, err = admin.Listen(acfg)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,163 @@
+package admin
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// Defaults of the history behind the live view's charts: half an hour at
+// one sample a second, 1800 samples.
+const (
+	DefaultHistoryWindow   = 30 * time.Minute
+	DefaultHistoryInterval = time.Second
+)
+
+// Value slots of a point, in the order they are kept.
+const (
+	vScore = iota
+	vWeight
+	vShare
+	vTTFB
+	vErrorRate
+	vCacheHit
+	vThroughput
+	vDownload
+	nValues
+)
+
+// History keeps the recent past of the engine's view for the live view's
+// charts: every CDN's score, status, live weight, share and signals, one
+// sample per interval, for a bounded window. It lives in memory only: the
+// decision log is the record; this is what a screen needs to draw the last
+// half hour without replaying it.
+//
+// A point costs about 40 bytes, so a policy with 5 regions and 5 CDNs
+// keeps about 1.8 MB for the default window.
+type History struct {
+	window, interval time.Duration
+
+	mu      sync.Mutex
+	ring    []sample // capacity window/interval+1, oldest at head
+	head, n int
+	keys    []seriesKey // interned series names; points refer to them by index
+	keyIdx  map[seriesKey]int32
+	status  []health.Status // interned statuses; 0 means none
+}
+
+// seriesKey names a series: a CDN in a policy and region, or the region
+// itself when cdn is "".
+type seriesKey struct{ policy, region, cdn string }
+
+type sample struct {
+	t       time.Time
+	points  []point
+	regions []regionPoint
+}
+
+type point struct {
+	key    int32
+	status uint8
+	v      [nValues]float32 // NaN: not measured
+}
+
+type regionPoint struct {
+	key               int32
+	failedOpen, stale bool
+}
+
+// NewHistory returns a history of the given window, sampled every
+// interval (both must be positive; the defaults replace what is not).
+func NewHistory(window, interval time.Duration) *History {
+	if window <= 0 {
+		window = DefaultHistoryWindow
+	}
+	if interval <= 0 {
+		interval = DefaultHistoryInterval
+	}
+	size := int(window/interval) + 1
+	return &History{window: window, interval: interval, ring: make([]sample, size),
+		keyIdx: map[seriesKey]int32{}, status: []health.Status{""}}
+}
+
+// Record adds a sample of v at v.Time, kept to the millisecond. A view
+// not newer than the last sample is dropped: the since cursor of GET
+// /api/v1/history relies on times that only grow.
+func (h *History) Record(v health.View) bool {
+	t := v.Time.Round(0).Truncate(time.Millisecond)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n > 0 && !t.After(h.at(h.n-1).t) {
+		return false
+	}
+	s := sample{t: t}
+	for _, p := range v.Policies {
+		for _, r := range p.Regions {
+			s.regions = append(s.regions, regionPoint{key: h.intern(seriesKey{p.Name, r.Name, ""}), failedOpen: r.FailedOpen, stale: r.Stale})
+			for _, c := range r.CDNs {
+				pt := point{key: h.intern(seriesKey{p.Name, r.Name, c.Name}), status: h.internStatus(c.Status)}
+				sig := c.Signals
+				for i, x := range [nValues]*float64{vScore: c.Score, vWeight: &c.Weight, vShare: &c.Share,
+					vTTFB: sig.TTFBMs, vErrorRate: sig.ErrorRate, vCacheHit: sig.CacheHitRatio,
+					vThroughput: sig.ThroughputGbps, vDownload: sig.DownloadMbps} {
+					pt.v[i] = float32(math.NaN())
+					if x != nil {
+						pt.v[i] = float32(*x)
+					}
+				}
+				s.points = append(s.points, pt)
+			}
+		}
+	}
+	if h.n < len(h.ring) {
+		h.n++
+	} else {
+		h.head = (h.head + 1) % len(h.ring)
+	}
+	*h.at(h.n - 1) = s
+	return true
+}
+
+// at returns the i-th sample, oldest first.
+func (h *History) at(i int) *sample { return &h.ring[(h.head+i)%len(h.ring)] }
+
+func (h *History) intern(k seriesKey) int32 {
+	if i, ok := h.keyIdx[k]; ok {
+		return i
+	}
+	i := int32(len(h.keys))
+	h.keys = append(h.keys, k)
+	h.keyIdx[k] = i
+	return i
+}
+
+func (h *History) internStatus(s health.Status) uint8 {
+	for i, x := range h.status {
+		if x == s {
+			return uint8(i)
+		}
+	}
+	if len(h.status) == math.MaxUint8 {
+		return 0 // hundreds of statuses cannot happen; drop rather than wrap
+	}
+	h.status = append(h.status, s)
+	return uint8(len(h.status) - 1)
+}
+
+// run samples e's view every interval until ctx ends, starting at once so
+// that a page opened right after start has something to draw.
+func (h *History) run(ctx context.Context, e *health.Engine, now func() time.Time) {
+	tick := time.NewTicker(h.interval)
+	defer tick.Stop()
+	for {
+		h.Record(e.View(now()))
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,189 @@
+// The live view: polls the API every second (each poll fetches the state,
+// only the history samples newer than the last, and the notes of the
+// window) and redraws in place.
+
+import { h, setText, colour, fmt } from './dom.js';
+import { getJSON, describe, tokenChanged } from './api.js';
+import { History } from './history.js';
+import { Chart } from './charts.js';
+import { Regions } from './regions.js';
+import { Overrides, actions } from './overrides.js';
+import { Notes } from './notes.js';
+import { Demo } from './demo.js';
+
+const POLL_MS = 1000;
+const HIDDEN_POLL_MS = 5000; // a background tab need not keep up
+
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  view: null,
+  notes: [],
+  policy: null,
+  region: null,
+  history: new History(),
+  spanMs: 30 * 60 * 1000, // how much of the history the charts show
+  lastOK: 0,
+  timer: 0,
+  busy: false,
+};
+
+const regions = new Regions($('regions'));
+const overrides = new Overrides($('overrides'), () => poll());
+const notes = new Notes($('note-form'), $('notes'), () => poll());
+const demo = new Demo($('demo-section'), $('demo'), (cdn) => colourOf(cdn), () => poll());
+
+// Charts of the selected region, created once; each is told which
+// series to draw.
+const chartSpecs = [
+  { id: 'share', title: 'Share of new answers', kind: 'stacked', get: (c) => c.share, format: (v) => fmt.pct(v) },
+  { id: 'score', title: 'Health score', max: 100, get: (c) => c.score, format: (v) => fmt.score(v) },
+  { id: 'status', title: 'Status', kind: 'status', get: (c) => c.status },
+  { id: 'ttfb', title: 'Time to first byte', get: (c) => c.signals.ttfb_ms, format: (v, axis) => (axis ? Math.round(v) + ' ms' : fmt.ms(v)) },
+  { id: 'errors', title: 'Error rate', max: 1, get: (c) => c.signals.error_rate, format: (v) => fmt.pct(v, 0) },
+  { id: 'cache', title: 'Cache hit ratio', max: 1, get: (c) => c.signals.cache_hit_ratio, format: (v) => fmt.pct(v, 0) },
+  { id: 'download', title: 'Probe download rate', get: (c) => c.signals.download_mbps, format: (v, axis) => (axis ? Math.round(v) + '' : fmt.mbps(v)) },
+  { id: 'throughput', title: 'Delivered throughput', get: (c) => c.signals.throughput_gbps, format: (v, axis) => (axis ? v.toFixed(0) : fmt.gbps(v)), optional: true },
+];
+const charts = chartSpecs.map((s) => ({ spec: s, chart: new Chart($('charts'), s) }));
+
+// One listener per container handles every button in it, so rebuilding
+// rows never leaves handlers behind.
+$('regions').addEventListener('click', async (e) => {
+  const b = e.target.closest('button[data-act]');
+  if (!b) return;
+  const row = b.closest('tr');
+  const card = b.closest('.region');
+  const policy = card.dataset.policy, region = card.dataset.region;
+  const v = app.view;
+  const cdns = v.policies.find((p) => p.name === policy).regions.find((r) => r.name === region).cdns.map((c) => c.name);
+  switch (b.dataset.act) {
+    case 'drain': await actions.drain(policy, region, row.dataset.cdn); break;
+    case 'undrain': await actions.undrain(policy, region, row.dataset.cdn, v.overrides); break;
+    case 'pin': await actions.pin(policy, region, cdns); break;
+    case 'freeze': await actions.freeze(policy, region); break;
+  }
+  poll();
+});
+
+// colourOf gives a CDN the colour of its position in the shown policy,
+// the same in tables, charts and the demo panel.
+function colourOf(cdn) {
+  const pols = app.view ? app.view.policies : [];
+  const pol = pols.find((p) => p.name === app.policy) || pols[0];
+  const names = pol ? pol.regions[0].cdns.map((c) => c.name) : [];
+  const i = names.indexOf(cdn);
+  return i < 0 ? 'transparent' : colour(i);
+}
+
+function tabs(box, names, selected, onSelect) {
+  const sig = names.join(',') + '|' + selected;
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.className = 'tabs';
+  box.replaceChildren(...names.map((n) => h('button', {
+    type: 'button', textContent: n, 'aria-pressed': String(n === selected), onclick: () => onSelect(n),
+  })));
+}
+
+function render() {
+  const v = app.view;
+  if (!v) return;
+  const now = Date.parse(v.time);
+  const pnames = v.policies.map((p) => p.name);
+  if (!pnames.includes(app.policy)) app.policy = pnames[0] || null;
+  const pol = v.policies.find((p) => p.name === app.policy);
+  const rnames = pol ? pol.regions.map((r) => r.name) : [];
+  if (!rnames.includes(app.region)) app.region = rnames[0] || null;
+
+  tabs($('policies'), pnames.length > 1 ? pnames : [], app.policy, (p) => { app.policy = p; render(); });
+  tabs($('chart-regions'), rnames, app.region, (r) => { app.region = r; render(); });
+  const spans = { '30 min': 30, '10 min': 10, '2 min': 2 };
+  const shown = Object.keys(spans).find((k) => spans[k] * 60000 === app.spanMs);
+  tabs($('chart-span'), Object.keys(spans), shown, (k) => { app.spanMs = spans[k] * 60000; render(); });
+  setText($('charts-h'), 'Last ' + shown.replace('min', 'minutes'));
+  regions.render(v, app.policy);
+  overrides.render(v.overrides, now);
+  notes.render(app.notes);
+  renderCharts(pol);
+}
+
+function renderCharts(pol) {
+  const cdnNames = pol ? pol.regions[0].cdns.map((c) => c.name) : [];
+  const legendSig = cdnNames.join(',');
+  const legend = $('legend');
+  if (legend.dataset.sig !== legendSig) {
+    legend.dataset.sig = legendSig;
+    legend.replaceChildren(...cdnNames.map((n, i) => h('span', {}, h('i', { style: { background: colour(i) } }), n)));
+  }
+  const hist = app.history;
+  const t1 = hist.times.length ? hist.times[hist.times.length - 1] : Date.now();
+  const t0 = t1 - Math.min(app.spanMs, hist.windowMs);
+  // Only the samples in the span are drawn.
+  let i0 = 0;
+  while (i0 < hist.times.length && hist.times[i0] < t0) i0++;
+  const times = hist.times.slice(i0);
+  const cols = hist.region(app.policy, app.region);
+  const order = (name) => { const i = cdnNames.indexOf(name); return i < 0 ? cdnNames.length : i; };
+  cols.sort((a, b) => order(a.cdn) - order(b.cdn));
+  const marks = app.notes.map((n) => ({ t: Date.parse(n.time), text: n.text }));
+  const gapMs = 5 * (app.historyInterval || 1000);
+  for (const { spec, chart } of charts) {
+    const series = cols.map((c) => ({ name: c.cdn, colour: colour(order(c.cdn)), values: spec.get(c).slice(i0) }));
+    if (spec.optional) {
+      const any = series.some((s) => s.values.some((x) => x !== null));
+      chart.fig.hidden = !any;
+      if (!any) continue;
+    }
+    chart.draw({ times, t0, t1, gapMs, series, notes: marks });
+  }
+}
+
+function setConn(ok, err) {
+  const c = $('conn');
+  if (ok) {
+    c.dataset.state = 'live';
+    setText(c, 'live · ' + fmt.clock(app.lastOK));
+    c.title = 'updates every second';
+  } else {
+    c.dataset.state = 'down';
+    setText(c, app.lastOK ? 'no update since ' + fmt.clock(app.lastOK) + ' · retrying' : 'cannot reach the server · retrying');
+    c.title = describe(err);
+  }
+}
+
+// poll fetches what changed and redraws; it schedules the next poll
+// itself, so polls never overlap however slow the server is.
+async function poll() {
+  clearTimeout(app.timer);
+  if (app.busy) { app.again = true; return; }
+  app.busy = true;
+  try {
+    const view = await getJSON('/api/v1/state');
+    app.view = view;
+    const since = app.history.since();
+    const windowStart = new Date(Date.parse(view.time) - app.history.windowMs).toISOString();
+    const [hist, ann] = await Promise.all([
+      getJSON('/api/v1/history' + (since ? '?since=' + encodeURIComponent(since) : '')),
+      getJSON('/api/v1/annotations?since=' + encodeURIComponent(windowStart)),
+      demo.refresh(),
+    ]);
+    app.historyInterval = hist.interval_ms;
+    app.history.merge(hist);
+    app.notes = ann.annotations;
+    app.lastOK = Date.now();
+    render();
+    setConn(true);
+  } catch (err) {
+    setConn(false, err);
+  } finally {
+    app.busy = false;
+    if (app.again) { app.again = false; app.timer = setTimeout(poll, 0); }
+    else app.timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+  }
+}
+
+document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); });
+window.addEventListener('resize', () => render());
+tokenChanged();
+poll();

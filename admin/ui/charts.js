@@ -1,0 +1,287 @@
+// Time charts in plain SVG. A chart builds its elements once and redraws
+// them in place (new path data, moved labels), so a page open for hours
+// keeps a constant number of nodes.
+
+import { svg, setText, setAttr, fmt, isNum } from './dom.js';
+
+const H = 150;
+const M = { left: 64, right: 10, top: 8, bottom: 18 };
+const MAX_NOTES = 60;
+// Tick spacings, the smallest that leaves at most seven labels is used.
+const TICKS_MS = [10e3, 30e3, 60e3, 120e3, 300e3, 600e3, 1800e3];
+
+// Chart kinds: 'line' (one line per CDN), 'stacked' (shares adding up to
+// 100 %), 'status' (one band per CDN coloured by status).
+export class Chart {
+  constructor(parent, { title, kind = 'line', min = 0, max = null, format = (v) => String(v) }) {
+    this.kind = kind;
+    this.min = min;
+    this.max = max;
+    this.format = format;
+    this.readout = document.createElement('span');
+    const cap = document.createElement('figcaption');
+    const b = document.createElement('b');
+    b.textContent = title;
+    cap.append(b, this.readout);
+    this.svg = svg('svg', { class: 'chart', role: 'img', 'aria-label': title });
+    this.grid = svg('g');
+    this.plot = svg('g');
+    this.notes = svg('g');
+    this.cursor = svg('line', { class: 'cursor', visibility: 'hidden' });
+    this.svg.append(this.grid, this.plot, this.notes, this.cursor);
+    this.fig = document.createElement('figure');
+    this.fig.append(cap, this.svg);
+    parent.append(this.fig);
+
+    this.ylines = [];
+    this.ylabels = [];
+    this.xlabels = [];
+    this.paths = new Map(); // series name (and status) → path
+    this.labels = new Map(); // status chart row labels
+    this.notePool = [];
+    this.hoverT = null;
+    this.last = null;
+    this.svg.addEventListener('mousemove', (e) => this.hover(e));
+    this.svg.addEventListener('mouseleave', () => { this.hoverT = null; this.showReadout(); });
+  }
+
+  // draw shows data: {times, t0, t1, gapMs, series: [{name, colour,
+  // values}], notes: [{t, text}]}.
+  draw(data) {
+    this.last = data;
+    const w = this.svg.clientWidth || 600;
+    setAttr(this.svg, 'viewBox', `0 0 ${w} ${H}`);
+    const x0 = M.left, x1 = w - M.right, y0 = H - M.bottom, y1 = M.top;
+    const span = Math.max(1, data.t1 - data.t0);
+    this.x = (t) => x0 + ((t - data.t0) / span) * (x1 - x0);
+    this.x0 = x0; this.x1 = x1;
+
+    let lo = this.min, hi = this.max;
+    if (this.kind === 'stacked') { lo = 0; hi = 1; }
+    if (hi === null) hi = niceCeil(maxOf(data.series));
+    const y = (v) => y0 - ((Math.min(Math.max(v, lo), hi) - lo) / (hi - lo)) * (y0 - y1);
+
+    if (this.kind === 'status') this.drawStatus(data, y0, y1);
+    else {
+      this.yAxis(lo, hi, y, x0, x1);
+      if (this.kind === 'stacked') this.drawStacked(data, y);
+      else this.drawLines(data, y);
+    }
+    this.xAxis(data.t0, data.t1, y0, y1);
+    this.drawNotes(data.notes || [], y0, y1);
+    this.showReadout();
+  }
+
+  drawLines(data, y) {
+    const seen = new Set();
+    for (const s of data.series) {
+      const p = this.path(s.name, 'series');
+      setAttr(p, 'stroke', s.colour);
+      setAttr(p, 'd', line(data.times, s.values, this.x, y, data.gapMs));
+      seen.add(s.name);
+    }
+    this.hideOthers(seen);
+  }
+
+  drawStacked(data, y) {
+    const n = data.times.length;
+    const below = new Array(n).fill(0);
+    const seen = new Set();
+    for (const s of data.series) {
+      const top = below.map((b, i) => b + (isNum(s.values[i]) ? s.values[i] : 0));
+      let d = '';
+      if (n > 0) {
+        for (let i = 0; i < n; i++) d += (i ? 'L' : 'M') + px(this.x(data.times[i])) + ',' + px(y(top[i]));
+        for (let i = n - 1; i >= 0; i--) d += 'L' + px(this.x(data.times[i])) + ',' + px(y(below[i]));
+        d += 'Z';
+      }
+      const p = this.path(s.name, 'area');
+      setAttr(p, 'fill', s.colour);
+      setAttr(p, 'd', d);
+      for (let i = 0; i < n; i++) below[i] = top[i];
+      seen.add(s.name);
+    }
+    this.hideOthers(seen);
+  }
+
+  drawStatus(data, y0, y1) {
+    const rows = Math.max(1, data.series.length);
+    const rowH = (y0 - y1) / rows;
+    const seen = new Set();
+    data.series.forEach((s, r) => {
+      const cy = px(y1 + rowH * r + rowH / 2);
+      let label = this.labels.get(s.name);
+      if (!label) {
+        label = svg('text', { x: 2 });
+        this.grid.append(label);
+        this.labels.set(s.name, label);
+      }
+      setAttr(label, 'y', String(Number(cy) + 3));
+      setAttr(label, 'visibility', 'visible');
+      setText(label, s.name);
+      for (const st of ['healthy', 'recovering', 'degraded', 'drained']) {
+        const p = this.path(s.name + '|' + st, 'st-' + st);
+        setAttr(p, 'stroke-width', String(Math.max(3, Math.min(14, rowH * 0.6))));
+        setAttr(p, 'fill', 'none');
+        setAttr(p, 'd', bands(data.times, s.values, st, this.x, cy, data.gapMs));
+        seen.add(s.name + '|' + st);
+      }
+    });
+    for (const [name, l] of this.labels) {
+      if (!data.series.some((s) => s.name === name)) setAttr(l, 'visibility', 'hidden');
+    }
+    this.hideOthers(seen);
+  }
+
+  path(name, cls) {
+    let p = this.paths.get(name);
+    if (!p) {
+      p = svg('path', { class: cls });
+      this.plot.append(p);
+      this.paths.set(name, p);
+    }
+    setAttr(p, 'visibility', 'visible');
+    return p;
+  }
+
+  hideOthers(seen) {
+    for (const [name, p] of this.paths) {
+      if (!seen.has(name)) setAttr(p, 'visibility', 'hidden');
+    }
+  }
+
+  yAxis(lo, hi, y, x0, x1) {
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
+    ticks.forEach((v, i) => {
+      if (!this.ylines[i]) {
+        this.ylines[i] = svg('line', { class: 'grid' });
+        this.ylabels[i] = svg('text', { 'text-anchor': 'end' });
+        this.grid.append(this.ylines[i], this.ylabels[i]);
+      }
+      const yy = px(y(v));
+      for (const [k, val] of [['x1', x0], ['x2', x1], ['y1', yy], ['y2', yy]]) setAttr(this.ylines[i], k, String(val));
+      setAttr(this.ylabels[i], 'x', String(x0 - 4));
+      setAttr(this.ylabels[i], 'y', String(Number(yy) + 3));
+      setText(this.ylabels[i], this.kind === 'stacked' ? Math.round(v * 100) + '%' : this.format(v, true));
+    });
+  }
+
+  xAxis(t0, t1, y0) {
+    const step = TICKS_MS.find((s) => (t1 - t0) / s <= 7) || TICKS_MS[TICKS_MS.length - 1];
+    const label = step < 60e3 ? fmt.clock : fmt.hm;
+    const first = Math.ceil(t0 / step) * step;
+    let i = 0;
+    for (let t = first; t <= t1 && i < 12; t += step, i++) {
+      if (!this.xlabels[i]) {
+        this.xlabels[i] = svg('text', { 'text-anchor': 'middle' });
+        this.grid.append(this.xlabels[i]);
+      }
+      setAttr(this.xlabels[i], 'x', px(this.x(t)));
+      setAttr(this.xlabels[i], 'y', String(y0 + 13));
+      setAttr(this.xlabels[i], 'visibility', 'visible');
+      setText(this.xlabels[i], label(t));
+    }
+    for (; i < this.xlabels.length; i++) setAttr(this.xlabels[i], 'visibility', 'hidden');
+  }
+
+  // drawNotes marks annotations with a dashed line; hovering the dot
+  // shows the text. Only the newest MAX_NOTES get a marker.
+  drawNotes(notes, y0, y1) {
+    const shown = notes.filter((n) => n.t >= this.last.t0 && n.t <= this.last.t1).slice(-MAX_NOTES);
+    shown.forEach((n, i) => {
+      let g = this.notePool[i];
+      if (!g) {
+        g = svg('g', { class: 'note' }, svg('line'), svg('circle', { r: 3 }, svg('title')));
+        this.notes.append(g);
+        this.notePool[i] = g;
+      }
+      const x = px(this.x(n.t));
+      const [ln, c] = g.children;
+      for (const [k, v] of [['x1', x], ['x2', x], ['y1', String(y1)], ['y2', String(y0)]]) setAttr(ln, k, v);
+      setAttr(c, 'cx', x);
+      setAttr(c, 'cy', String(y1 + 3));
+      setText(c.firstChild, fmt.clock(n.t) + ' — ' + n.text);
+      setAttr(g, 'visibility', 'visible');
+    });
+    for (let i = shown.length; i < this.notePool.length; i++) setAttr(this.notePool[i], 'visibility', 'hidden');
+  }
+
+  hover(e) {
+    if (!this.last || !this.x) return;
+    const r = this.svg.getBoundingClientRect();
+    const px0 = e.clientX - r.left;
+    const f = (px0 - this.x0) / Math.max(1, this.x1 - this.x0);
+    this.hoverT = this.last.t0 + f * (this.last.t1 - this.last.t0);
+    this.showReadout();
+  }
+
+  // showReadout writes the values at the hovered time, or the latest, in
+  // the caption.
+  showReadout() {
+    const d = this.last;
+    if (!d || d.times.length === 0) { setText(this.readout, 'no data yet'); return; }
+    let i = d.times.length - 1;
+    if (this.hoverT !== null) i = nearest(d.times, this.hoverT);
+    const t = d.times[i];
+    if (this.hoverT !== null) {
+      const x = px(this.x(t));
+      for (const [k, v] of [['x1', x], ['x2', x], ['y1', String(M.top)], ['y2', String(H - M.bottom)]]) setAttr(this.cursor, k, v);
+      setAttr(this.cursor, 'visibility', 'visible');
+    } else setAttr(this.cursor, 'visibility', 'hidden');
+    const parts = d.series.map((s) => s.name + ' ' + (this.kind === 'status' ? (s.values[i] || '—') : this.format(s.values[i])));
+    setText(this.readout, (this.hoverT !== null ? fmt.clock(t) : 'now') + ': ' + parts.join(' · '));
+  }
+}
+
+function px(v) { return v.toFixed(1); }
+
+function line(times, vals, x, y, gapMs) {
+  let d = '';
+  let pen = false;
+  for (let i = 0; i < times.length; i++) {
+    const v = vals[i];
+    if (!isNum(v) || (i > 0 && times[i] - times[i - 1] > gapMs)) pen = false;
+    if (!isNum(v)) continue;
+    d += (pen ? 'L' : 'M') + px(x(times[i])) + ',' + px(y(v));
+    pen = true;
+  }
+  return d;
+}
+
+// bands draws, on one row, the stretches where the status was st.
+function bands(times, vals, st, x, cy, gapMs) {
+  let d = '';
+  for (let i = 0; i < times.length; i++) {
+    if (vals[i] !== st) continue;
+    let j = i;
+    while (j + 1 < times.length && vals[j + 1] === st && times[j + 1] - times[j] <= gapMs) j++;
+    const end = j + 1 < times.length ? times[j + 1] : times[j] + 1000;
+    d += 'M' + px(x(times[i])) + ',' + cy + 'H' + px(x(Math.min(end, times[j] + gapMs)));
+    i = j;
+  }
+  return d;
+}
+
+function maxOf(series) {
+  let m = 0;
+  for (const s of series) for (const v of s.values) if (isNum(v) && v > m) m = v;
+  return m;
+}
+
+// niceCeil rounds up to 1, 2 or 5 times a power of ten.
+function niceCeil(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+  return 10 * p;
+}
+
+function nearest(times, t) {
+  let lo = 0, hi = times.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] < t) lo = mid + 1; else hi = mid;
+  }
+  if (lo > 0 && Math.abs(times[lo - 1] - t) < Math.abs(times[lo] - t)) lo--;
+  return lo;
+}

@@ -1,0 +1,117 @@
+// The "Now" section: one card per region of the shown policy, with a row
+// per CDN. Cards and rows are built when the set of regions and CDNs
+// changes (a reload) and otherwise only have their text updated.
+
+import { h, setText, colour, fmt } from './dom.js';
+import { describeOverride } from './overrides.js';
+
+export class Regions {
+  constructor(box) {
+    this.box = box;
+    this.layout = '';
+    this.rows = new Map(); // "region/cdn" → cells
+    this.cards = new Map(); // region → card parts
+  }
+
+  render(view, policy) {
+    const p = view.policies.find((x) => x.name === policy);
+    if (!p) { this.box.replaceChildren(h('p', { className: 'empty', textContent: 'No policy loaded.' })); this.layout = ''; return; }
+    const layout = p.name + ':' + p.regions.map((r) => r.name + '=' + r.cdns.map((c) => c.name).join(',')).join(';');
+    if (layout !== this.layout) this.build(p);
+    this.layout = layout;
+    const now = Date.parse(view.time);
+    for (const r of p.regions) this.update(p, r, view.overrides, now);
+  }
+
+  build(p) {
+    this.rows.clear();
+    this.cards.clear();
+    const cards = p.regions.map((r) => {
+      const badges = h('span', { className: 'badges' });
+      const reason = h('p', { className: 'reason' });
+      const body = h('tbody');
+      const card = h('div', { className: 'region', dataset: { policy: p.name, region: r.name } },
+        h('div', { className: 'region-head' },
+          h('h3', { textContent: 'region ' + r.name }), badges,
+          h('div', { className: 'actions' },
+            h('button', { type: 'button', className: 'secondary', textContent: 'Pin…', title: 'send all new answers of this region to one CDN', dataset: { act: 'pin' } }),
+            h('button', { type: 'button', className: 'secondary', textContent: 'Freeze…', title: 'hold the current split, whatever the scores do', dataset: { act: 'freeze' } }))),
+        reason,
+        h('div', { className: 'table-wrap' }, h('table', {},
+          h('thead', {}, h('tr', {}, ['CDN', 'status', 'score', 'share of new answers: live (bar) vs baseline (mark)', 'weight live / baseline', 'TTFB', 'errors', 'cache hits', 'download', 'throughput', 'status since', '']
+            .map((t, i) => h('th', { className: i === 2 || (i >= 4 && i <= 9) ? 'num' : '', textContent: t })))),
+          body)));
+      r.cdns.forEach((c, i) => {
+        const cells = {
+          status: h('span', { className: 'badge' }),
+          score: h('td', { className: 'num score' }),
+          bar: h('b', { style: { background: colour(i) } }),
+          mark: h('u'),
+          shareText: h('span'),
+          weight: h('td', { className: 'num weight' }),
+          ttfb: h('td', { className: 'num ttfb' }),
+          err: h('td', { className: 'num errors' }),
+          hit: h('td', { className: 'num cache-hit' }),
+          dl: h('td', { className: 'num download' }),
+          tp: h('td', { className: 'num throughput' }),
+          since: h('td', { className: 'since' }),
+          act: h('button', { type: 'button', className: 'small' }),
+        };
+        body.append(h('tr', { dataset: { policy: p.name, region: r.name, cdn: c.name } },
+          h('td', { className: 'cdn' }, h('i', { style: { background: colour(i) } }), c.name),
+          h('td', { className: 'status' }, cells.status),
+          cells.score,
+          h('td', { className: 'share' }, h('span', { className: 'sharebar' }, cells.bar, cells.mark), cells.shareText),
+          cells.weight, cells.ttfb, cells.err, cells.hit, cells.dl, cells.tp, cells.since,
+          h('td', {}, cells.act)));
+        this.rows.set(r.name + '/' + c.name, cells);
+      });
+      this.cards.set(r.name, { badges, reason });
+      return card;
+    });
+    this.box.replaceChildren(...cards);
+  }
+
+  update(p, r, overrides, now) {
+    const card = this.cards.get(r.name);
+    const badges = [];
+    if (r.failed_open) badges.push(['failed-open', 'failed open: every CDN is out, serving the baseline']);
+    if (r.stale) badges.push(['stale', 'telemetry stale since ' + fmt.clock(Date.parse(r.stale_since)) + ': holding the last split']);
+    for (const o of overrides) {
+      if ((o.policy && o.policy !== p.name) || (o.region && o.region !== r.name)) continue;
+      if (o.action === 'drain') continue; // shown on the CDN's row
+      badges.push([o.action, describeOverride(o) + ', ends in ' + fmt.span(Date.parse(o.expires) - now)]);
+    }
+    const sig = JSON.stringify(badges);
+    if (card.badges.dataset.sig !== sig) {
+      card.badges.dataset.sig = sig;
+      card.badges.replaceChildren(...badges.map(([cls, text]) => h('span', { className: 'badge ' + cls, textContent: text })));
+    }
+    setText(card.reason, r.reason ? 'Why the split last moved: ' + r.reason : 'The split has not moved from what the scores give.');
+
+    const baseTotal = r.cdns.reduce((a, c) => a + c.baseline, 0) || 1;
+    for (const c of r.cdns) {
+      const cells = this.rows.get(r.name + '/' + c.name);
+      const base = c.baseline / baseTotal;
+      setText(cells.status, c.status);
+      cells.status.className = 'badge ' + c.status;
+      setText(cells.score, c.score === null ? 'not measured' : fmt.score(c.score));
+      cells.score.classList.toggle('absent', c.score === null);
+      cells.bar.style.width = (100 * c.share).toFixed(1) + '%';
+      cells.mark.style.left = (100 * base).toFixed(1) + '%';
+      setText(cells.shareText, fmt.pct(c.share) + ' (baseline ' + fmt.pct(base) + ')');
+      setText(cells.weight, fmt.weight(c.weight) + ' / ' + fmt.weight(c.baseline));
+      const s = c.signals || {};
+      setText(cells.ttfb, fmt.ms(s.ttfb_ms));
+      setText(cells.err, fmt.pct(s.error_rate));
+      setText(cells.hit, fmt.pct(s.cache_hit_ratio, 0));
+      setText(cells.dl, fmt.mbps(s.download_mbps));
+      setText(cells.tp, s.throughput_gbps === undefined ? '—' : fmt.gbps(s.throughput_gbps) + (c.utilisation !== undefined ? ' (' + fmt.pct(c.utilisation, 0) + ' of commit)' : ''));
+      setText(cells.since, c.last_change ? fmt.span(now - Date.parse(c.last_change)) + ' ago' : 'since start');
+      const drained = c.status === 'drained';
+      setText(cells.act, drained ? 'Undrain' : 'Drain');
+      cells.act.dataset.act = drained ? 'undrain' : 'drain';
+      cells.act.title = drained ? 'end the drain: the CDN gets traffic again as its score allows' : 'send this CDN no new traffic';
+    }
+  }
+}

@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/miekg/dns"
+)
+
+// lockedBuffer collects the demo's printout, written from the server's
+// goroutine and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startDemo runs the demo in-process on ephemeral loopback ports, with
+// probes and evaluations ten times a second so that the test is quick.
+func startDemo(t *testing.T) (demoRun, *lockedBuffer) {
+	t.Helper()
+	out := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: 100 * time.Millisecond, EvalInterval: 100 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	up := make(chan demoRun, 1)
+	done := make(chan error, 1)
+	go func() { done <- runDemo(ctx, cfg, out, log, func(r demoRun) { up <- r }) }()
+	var run demoRun
+	select {
+	case run = <-up:
+	case err := <-done:
+		cancel()
+		t.Fatalf("demo stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("demo did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("demo did not stop within 10 s")
+		}
+		if _, err := os.Stat(run.Dir); !os.IsNotExist(err) {
+			t.Errorf("demo folder %s left behind (%v)", run.Dir, err)
+		}
+	})
+	return run, out
+}
+
+// spreadFrom asks for the steered name from n /24 client subnets (ECS)
+// built by subnet, and counts the CDNs named.
+func spreadFrom(t *testing.T, addr string, n int, subnet func(i int) [4]byte) map[string]int {
+	t.Helper()
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	counts := map[string]int{}
+	for i := range n {
+		q := new(dns.Msg)
+		q.SetQuestion("stream.live.example.com.", dns.TypeA)
+		q.SetEdns0(1232, false)
+		q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24,
+			Address: netip.AddrFrom4(subnet(i)).AsSlice()})
+		r, _, err := c.Exchange(q, addr)
+		if err != nil || len(r.Answer) != 1 {
+			t.Fatalf("query %d: %v %v", i, r, err)
+		}
+		target := r.Answer[0].(*dns.CNAME).Target
+		for _, cdn := range demoCDNs {
+			if strings.Contains(target, cdn) {
+				counts[cdn]++
+			}
+		}
+	}
+	return counts
+}
+
+func worldwide(i int) [4]byte { return [4]byte{10, 1, byte(i), 0} }
+func korea(i int) [4]byte     { return [4]byte{10, 82, byte(i), 0} }
+
+// api sends a request to the demo's HTTP endpoint and decodes the answer.
+func api(t *testing.T, run demoRun, method, path, token, body string, into any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+run.HTTP+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if into != nil {
+		if err := json.Unmarshal(b, into); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// stateOf returns a CDN's status and weight in a region, from /api/v1/state.
+func stateOf(t *testing.T, run demoRun, region, cdn string) (string, float64) {
+	t.Helper()
+	var v struct {
+		Policies []struct {
+			Regions []struct {
+				Name string
+				CDNs []struct {
+					Name   string
+					Status string
+					Weight float64
+				}
+			}
+		}
+	}
+	api(t, run, "GET", "/api/v1/state", "", "", &v)
+	for _, r := range v.Policies[0].Regions {
+		for _, c := range r.CDNs {
+			if r.Name == region && c.Name == cdn {
+				return c.Status, c.Weight
+			}
+		}
+	}
+	t.Fatalf("no %s in region %s", cdn, region)
+	return "", 0
+}
+
+// TestDemo runs the demo as a user would: it reads what the demo prints,
+// checks that Korean subnets get Korea's split, degrades an edge through
+// the API and sees DNS answers leave it.
+func TestDemo(t *testing.T) {
+	run, out := startDemo(t)
+	dnsAddr := run.DNS[0]
+	_, port, _ := strings.Cut(dnsAddr, ":")
+	printed := out.String()
+	for _, want := range []string{"http://" + run.HTTP + "/", run.Token, "dig @127.0.0.1 -p " + port + " stream.live.example.com",
+		"+subnet=10.82.7.0/24", "| sort | uniq -c", "/api/v1/demo/edges/fastly", "Ctrl-C"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("the demo's printout lacks %q:\n%s", want, printed)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(run.Dir, "admin.token")); err != nil || strings.TrimSpace(string(b)) != run.Token {
+		t.Errorf("token file: %q, %v", b, err)
+	}
+
+	// Every edge is probed and healthy: every CDN gets answers, and Korea
+	// (kr: cloudfront 40 %) gets more CloudFront than the world (15 %).
+	await(t, "all four CDNs answered", 10*time.Second, func() bool { return len(spreadFrom(t, dnsAddr, 200, worldwide)) == 4 })
+	world, kr := spreadFrom(t, dnsAddr, 200, worldwide), spreadFrom(t, dnsAddr, 200, korea)
+	if kr["cloudfront"] <= world["cloudfront"]*3/2 {
+		t.Errorf("cloudfront answers: %d of 200 Korean subnets, %d of 200 others; kr's weights do not apply", kr["cloudfront"], world["cloudfront"])
+	}
+	var edges struct{ Edges []struct{ CDN string } }
+	if code := api(t, run, "GET", "/api/v1/demo/edges", "", "", &edges); code != 200 || len(edges.Edges) != 4 {
+		t.Fatalf("GET /api/v1/demo/edges: %d %+v", code, edges)
+	}
+
+	// Degrading needs the token.
+	if code := api(t, run, "POST", "/api/v1/demo/edges/fastly", "", `{"error_rate":1}`, nil); code != http.StatusUnauthorized {
+		t.Errorf("degrading without the token: %d, want 401", code)
+	}
+	if code := api(t, run, "POST", "/api/v1/demo/edges/fastly", run.Token, `{"error_rate":1}`, nil); code != http.StatusOK {
+		t.Fatalf("degrading fastly: %d", code)
+	}
+	took := await(t, "fastly to leave the answers", 10*time.Second, func() bool {
+		return spreadFrom(t, dnsAddr, 200, worldwide)["fastly"] == 0 && spreadFrom(t, dnsAddr, 200, korea)["fastly"] == 0
+	})
+	t.Logf("fastly out of the answers %s after its edge started failing", took)
+	if st, w := stateOf(t, run, "kr", "fastly"); st != "degraded" || w != 0 {
+		t.Errorf("state API: fastly in kr is %s with weight %v, want degraded with 0", st, w)
+	}
+}
+
+func TestDemoFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "-http", "0.0.0.0:8080"},
+		{"demo", "-dns", "192.0.2.1:53"},
+		{"demo", "-dns", "localhost:1053"},
+		{"demo", "extra"},
+		{"demo", "-nope"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(args, io.Discard, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr.String())
+		}
+		if stderr.Len() == 0 {
+			t.Errorf("%v: no message", args)
+		}
+	}
+}
+
+// TestBrowserLiveView opens the demo's live view in a real headless
+// Chromium and works it as an operator would: four CDNs with scores, a
+// drain clicked (the token entered when asked) that the page and the API
+// both show, an edge broken from the demo panel, a note added.
+func TestBrowserLiveView(t *testing.T) {
+	bin := os.Getenv("CDNSTEER_CHROMIUM")
+	if bin == "" {
+		t.Skip("set CDNSTEER_CHROMIUM to a Chromium binary to run the browser test, e.g. " +
+			"CDNSTEER_CHROMIUM=/usr/bin/chromium go test -run Browser ./cmd/cdnsteer/ (or run scripts/browser-test.sh)")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("CDNSTEER_CHROMIUM=%s: %v", bin, err)
+	}
+	run, _ := startDemo(t)
+	base := "http://" + run.HTTP
+
+	// Only what this closed network allows: no background connections.
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1800))
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	// Script errors and CSP violations fail the test.
+	var mu sync.Mutex
+	var pageErrors []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			pageErrors = append(pageErrors, "exception: "+ev.ExceptionDetails.Text+" "+exceptionDescription(ev))
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
+				pageErrors = append(pageErrors, string(ev.Entry.Source)+": "+ev.Entry.Text)
+			}
+		}
+	}); err != nil {
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, struct{}{}); err != nil {
+		t.Fatalf("log domain: %v", err)
+	}
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range pageErrors {
+			t.Errorf("page error: %s", e)
+		}
+	}()
+
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		t0 := time.Now()
+		defer func() { t.Logf("%s: %s", what, time.Since(t0)) }()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			screenshot(t, ctx, "failed")
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	wait := func(what, js string) {
+		t.Helper()
+		t0 := time.Now()
+		defer func() { t.Logf("%s: %s", what, time.Since(t0)) }()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			screenshot(t, ctx, "failed")
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	row := func(region, cdn string) string {
+		return fmt.Sprintf(`document.querySelector('#regions tr[data-region="%s"][data-cdn="%s"]')`, region, cdn)
+	}
+
+	step("opening the live view", chromedp.Navigate(base+"/"))
+	wait("four CDNs with scores in both regions", `(() => {
+		const rows = [...document.querySelectorAll('#regions tr[data-cdn]')];
+		return rows.length === 8 && rows.every((r) => /^\d+(\.\d)?$/.test(r.querySelector('td.score').textContent));
+	})()`)
+	wait("the charts drawn", `document.querySelectorAll('#charts svg path.series[d^="M"]').length >= 4`)
+
+	// Drain akamai in the default region: the page asks for the token.
+	step("clicking Drain", chromedp.Click(chromedp.CSS(`#regions tr[data-region="default"][data-cdn="akamai"] button[data-act="drain"]`)))
+	step("confirming the drain", chromedp.Click(chromedp.CSS(`#action-ok`)))
+	step("entering the token", chromedp.SendKeys(chromedp.CSS(`#token-input`), run.Token), chromedp.Click(chromedp.CSS(`#token-ok`)))
+	wait("akamai shown drained", row("default", "akamai")+`.querySelector('td.status').textContent === 'drained'`)
+	wait("akamai's weight shown as 0", row("default", "akamai")+`.querySelector('td.weight').textContent.startsWith('0 /')`)
+	wait("the drain listed among the overrides", `!!document.querySelector('#overrides tr[data-action="drain"]')`)
+	if st, w := stateOf(t, run, "default", "akamai"); st != "drained" || w != 0 {
+		t.Errorf("after the drain in the page, the state API says akamai is %s with weight %v", st, w)
+	}
+	if st, _ := stateOf(t, run, "kr", "akamai"); st == "drained" {
+		t.Error("a drain of region default drained kr too")
+	}
+
+	// Undrain it, pin Korea to CloudFront and end the pin from the
+	// overrides list: the token is not asked again.
+	step("clicking Undrain", chromedp.Click(chromedp.CSS(`#regions tr[data-region="default"][data-cdn="akamai"] button[data-act="undrain"]`)),
+		chromedp.Click(chromedp.CSS(`#action-ok`)))
+	wait("akamai back", row("default", "akamai")+`.querySelector('td.status').textContent !== 'drained'`)
+	if st, _ := stateOf(t, run, "default", "akamai"); st == "drained" {
+		t.Error("after Undrain in the page, the state API still says akamai is drained")
+	}
+	step("pinning kr", chromedp.Click(chromedp.CSS(`#regions .region[data-region="kr"] button[data-act="pin"]`)),
+		chromedp.SetValue(chromedp.CSS(`#f-cdn`), "cloudfront"), chromedp.Click(chromedp.CSS(`#action-ok`)))
+	wait("kr's answers all on cloudfront", row("kr", "cloudfront")+`.querySelector('td.share').textContent.startsWith('100.0 %')`)
+	if got := spreadFrom(t, run.DNS[0], 50, korea); got["cloudfront"] != 50 {
+		t.Errorf("kr pinned to cloudfront in the page, DNS answers %v", got)
+	}
+	step("ending the pin", chromedp.Click(chromedp.CSS(`#overrides tr[data-action="pin"] button`)), chromedp.Click(chromedp.CSS(`#action-ok`)))
+	wait("the overrides list empty", `document.querySelectorAll('#overrides tr[data-action]').length === 0`)
+	var ovs struct{ Overrides []any }
+	if api(t, run, "GET", "/api/v1/overrides", "", "", &ovs); len(ovs.Overrides) != 0 {
+		t.Errorf("overrides in force after ending them in the page: %v", ovs.Overrides)
+	}
+
+	// Break fastly's edge from the demo panel.
+	step("pressing down on fastly's edge", chromedp.Click(chromedp.CSS(`#demo tr[data-cdn="fastly"] button[data-preset="down"]`)))
+	wait("fastly shown degraded", row("kr", "fastly")+`.querySelector('td.status').textContent === 'degraded'`)
+
+	// Add a note.
+	note := "kick-off, from the browser test"
+	step("adding a note", chromedp.SendKeys(chromedp.CSS(`#note-text`), note), chromedp.SendKeys(chromedp.CSS(`#note-tags`), "match, test"),
+		chromedp.Click(chromedp.CSS(`#note-add`)))
+	wait("the note in the timeline", fmt.Sprintf(`[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === %q)`, note))
+	wait("the note on the charts", `document.querySelectorAll('#charts g.note[visibility="visible"]').length >= 1`)
+	var notes struct {
+		Annotations []struct {
+			Text string
+			Tags []string
+		}
+	}
+	api(t, run, "GET", "/api/v1/annotations", "", "", &notes)
+	if n := len(notes.Annotations); n != 1 || notes.Annotations[0].Text != note || strings.Join(notes.Annotations[0].Tags, ",") != "match,test" {
+		t.Errorf("GET /api/v1/annotations after adding a note in the page: %+v", notes.Annotations)
+	}
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#toasts .toast:not(.ok)') !== null`)); err != nil || v {
+		t.Errorf("the page shows an error toast (%v)", err)
+	}
+	// The last two minutes fill the charts' width: the screenshot shows
+	// the incident rather than a sliver of half an hour.
+	step("zooming the charts", chromedp.Click(chromedp.CSS(`#chart-span button:nth-child(3)`)),
+		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	screenshot(t, ctx, "live-view")
+
+	// The page redraws in place: a few more updates add no nodes (toasts,
+	// which come and go and are at most five, aside).
+	count := `document.getElementsByTagName('*').length - document.querySelectorAll('#toasts *').length`
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[int](count))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	if after, err := chromedp.Run(ctx, chromedp.Evaluate[int](count)); err != nil || after != before {
+		t.Errorf("DOM nodes: %d, then %d three updates later (%v)", before, after, err)
+	}
+}
+
+// screenshot saves the page to $CDNSTEER_ARTIFACTS (CI keeps the folder)
+// or the test's temporary folder.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	dir := os.Getenv("CDNSTEER_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Errorf("artifacts folder: %v", err)
+		return
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func exceptionDescription(ev *runtime.EventExceptionThrown) string {
+	if ex := ev.ExceptionDetails.Exception; ex != nil {
+		return ex.Description
+	}
+	return ""
+}
