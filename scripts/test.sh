@@ -301,6 +301,9 @@ ok "SIGHUP reload: success counter $(metric "$reload_ok") (was $ok2)"
 step "prometheus source against a real Prometheus"
 bash scripts/prometheus-test.sh || die "prometheus source test"
 ok "prometheus source against a real Prometheus"
+step "live view in a real headless Chromium"
+bash scripts/browser-test.sh || die "browser test"
+ok "live view in a real headless Chromium"
 
 # --- conformance end ---
 # ===========================================================================
