@@ -23,9 +23,9 @@ type cdnState struct {
 	// moves no traffic while a sustained fall does.
 	recent []float64
 	next   int
-	status   Status
-	below    int // evaluations in a row below the down threshold
-	above    int // evaluations in a row at or above the up threshold
+	status Status
+	below  int // evaluations in a row below the down threshold
+	above  int // evaluations in a row at or above the up threshold
 	// ramp is the share of its full weight a CDN may take: 0 when
 	// degraded, climbing by RecoveryStep while recovering, 1 when healthy.
 	ramp       float64

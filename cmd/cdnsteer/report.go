@@ -1,11 +1,63 @@
 package main
 
 import (
+	"bufio"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/cdnsteer/cdnsteer/health"
+	event "github.com/cdnsteer/cdnsteer/health/report"
 )
 
+// report writes the post-event report of a decision log; health/report
+// does the work.
 func report(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cdnsteer report: not built yet")
-	return 1
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	log := fs.String("log", "", "decision log (JSON lines, as server.decision_log writes it)")
+	out := fs.String("o", "", "HTML file to write")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *log == "" || *out == "" {
+		fmt.Fprintln(stderr, "cdnsteer report: -log FILE and -o FILE are required")
+		return 2
+	}
+	if _, err := os.Stat(*log); err != nil {
+		fmt.Fprintf(stderr, "cdnsteer report: %v\n", err)
+		return 1
+	}
+	ds, skipped, err := health.ReadJournal(*log)
+	if err != nil {
+		fmt.Fprintf(stderr, "cdnsteer report: %v\n", err)
+		return 1
+	}
+	if len(ds) == 0 {
+		fmt.Fprintf(stderr, "cdnsteer report: %s holds no decisions\n", *log)
+		return 1
+	}
+	if err := writeReport(*out, event.PostEvent(ds, skipped, *log)); err != nil {
+		fmt.Fprintf(stderr, "cdnsteer report: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d decisions (%d lines skipped) → %s\n", len(ds), skipped, *out)
+	return 0
+}
+
+func writeReport(path string, doc *event.Document) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	err = event.Render(w, doc)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write report: %w", cerr)
+	}
+	return err
 }

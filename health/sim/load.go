@@ -1,0 +1,204 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/cdnsteer/cdnsteer/zones"
+)
+
+// Defaults of the scenario file. README.md in zones/examples documents
+// them; keep the two in step.
+const (
+	DefaultBitrateMbps  = 5.0
+	DefaultResolvers    = 200
+	DefaultResolverSkew = 0.8
+	DefaultECSShare     = 0.5
+	DefaultECSSubnets   = 32
+	DefaultStretchShare = 0.05
+	DefaultStretchTTL   = 5 * time.Minute
+	DefaultNoise        = 0.02
+	DefaultSeed         = 1
+	// DefaultCeilingFactor sets a CDN's ceiling from its commit when the
+	// scenario gives none: bursting a quarter over commit is usual.
+	DefaultCeilingFactor = 1.25
+)
+
+// DefaultStart is the virtual start time when the scenario gives none.
+var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var decodeErrLine = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "[^"]*"\))?: (.*)$`)
+
+// LoadScenario reads the scenario file at path and binds it to a policy of
+// snap. Every problem comes back at once, as FILE:LINE: message.
+func LoadScenario(path string, snap *zones.Snapshot) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	return ParseScenario(path, data, snap)
+}
+
+// ParseScenario is LoadScenario for a document in memory; name is used in
+// error messages.
+func ParseScenario(name string, data []byte, snap *zones.Snapshot) (*Scenario, error) {
+	var f scenarioFile
+	doc := string(data)
+	md, err := toml.Decode(doc, &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, zones.Errors{{File: name, Line: pe.Position.Line, Msg: strings.TrimPrefix(pe.Message, "toml: ")}}
+		}
+		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, zones.Errors{{File: name, Line: line, Msg: m[2]}}
+		}
+		return nil, zones.Errors{{File: name, Msg: err.Error()}}
+	}
+	p := &problems{file: name, lines: indexLines(doc)}
+	var unknown []string
+	for _, k := range md.Undecoded() {
+		unknown = append(unknown, k.String())
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		p.addLine(p.lines.undecoded(k), "unknown key %q", k)
+	}
+	sc := &Scenario{File: name}
+	b := &binder{p: p, sc: sc, snap: snap}
+	b.bind(&f)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// binder applies defaults and checks a decoded scenario against its
+// policy, recording every problem.
+type binder struct {
+	p    *problems
+	sc   *Scenario
+	snap *zones.Snapshot
+}
+
+func (b *binder) bind(f *scenarioFile) {
+	sc := b.sc
+	if !b.policy(f.Policy) {
+		return
+	}
+	sc.Name = f.Name
+	if sc.Name == "" {
+		sc.Name = "scenario " + sc.File
+	}
+	sc.Start = DefaultStart
+	if f.Start != nil {
+		sc.Start = f.Start.UTC()
+	}
+	sc.Step = sc.Policy.Params.EvalInterval
+	if f.Step != nil {
+		sc.Step = *f.Step
+		if sc.Step <= 0 {
+			b.p.add("step", "step must be positive")
+		}
+	}
+	if f.OutputInterval != nil {
+		sc.OutputInterval = *f.OutputInterval
+		if sc.OutputInterval < 0 {
+			b.p.add("output_interval", "output_interval must not be negative")
+		}
+	}
+	sc.Seed = DefaultSeed
+	if f.Seed != nil {
+		sc.Seed = *f.Seed
+	}
+	b.curve(&f.Audience)
+	sc.Duration = sc.Curve.End()
+	if f.Duration != nil {
+		sc.Duration = *f.Duration
+	}
+	switch {
+	case sc.Duration <= 0:
+		b.p.add("duration", "duration must be positive (set it, or give the audience curve a length)")
+	case sc.Duration < sc.Step:
+		b.p.add("duration", "duration %s is shorter than one step (%s); durations are strings such as \"3h\"", sc.Duration, sc.Step)
+	}
+	b.regions(f)
+	b.telemetry(&f.Telemetry)
+	b.cdns(f)
+	b.faults(f.Fault)
+	b.overrides(f.Override)
+	b.notes(f.Annotation)
+}
+
+// policy binds the scenario to the named policy, or to the only one.
+func (b *binder) policy(name string) bool {
+	ps := b.snap.Policies
+	var pol *zones.Policy
+	switch {
+	case name != "":
+		pol = b.snap.PolicyByName(name)
+		if pol == nil {
+			b.p.add("policy", "unknown policy %q", name)
+			return false
+		}
+	case len(ps) == 1:
+		pol = ps[0]
+	default:
+		b.p.add("policy", "the policy file has %d policies: say which with policy = NAME", len(ps))
+		return false
+	}
+	cfg := b.snap.Health()
+	idx := -1
+	for i, p := range cfg.Policies {
+		if p.Name == pol.Name {
+			idx = i
+		}
+	}
+	b.sc.Policy = Policy{Name: pol.Name, Index: idx, TTL: time.Duration(pol.TTL) * time.Second, Params: pol.Params, Config: cfg}
+	return true
+}
+
+// setF copies an optional number into dst, checking its range.
+func (b *binder) setF(dst *float64, v *float64, at string, lo, hi float64) {
+	if v == nil {
+		return
+	}
+	if !(*v >= lo && *v <= hi) {
+		b.p.add(at, "%s = %g is outside %g..%g", lastKey(at), *v, lo, hi)
+		return
+	}
+	*dst = *v
+}
+
+func (b *binder) setI(dst *int, v *int, at string, lo, hi int) {
+	if v == nil {
+		return
+	}
+	if *v < lo || *v > hi {
+		b.p.add(at, "%s = %d is outside %d..%d", lastKey(at), *v, lo, hi)
+		return
+	}
+	*dst = *v
+}
+
+func lastKey(path string) string {
+	return path[strings.LastIndex(path, ".")+1:]
+}
+
+func indexOf(names []string, name string) int {
+	for i, n := range names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}

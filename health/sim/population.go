@@ -1,0 +1,147 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// unitsPerRegion is what a region's viewer shares add up to. Shares are
+// integers so that moving a group between CDNs cannot lose or invent a
+// viewer through rounding; 2^32 keeps audience × units within int64.
+const unitsPerRegion = 1 << 32
+
+// group is the viewers behind one cached answer: a resolver without ECS,
+// or one client subnet of a resolver that sends ECS. Viewers are counted,
+// never modelled one by one, which keeps a 1.8 M-viewer event cheap.
+type group struct {
+	key    uint64 // health.SubnetKey of the subnet the answer is for
+	units  int64  // the group's part of its region's viewers
+	period int32  // steps between re-resolutions (the TTL it honours)
+	region int16
+	cdn    int16 // the CDN of the answer it holds
+}
+
+// population is every group, scheduled on a timing wheel by the step of
+// their next re-resolution, and how many units each CDN holds per region.
+type population struct {
+	groups []group
+	wheel  [][]int32
+	units  [][]int64 // region × CDN
+	// stretching counts the groups whose resolver stretches TTLs.
+	stretching int
+}
+
+// newPopulation builds the resolvers and subnets of every region from the
+// scenario and the seed, and gives each its first answer from the
+// baseline. The seed decides resolver sizes, which resolvers send ECS or
+// stretch TTLs, the subnet addresses (hence the hash draws) and when each
+// cache expires.
+func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
+	rng := rand.New(rand.NewPCG(uint64(sc.Seed), 0x9e3779b97f4a7c15))
+	nC := len(sc.CDNs)
+	p := &population{units: make([][]int64, len(sc.Regions))}
+	ttl := steps(sc.Policy.TTL, sc.Step)
+	// Addresses start at a seed-dependent /24 so that another seed gives
+	// other hash draws, as another event's audience would.
+	next := uint32(rng.Uint64()) &^ 0xff
+	addr := func() netip.Addr {
+		a := next
+		next += 0x100
+		return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0})
+	}
+	maxPeriod := int32(1)
+	for ri, r := range sc.Regions {
+		p.units[ri] = make([]int64, nC)
+		if r.Share == 0 {
+			continue
+		}
+		sizes := zipf(r.Resolvers, r.ResolverSkew)
+		ecs := chosen(rng, r.Resolvers, r.ECSShare)
+		stretch := chosen(rng, r.Resolvers, r.StretchShare)
+		stretchTTL := steps(r.StretchTTL, sc.Step)
+		first := len(p.groups)
+		var weights []float64
+		for i := 0; i < r.Resolvers; i++ {
+			period := ttl
+			if stretch[i] {
+				period = stretchTTL
+			}
+			maxPeriod = max(maxPeriod, period)
+			subnets := 1
+			if ecs[i] {
+				subnets = r.ECSSubnets
+			}
+			for s := 0; s < subnets; s++ {
+				p.groups = append(p.groups, group{key: health.SubnetKey(addr()), period: period, region: int16(ri)})
+				weights = append(weights, sizes[i]/float64(subnets))
+				if stretch[i] {
+					p.stretching++
+				}
+			}
+		}
+		units := make([]int64, len(weights))
+		apportion(unitsPerRegion, weights, units)
+		for i, u := range units {
+			g := &p.groups[first+i]
+			g.units = u
+			g.cdn = int16(baseline[ri].Pick(g.key))
+			p.units[ri][g.cdn] += u
+		}
+	}
+	p.wheel = make([][]int32, maxPeriod+1)
+	for i := range p.groups {
+		g := &p.groups[i]
+		// Caches were filled at different times: spread the first expiry
+		// over the TTL so that re-resolutions do not come in lockstep.
+		at := rng.Int32N(g.period)
+		p.wheel[at] = append(p.wheel[at], int32(i))
+	}
+	return p
+}
+
+// resolve re-resolves the groups whose answers expire at step k, with the
+// live weights of their regions, and reschedules them.
+func (p *population) resolve(k int64, weights []*health.Weights) {
+	n := int64(len(p.wheel))
+	slot := k % n
+	due := p.wheel[slot]
+	for _, i := range due {
+		g := &p.groups[i]
+		if c := int16(weights[g.region].Pick(g.key)); c >= 0 && c != g.cdn {
+			p.units[g.region][g.cdn] -= g.units
+			p.units[g.region][c] += g.units
+			g.cdn = c
+		}
+		nextSlot := (k + int64(g.period)) % n
+		p.wheel[nextSlot] = append(p.wheel[nextSlot], i)
+	}
+	p.wheel[slot] = due[:0]
+}
+
+// steps is how many simulation steps d lasts, at least one: a TTL of 0
+// makes a resolver ask again at every step.
+func steps(d, step time.Duration) int32 {
+	return int32(max(1, (d+step-1)/step))
+}
+
+// zipf returns n sizes following a Zipf law of exponent s.
+func zipf(n int, s float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = 1 / math.Pow(float64(i+1), s)
+	}
+	return out
+}
+
+// chosen marks round(n × share) of n items, picked at random.
+func chosen(rng *rand.Rand, n int, share float64) []bool {
+	out := make([]bool, n)
+	for _, i := range rng.Perm(n)[:int(math.Round(float64(n)*share))] {
+		out[i] = true
+	}
+	return out
+}

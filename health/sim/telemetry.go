@@ -1,0 +1,100 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
+)
+
+// telemetry turns the simulated ground truth into the signals a real
+// deployment would get, and hands them to the engine when they would
+// arrive: per CDN and region, TTFB, errors and cache hits as probes and
+// RUM beacons measure them; per CDN, delivered throughput as the CDN's
+// log aggregate reports it (usually later).
+type telemetry struct {
+	cfg     Telemetry
+	sc      *Scenario
+	rng     *rand.Rand
+	next    time.Time
+	quality []pending
+	traffic []pending
+}
+
+// pending is a measurement on its way to the engine.
+type pending struct {
+	due time.Time
+	sig health.Signal
+}
+
+// Source is the source name of simulated signals in the decision log.
+const Source = "sim"
+
+func newTelemetry(sc *Scenario) *telemetry {
+	// Noise has its own stream so that changing it leaves the audience
+	// population as it was.
+	return &telemetry{cfg: sc.Telemetry, sc: sc, next: sc.Start,
+		rng: rand.New(rand.NewPCG(uint64(sc.Seed), 0x2545f4914f6cdd1d))}
+}
+
+// measure takes a measurement when one is due.
+func (t *telemetry) measure(st *Step) {
+	if st.Time.Before(t.next) {
+		return
+	}
+	// The next measurement is the first tick after this step (an
+	// interval shorter than the step measures every step).
+	t.next = t.next.Add((st.Time.Sub(t.next)/t.cfg.Interval + 1) * t.cfg.Interval)
+	sc := t.sc
+	for ci, c := range sc.CDNs {
+		total := 0.0
+		for ri, reg := range sc.Regions {
+			total += st.DeliveredGbps[ri][ci]
+			errRate := clamp01(st.ErrorRate[ri][ci] * t.jitter())
+			miss := clamp01((1 - st.CacheHit[ri][ci]) * t.jitter())
+			t.quality = append(t.quality, pending{st.Time.Add(t.cfg.Delay), health.Signal{
+				CDN: c.Name, Region: reg.Name, Time: st.Time, Samples: int(max(1, st.Viewers[ri][ci])), Source: Source,
+				TTFBMs:        health.F(math.Max(0, st.TTFBMs[ri][ci]*t.jitter())),
+				ErrorRate:     health.F(errRate),
+				CacheHitRatio: health.F(1 - miss),
+			}})
+		}
+		// One all-regions value, as a CDN's own traffic report gives it:
+		// the engine compares a CDN's total with its commit. It counts
+		// bytes rather than sampling, so it carries no noise.
+		t.traffic = append(t.traffic, pending{st.Time.Add(t.cfg.ThroughputDelay), health.Signal{
+			CDN: c.Name, Time: st.Time, Source: Source, ThroughputGbps: health.F(total),
+		}})
+	}
+}
+
+// deliver pushes every measurement that has arrived by now.
+func (t *telemetry) deliver(now time.Time, eng *health.Engine) {
+	t.quality = t.push(t.quality, now, eng)
+	t.traffic = t.push(t.traffic, now, eng)
+}
+
+func (t *telemetry) push(q []pending, now time.Time, eng *health.Engine) []pending {
+	n := 0
+	for n < len(q) && !q[n].due.After(now) {
+		eng.Push(q[n].sig)
+		n++
+	}
+	if n == 0 {
+		return q
+	}
+	// Shift rather than reslice so the queue's array does not grow
+	// without bound over a long run.
+	return append(q[:0], q[n:]...)
+}
+
+// jitter is a multiplicative measurement error around 1.
+func (t *telemetry) jitter() float64 {
+	if t.cfg.Noise == 0 {
+		return 1
+	}
+	return math.Max(0, 1+t.cfg.Noise*t.rng.NormFloat64())
+}
+
+func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
