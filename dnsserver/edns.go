@@ -52,7 +52,11 @@ func parseEDNS(pkt []byte) (edns, error) {
 		if off, err = skipName(pkt, off); err != nil {
 			return e, err
 		}
-		off += 4
+		// The library accepts a question cut short of its type and
+		// class; the wire format does not.
+		if off += 4; off > len(pkt) {
+			return e, errMalformed
+		}
 	}
 	for i := 0; i < rest; i++ {
 		if off, err = skipRR(pkt, off); err != nil {

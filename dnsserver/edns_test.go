@@ -88,9 +88,10 @@ func ecsQuery(family uint16, source, scope uint8, addr []byte) *dns.Msg {
 	return q
 }
 
-// TestECSEcho checks the echoed option and its scope. This policy has only
-// the catch-all region and no database, so no answer depends on where the
-// client is: scope 0 everywhere (geo_test.go covers regional scopes).
+// TestECSEcho checks the echoed option and its scope. A steered answer is
+// picked per /24 (/56) of the client subnet, so it says at least that;
+// an answer that does not depend on the client says 0 (geo_test.go covers
+// scopes decided by regions).
 func TestECSEcho(t *testing.T) {
 	h := testHandler(t)
 	cases := []struct {
@@ -101,10 +102,10 @@ func TestECSEcho(t *testing.T) {
 		qname  string
 		scope  uint8
 	}{
-		{"ipv4 /24", 1, 24, []byte{203, 0, 113}, "stream.live.example.com.", 0},
-		{"ipv4 /22", 1, 22, []byte{203, 0, 112}, "stream.live.example.com.", 0},
+		{"ipv4 /24", 1, 24, []byte{203, 0, 113}, "stream.live.example.com.", 24},
+		{"ipv4 /22", 1, 22, []byte{203, 0, 112}, "stream.live.example.com.", 24},
 		{"ipv4 /0", 1, 0, nil, "stream.live.example.com.", 0},
-		{"ipv6 /56", 2, 56, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 2}, "stream.live.example.com.", 0},
+		{"ipv6 /56", 2, 56, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 2}, "stream.live.example.com.", 56},
 		{"static answer", 1, 24, []byte{203, 0, 113}, "player.live.example.com.", 0},
 		{"nxdomain", 1, 24, []byte{203, 0, 113}, "nope.live.example.com.", 0},
 	}
@@ -296,5 +297,26 @@ ns = ["ns.x."]
 	}
 	if r := ask(h, "version.bind.", dns.TypeA); r.Rcode != dns.RcodeRefused {
 		t.Errorf("version.bind A: %s, want REFUSED", dns.RcodeToString[r.Rcode])
+	}
+}
+
+// Found by scripts/conformance.sh: an IXFR carries the client's SOA in
+// its authority section and is refused like AXFR, not rejected as
+// malformed; a question cut short of its type or class is malformed.
+func TestTransfersAndShortQuestions(t *testing.T) {
+	h := testHandler(t)
+	q := new(dns.Msg)
+	q.SetIxfr("live.example.com.", 1, "ns1.live.example.com.", "hostmaster.example.com.")
+	if r := exchange(t, h, q, false); r.Rcode != dns.RcodeRefused {
+		t.Errorf("IXFR: %s, want REFUSED", dns.RcodeToString[r.Rcode])
+	}
+	q = new(dns.Msg)
+	q.SetQuestion("live.example.com.", dns.TypeSOA)
+	pkt, _ := q.Pack()
+	for _, cut := range []int{2, 4} {
+		r := exchangeRaw(t, h, pkt[:len(pkt)-cut], false)
+		if r == nil || r.Rcode != dns.RcodeFormatError {
+			t.Errorf("question missing %d bytes: %v, want FORMERR", cut, r)
+		}
 	}
 }

@@ -76,7 +76,7 @@ func (h *Handler) Explain(name string, client netip.Addr, ecs netip.Prefix) (*Ex
 		e.Country = string(res.Country[:])
 	}
 	if useECS {
-		e.Scope = int(res.Bits)
+		e.Scope = int(ecsScope(res.Bits, subject))
 	}
 	w := st.weights(p, ri)
 	e.LiveWeights = w != p.Baseline[ri]

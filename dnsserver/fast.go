@@ -126,9 +126,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 			out[off+17] = e.source
 			out[off+18] = 0
 			if useECS {
-				// The answer holds for the network that decided the
-				// region (RFC 7871 §7.2.1).
-				out[off+18] = res.Bits
+				out[off+18] = ecsScope(res.Bits, subject)
 			}
 			copyAddr(out[off+19:off+19+n], e.addr)
 			rdlen = 8 + n

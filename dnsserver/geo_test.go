@@ -90,12 +90,14 @@ func TestRegionFromECSAndResolver(t *testing.T) {
 		target   string
 		scope    int // -1: no ECS in the reply
 	}{
-		{"KR subnet via ECS", "8.8.8.8", "1.16.5.0/24", kr, 16},
-		{"DE subnet via ECS", "8.8.8.8", "5.0.7.0/24", eu, 16},
-		{"FR by continent", "8.8.8.8", "5.1.2.0/24", eu, 16},
-		{"US falls to default", "1.16.0.1", "8.8.4.0/24", other, 16},
-		{"KR IPv6 subnet", "8.8.8.8", "2400:1000:5::/48", kr, 32},
-		{"DE IPv6 subnet", "8.8.8.8", "2a00:1450::/48", eu, 16},
+		{"KR subnet via ECS", "8.8.8.8", "1.16.5.0/24", kr, 24},
+		{"DE subnet via ECS", "8.8.8.8", "5.0.7.0/24", eu, 24},
+		{"FR by continent", "8.8.8.8", "5.1.2.0/24", eu, 24},
+		{"US falls to default", "1.16.0.1", "8.8.4.0/24", other, 24},
+		{"KR IPv6 subnet", "8.8.8.8", "2400:1000:5::/48", kr, 56},
+		{"DE IPv6 subnet", "8.8.8.8", "2a00:1450::/48", eu, 56},
+		{"a region network narrower than the pick", "8.8.8.8", "203.0.113.128/25", eu, 25},
+		{"a short source still gets the pick's width", "8.8.8.8", "1.16.0.0/16", kr, 24},
 		{"override beats the database", "8.8.8.8", "198.51.100.0/24", kr, 24},
 		{"ECS /0 uses the resolver", "1.16.0.1", "0.0.0.0/0", kr, 0},
 		{"resolver address without ECS", "5.0.0.53", "", eu, -1},
@@ -149,8 +151,8 @@ func TestWithoutDatabaseOverridesStillWork(t *testing.T) {
 	if target, _ := askFrom(t, h, "8.8.8.8", netip.MustParsePrefix("198.51.100.0/24")); target != "c.cdn.example.net." {
 		t.Errorf("override without a database: %s", target)
 	}
-	if target, echo := askFrom(t, h, "8.8.8.8", netip.MustParsePrefix("1.16.5.0/24")); target != "f.cdn.example.net." || echo.SourceScope > 8 {
-		t.Errorf("no database: %s scope %d, want the default region with a wide scope", target, echo.SourceScope)
+	if target, echo := askFrom(t, h, "8.8.8.8", netip.MustParsePrefix("1.16.5.0/24")); target != "f.cdn.example.net." || echo.SourceScope != 24 {
+		t.Errorf("no database: %s scope %d, want the default region, scope 24 (the pick's subnet)", target, echo.SourceScope)
 	}
 }
 
@@ -258,7 +260,7 @@ func TestExplainAgreesWithAnswers(t *testing.T) {
 		}
 	}
 	e, _ := h.Explain("stream.live.example.com.", netip.MustParseAddr("8.8.8.8"), netip.MustParsePrefix("1.16.9.0/24"))
-	if e.Region != "kr" || e.RegionSource != "country" || e.RegionBasis != "ecs" || e.Country != "KR" || e.Scope != 16 || e.CDN != "cloudfront" {
+	if e.Region != "kr" || e.RegionSource != "country" || e.RegionBasis != "ecs" || e.Country != "KR" || e.Scope != 24 || e.CDN != "cloudfront" {
 		t.Errorf("explain = %+v", e)
 	}
 	for _, bad := range []string{"player.live.example.com.", "example.org.", "a..b"} {
@@ -284,9 +286,9 @@ func TestRegionsOverRealUDP(t *testing.T) {
 			target string
 			scope  uint8
 		}{
-			{"1.16.77.0/24", "c.cdn.example.net.", 16},
-			{"5.0.77.0/24", "a.cdn.example.net.", 16},
-			{"2400:1000:77::/48", "c.cdn.example.net.", 32},
+			{"1.16.77.0/24", "c.cdn.example.net.", 24},
+			{"5.0.77.0/24", "a.cdn.example.net.", 24},
+			{"2400:1000:77::/48", "c.cdn.example.net.", 56},
 		} {
 			p := netip.MustParsePrefix(tc.subnet)
 			family := uint16(1)

@@ -214,6 +214,11 @@ func (q *query) answer(pkt []byte) *dns.Msg {
 		return q.fail(resp, dns.RcodeBadVers)
 	case req.Opcode != dns.OpcodeQuery:
 		return q.fail(resp, dns.RcodeNotImplemented)
+	case len(req.Question) == 1 && (q.qtype == dns.TypeAXFR || q.qtype == dns.TypeIXFR):
+		// There are no secondaries to transfer to: answers are
+		// computed. An IXFR carries the client's SOA in its authority
+		// section (RFC 1995 §3), so this comes before that check.
+		return q.fail(resp, dns.RcodeRefused)
 	case len(req.Question) != 1 || len(req.Answer) > 0 || len(req.Ns) > 0:
 		return q.fail(resp, dns.RcodeFormatError)
 	}
@@ -222,9 +227,6 @@ func (q *query) answer(pkt []byte) *dns.Msg {
 	case question.Qclass == dns.ClassCHAOS:
 		return q.chaos(resp, question)
 	case question.Qclass != dns.ClassINET:
-		return q.fail(resp, dns.RcodeRefused)
-	case question.Qtype == dns.TypeAXFR || question.Qtype == dns.TypeIXFR:
-		// There are no secondaries to transfer to: answers are computed.
 		return q.fail(resp, dns.RcodeRefused)
 	case question.Qtype == dns.TypeOPT:
 		return q.fail(resp, dns.RcodeFormatError)
@@ -314,11 +316,7 @@ func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
 	}
 	region, res := q.st.region(subject, q.h.metrics)
 	if useECS {
-		// The region decides the split, and res.Bits is the width of
-		// the network that decided the region: the answer is valid for
-		// any client there, so a resolver may reuse it that widely
-		// (RFC 7871 §7.2.1).
-		q.scope = res.Bits
+		q.scope = ecsScope(res.Bits, subject)
 	}
 	w := q.st.weights(p, region)
 	i := w.Pick(health.SubnetKey(subject))
@@ -409,4 +407,13 @@ func (q *query) chaos(resp *dns.Msg, question dns.Question) *dns.Msg {
 	resp.Answer = append(resp.Answer, &dns.TXT{
 		Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS}, Txt: []string{text}})
 	return resp
+}
+
+// ecsScope is the SCOPE PREFIX-LENGTH of a steered answer (RFC 7871
+// §7.2.1): it must cover neither another region (regionBits, the width of
+// the network that decided the region) nor another pick (the CDN is chosen
+// per /24 or /56 of the client subnet). Wider would let a resolver hand
+// one subnet's CDN to its neighbours and reshuffle them every TTL.
+func ecsScope(regionBits uint8, subject netip.Addr) uint8 {
+	return max(regionBits, health.SubnetBits(subject))
 }

@@ -119,7 +119,12 @@ func (m *Metrics) resolve(s *zones.Snapshot) *counters {
 			byType[ti] = make([]prometheus.Counter, len(countedRcodes)+1)
 			for ri := range byType[ti] {
 				rc := "other"
-				if ri < len(countedRcodes) {
+				switch {
+				case ri < len(countedRcodes) && countedRcodes[ri] == dns.RcodeBadVers:
+					// 16 is BADSIG in TSIG and BADVERS in EDNS; the
+					// library's table says BADSIG.
+					rc = "BADVERS"
+				case ri < len(countedRcodes):
 					rc = dns.RcodeToString[countedRcodes[ri]]
 				}
 				byType[ti][ri] = m.queries.WithLabelValues(z, qt, rc)

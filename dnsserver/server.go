@@ -81,7 +81,18 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 }
 
 func (s *Server) bind(a netip.AddrPort) error {
-	lc := net.ListenConfig{Control: reusePort}
+	// The TCP listener is bound without SO_REUSEPORT, and first when the
+	// port is given: a second server started on the same address then
+	// fails at once instead of quietly taking half of the UDP queries
+	// (the UDP sockets share the port on purpose, between our readers).
+	var lc net.ListenConfig
+	if a.Port() != 0 {
+		l, err := lc.Listen(context.Background(), "tcp", a.String())
+		if err != nil {
+			return err
+		}
+		return s.bindUDP(a, l.(*net.TCPListener))
+	}
 	var lastErr error
 	// With port 0 the UDP port is picked first; TCP may find it taken, so
 	// try a few times.
@@ -92,32 +103,41 @@ func (s *Server) bind(a netip.AddrPort) error {
 		}
 		bound := netip.AddrPortFrom(a.Addr(), first.port())
 		l, err := lc.Listen(context.Background(), "tcp", bound.String())
+		first.close()
 		if err != nil {
-			first.close()
 			lastErr = err
-			if a.Port() != 0 {
-				return lastErr
-			}
 			continue
 		}
-		socks := []udpSocket{first}
-		for i := 1; i < s.opts.UDPSockets; i++ {
-			sock, err := openUDP(bound)
-			if err != nil {
-				for _, c := range socks {
-					c.close()
-				}
-				l.Close()
-				return fmt.Errorf("socket %d of %d: %w", i+1, s.opts.UDPSockets, err)
-			}
-			socks = append(socks, sock)
+		if err := s.bindUDP(bound, l.(*net.TCPListener)); err != nil {
+			lastErr = err
+			continue
 		}
-		s.udp = append(s.udp, socks...)
-		s.tcp = append(s.tcp, l.(*net.TCPListener))
-		s.addrs = append(s.addrs, bound)
 		return nil
 	}
 	return lastErr
+}
+
+// bindUDP opens the UDP sockets of an address whose TCP listener is l.
+func (s *Server) bindUDP(bound netip.AddrPort, l *net.TCPListener) error {
+	var socks []udpSocket
+	for i := 0; i < s.opts.UDPSockets; i++ {
+		sock, err := openUDP(bound)
+		if err != nil {
+			for _, c := range socks {
+				c.close()
+			}
+			l.Close()
+			if i > 0 {
+				err = fmt.Errorf("socket %d of %d: %w", i+1, s.opts.UDPSockets, err)
+			}
+			return err
+		}
+		socks = append(socks, sock)
+	}
+	s.udp = append(s.udp, socks...)
+	s.tcp = append(s.tcp, l)
+	s.addrs = append(s.addrs, bound)
+	return nil
 }
 
 func reusePort(network, address string, c syscall.RawConn) error {

@@ -190,3 +190,13 @@ func TestListenFailsCleanlyOnTakenPort(t *testing.T) {
 		t.Fatal("Listen on a port another socket holds succeeded")
 	}
 }
+
+// Found by scripts/conformance.sh: a second server on an address already
+// served must fail, not quietly share the UDP queries through
+// SO_REUSEPORT.
+func TestSecondServerOnTheSameAddressFails(t *testing.T) {
+	s, _ := startServer(t, "127.0.0.1:0")
+	if _, err := Listen(s.Addrs(), testHandler(t), Options{UDPSockets: 1}); err == nil {
+		t.Fatal("a second server bound the address the first serves")
+	}
+}

@@ -283,6 +283,23 @@ func (c *compiler) checkZone(at string, z *Zone) {
 			}
 		}
 	}
+	// In-zone CNAME chains must end: a loop would make every answer a
+	// string of repeated records.
+	for _, name := range names {
+		seen := map[string]bool{}
+		for cur := name; ; {
+			n := z.nodes[cur]
+			if n == nil || n.Set(dns.TypeCNAME) == nil {
+				break
+			}
+			if seen[cur] {
+				c.el.add(c.at(name, "CNAME", at), "record %s CNAME: the chain loops back to %s", name, cur)
+				break
+			}
+			seen[cur] = true
+			cur = n.Set(dns.TypeCNAME)[0].(*dns.CNAME).Target
+		}
+	}
 	apex := z.Apex()
 	apex.Glue = z.glueFor(z.NS)
 	for _, ns := range z.NS {

@@ -102,6 +102,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`bad.toml:8: cdn "a": probe url "ftp://x" must be an absolute http:// or https:// URL`, `bad.toml:10: cdn "a": probe timeout must be positive and at most the interval (1s)`}},
 		{"geo network", "[[geo.network]]\ncidr = \"10.1.2.3/8\"\nregion = \"default\"\n[[geo.network]]\ncidr = \"10.0.0.0/8\"\nregion = \"kr\"\n" + base + zoneHead,
 			[]string{`bad.toml:2: geo.network: "10.1.2.3/8" has host bits set; did you mean "10.0.0.0/8"?`, `bad.toml:6: geo.network 10.0.0.0/8: region "kr" is not defined in [regions]`}},
+		{"cname loop", base + zoneHead + "[[zone.record]]\nname = \"l1\"\ntype = \"CNAME\"\nvalue = \"l2\"\n[[zone.record]]\nname = \"l2\"\ntype = \"CNAME\"\nvalue = \"l1\"\n",
+			[]string{`bad.toml:14: record l1.z.example. CNAME: the chain loops back to l1.z.example.`, `bad.toml:18: record l2.z.example. CNAME: the chain loops back to l2.z.example.`}},
 		{"thresholds", base + "[policy.p]\ndown_threshold = 80\nup_threshold = 60\n" + zoneHead,
 			[]string{`bad.toml:8: policy "p": need 0 <= down_threshold (80) < up_threshold (60) <= 100`}},
 		{"score bounds", base + "[policy.p.score.ttfb]\ngood = 100\nbad = 100\n" + zoneHead,
