@@ -304,6 +304,9 @@ ok "prometheus source against a real Prometheus"
 step "live view in a real headless Chromium"
 bash scripts/browser-test.sh || die "browser test"
 ok "live view in a real headless Chromium"
+step "conformance: validators, Unbound with ECS, EDNS and wire, faults under load"
+bash scripts/conformance.sh || die "conformance"
+ok "conformance"
 
 # --- conformance end ---
 # ===========================================================================

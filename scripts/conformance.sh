@@ -1,0 +1,1071 @@
+#!/usr/bin/env bash
+# conformance.sh — proves cdnsteer a correct, robust authoritative DNS
+# server with tools its team did not write. It builds the binary, serves a
+# policy based on zones/examples/live.toml on loopback port 53, and runs:
+#
+#   1. validators  Zonemaster (undelegated test) and DNSViz (probe + grok),
+#                  resolving through a local root (NSD) instead of the
+#                  Internet: no ERROR or CRITICAL finding may remain.
+#   2. resolver    Unbound with the subnetcache module in front of
+#                  cdnsteer: clients in a KR and a DE subnet get their
+#                  region's CDN, and Unbound caches each answer for the
+#                  ECS scope cdnsteer returns.
+#   3. wire        EDNS and wire behaviour, DNS Flag Day / ednscomp style,
+#                  with dig, kdig and scripts/conformance/dnswire.py.
+#   4. load        dnsperf while the policy is replaced ten times, and
+#                  while it is broken: nothing lost; a second server on the
+#                  same address must not start.
+#   5. gotests     the restart and decision-log fault tests.
+#
+#   scripts/conformance.sh [SECTION...]   (default: all, in that order)
+#
+# Each check prints one line, "PASS name: detail" or "FAIL name: detail";
+# findings of the validators are listed under their check. The script ends
+# with "conformance: N passed, M failed" and exits 1 if anything failed.
+# It installs the Debian packages it needs when they are missing; a tool
+# that cannot be installed is a failure, never a skip.
+#
+# Everything binds to loopback and sends only there:
+#   127.0.0.2:53, 127.0.0.3:53, [::1]:53  cdnsteer (ns1, ns2), HTTP 127.0.0.2:8053
+#   127.0.0.10:53                          NSD: local ".", com., example.com., net.,
+#                                          example.net., 127.in-addr.arpa.
+#   127.0.0.4:53                           Unbound
+#   127.0.0.5:53                           cdnsteer for the load section, HTTP :8053
+# These must be free; the script stops if anything else listens there.
+#
+# Environment:
+#   CONFORMANCE_CHAOS_EXPECT  rcode expected for version.bind, id.server and
+#                             hostname.bind TXT CH (default REFUSED: the
+#                             CHAOS answers are planned, off by default)
+#   CONFORMANCE_TCP_IDLE      the server's TCP idle timeout, s (default 10)
+#   CONFORMANCE_KEEP          1: keep the scratch folder (its path is printed)
+#   CONFORMANCE_BIN           test this cdnsteer binary instead of building
+#                             ./cmd/cdnsteer (a release, a candidate fix)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+	export PATH="/usr/local/go/bin:$PATH"
+fi
+
+started_at=$(date +%s)
+here=scripts/conformance
+
+NS1=127.0.0.2
+NS2=127.0.0.3
+V6=::1
+ROOT_ADDR=127.0.0.10
+UNBOUND_ADDR=127.0.0.4
+LOAD_ADDR=127.0.0.5
+HTTP=$NS1:8053
+LOAD_HTTP=$LOAD_ADDR:8053
+ZONE=live.example.com.
+STEER=stream.$ZONE
+TTL=20
+CHAOS_EXPECT=${CONFORMANCE_CHAOS_EXPECT:-REFUSED}
+TCP_IDLE=${CONFORMANCE_TCP_IDLE:-10}
+# The regions of policy.toml.in, by client subnet, and the CDN each gets.
+KR_NET=10.10 KR_TARGET=live.akamaized.example.net.
+DE_NET=10.20 DE_TARGET=live.global.fastly.example.net.
+
+all_sections=(validators resolver wire load gotests)
+if (($#)); then
+	sections=("$@")
+	for s in "${sections[@]}"; do
+		[[ " ${all_sections[*]} " == *" $s "* ]] || {
+			echo "usage: $0 [${all_sections[*]}]" >&2
+			exit 64
+		}
+	done
+else
+	sections=("${all_sections[@]}")
+fi
+
+# ---------------------------------------------------------------------------
+# Results, processes, cleanup.
+
+passed=0
+failed=0
+failures=()
+pass() {
+	echo "PASS $1: $2"
+	passed=$((passed + 1))
+}
+fail() {
+	echo "FAIL $1: $2"
+	failed=$((failed + 1))
+	failures+=("$1")
+}
+# note prints a finding or a measurement under the check it belongs to.
+note() { echo "     $*"; }
+section() {
+	echo
+	echo "=== $* ($(($(date +%s) - started_at))s)"
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cdnsteer-conformance.XXXXXX")
+pids=()
+names=()
+logs=()
+
+cleanup() {
+	local rc=$? i pid n
+	trap - EXIT INT TERM HUP
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[$i]}" 2>/dev/null || true
+	done
+	for i in "${!pids[@]}"; do
+		pid=${pids[$i]}
+		for ((n = 0; n < 50; n++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "${names[$i]} (pid $pid) did not stop on SIGTERM; killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+	if ((rc != 0 || failed > 0)); then
+		for i in "${!logs[@]}"; do
+			[[ -f ${logs[$i]} ]] || continue
+			echo "----- log of ${names[$i]} (${logs[$i]}, last 150 lines) -----" >&2
+			tail -n 150 "${logs[$i]}" >&2 || true
+			echo "----- end of log of ${names[$i]} -----" >&2
+		done
+	fi
+	if [[ ${CONFORMANCE_KEEP:-0} == 1 ]]; then
+		echo "scratch folder kept: $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# spawn NAME LOG CMD...: run CMD in the background, remembered for cleanup.
+spawn() {
+	local name=$1 log=$2
+	shift 2
+	"$@" >"$log" 2>&1 &
+	pids+=("$!")
+	names+=("$name")
+	logs+=("$log")
+}
+# stop PID: end one process started here and forget it.
+stop() {
+	local pid=$1 i n
+	kill "$pid" 2>/dev/null || true
+	for ((n = 0; n < 50; n++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	for i in "${!pids[@]}"; do
+		if [[ ${pids[$i]} == "$pid" ]]; then
+			unset 'pids[i]' 'names[i]' 'logs[i]'
+		fi
+	done
+	pids=("${pids[@]}") names=("${names[@]}") logs=("${logs[@]}")
+}
+# relay: count the "PASS name: detail" / "FAIL name: detail" lines of a
+# helper script, read from standard input, as checks of this script.
+relay() {
+	local line body
+	while IFS= read -r line; do
+		case $line in
+		"PASS "* | "FAIL "*)
+			body=${line#* }
+			if [[ $line == PASS* ]]; then
+				pass "${body%%: *}" "${body#*: }"
+			else
+				fail "${body%%: *}" "${body#*: }"
+			fi
+			;;
+		*) note "$line" ;;
+		esac
+	done
+}
+# abort MESSAGE: a failure that makes the rest meaningless.
+abort() {
+	fail "${1%%:*}" "${1#*: }"
+	echo "conformance: $passed passed, $failed failed"
+	exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Tools.
+
+section "tools"
+declare -A pkg_of=([zonemaster-cli]=zonemaster-cli [dnsviz]=dnsviz [unbound]=unbound [dnsperf]=dnsperf
+	[dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsd]=nsd [curl]=curl [python3]=python3 [ss]=iproute2)
+need=()
+for t in "${!pkg_of[@]}"; do
+	command -v "$t" >/dev/null 2>&1 || need+=("${pkg_of[$t]}")
+done
+if ((${#need[@]})); then
+	sudo=()
+	if [[ $(id -u) != 0 ]]; then
+		command -v sudo >/dev/null 2>&1 || abort "tools: need Debian packages ${need[*]}; install them as root"
+		sudo=(sudo)
+	fi
+	echo "installing missing Debian packages: ${need[*]}"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+		abort "tools: apt-get update failed"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >"$tmp/apt.log" 2>&1 ||
+		{ tail -n 30 "$tmp/apt.log"; abort "tools: apt-get install ${need[*]} failed"; }
+fi
+missing=()
+for t in "${!pkg_of[@]}"; do
+	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+((${#missing[@]} == 0)) || abort "tools: still missing after installing: ${missing[*]}"
+command -v go >/dev/null 2>&1 || abort "tools: go not found on PATH (nor /usr/local/go/bin/go)"
+pass tools "$(zonemaster-cli --version 2>/dev/null | sed -n 's/^CLI version: *//p') zonemaster-cli, dnsviz $(dpkg-query -W -f='${Version}' dnsviz 2>/dev/null), $(unbound -V 2>/dev/null | sed -n 's/^Version /unbound /p'), $(dnsperf -h 2>&1 | sed -n 's/^Version /dnsperf /p'), $(dig -v 2>&1 | head -n1), $(kdig -V 2>&1 | head -n1), $(nsd -v 2>&1 | head -n1), $(go version | awk '{print $3}')"
+
+# Nothing else may listen where this script serves: cdnsteer binds with
+# SO_REUSEPORT, so a stranger on the same address would silently share
+# its queries instead of making the start fail.
+busy=()
+while read -r local; do
+	case $local in
+	"$NS1:53" | "$NS2:53" | "[$V6]:53" | "$ROOT_ADDR:53" | "$UNBOUND_ADDR:53" | "$LOAD_ADDR:53" | "0.0.0.0:53" | "*:53" | "[::]:53" | "$HTTP" | "$LOAD_HTTP")
+		busy+=("$local")
+		;;
+	esac
+done < <(ss -Hlntu 2>/dev/null | awk '{print $5}' | sort -u)
+((${#busy[@]} == 0)) || abort "ports: already in use on this machine: ${busy[*]} (ss -lntup shows by whom); stop that and rerun"
+pass ports "nothing listens on $NS1:53 $NS2:53 [$V6]:53 $ROOT_ADDR:53 $UNBOUND_ADDR:53 $LOAD_ADDR:53 $HTTP $LOAD_HTTP"
+
+# ---------------------------------------------------------------------------
+# Build and serve.
+
+section "build and serve"
+bin=$tmp/cdnsteer
+if [[ -n ${CONFORMANCE_BIN:-} ]]; then
+	[[ -x $CONFORMANCE_BIN ]] || abort "build: CONFORMANCE_BIN=$CONFORMANCE_BIN is not an executable"
+	cp "$CONFORMANCE_BIN" "$bin"
+	pass build "using CONFORMANCE_BIN=$CONFORMANCE_BIN ($("$bin" version | head -n1))"
+elif go build -o "$bin" ./cmd/cdnsteer >"$tmp/build.log" 2>&1; then
+	pass build "go build ./cmd/cdnsteer ($("$bin" version | head -n1))"
+else
+	cat "$tmp/build.log"
+	abort "build: go build ./cmd/cdnsteer failed"
+fi
+
+mid_txt=$(printf 'm%.0s' $(seq 700))
+big_txt=$(printf 'b%.0s' $(seq 3000))
+# render_policy OUT DNS HTTP TTL: policy.toml.in for these listeners.
+render_policy() {
+	sed -e "s|@DNS@|$2|; s|@HTTP@|$3|; s|@TTL@|$4|; s|@NS1_ADDR@|$NS1|; s|@NS2_ADDR@|$NS2|" \
+		-e "s|@MID_TXT@|$mid_txt|; s|@BIG_TXT@|$big_txt|" "$here/policy.toml.in" >"$1"
+}
+
+# metric HTTP SERIES: one series' value ("" if absent).
+metric() {
+	curl -fsS --max-time 2 "http://$1/metrics" 2>/dev/null | awk -v m="$2" '$1 == m && !done { print $2 + 0; done = 1 }' || true
+}
+# queries_at HTTP: all queries cdnsteer answered for the zone.
+queries_at() {
+	curl -fsS --max-time 2 "http://$1/metrics" 2>/dev/null |
+		awk -v z="zone=\"$ZONE\"" '/^cdnsteer_dns_queries_total\{/ && index($1, z) { s += $2 } END { printf "%d\n", s }' || true
+}
+# serve NAME CONFIG HTTP: start cdnsteer, wait (bounded) for /readyz.
+serve() {
+	local name=$1 config=$2 http=$3 i
+	spawn "cdnsteer $name" "$tmp/cdnsteer-$name.log" "$bin" serve -config "$config"
+	local pid=${pids[-1]}
+	for ((i = 0; i < 100; i++)); do
+		if curl -fs -o /dev/null --max-time 1 "http://$http/readyz"; then
+			pass "serve $name" "cdnsteer (pid $pid) ready on $http after ~$((i / 10)).$((i % 10))s"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || abort "serve $name: cdnsteer (pid $pid) exited before it was ready (log below)"
+		sleep 0.1
+	done
+	abort "serve $name: cdnsteer (pid $pid) not ready on http://$http/readyz after 10s (log below)"
+}
+
+main_dir=$tmp/main
+mkdir -p "$main_dir"
+render_policy "$main_dir/policy.toml" "[\"$NS1:53\", \"$NS2:53\", \"[$V6]:53\"]" "$HTTP" "$TTL"
+"$bin" check -config "$main_dir/policy.toml" >"$tmp/check.log" 2>&1 || { cat "$tmp/check.log"; abort "policy: the test policy does not check"; }
+serve main "$main_dir/policy.toml" "$HTTP"
+main_pid=${pids[-1]}
+nsd_pid=''
+
+# ---------------------------------------------------------------------------
+# dig helpers. ask SERVER ARGS... runs one query and leaves its parts in
+# out, status, opcode, flags, an, au, ad (sections), edns (the OPT line or
+# ""), ecs (CLIENT-SUBNET value or ""), size (bytes received), proto.
+
+out='' status='' opcode='' flags='' an='' au='' ad='' edns='' ecs='' size='' proto=''
+ask() {
+	local server=$1
+	shift
+	out=$(dig +norec +time=2 +tries=1 -p 53 "@$server" "$@" 2>&1) || true
+	status=$(sed -n 's/^;; ->>HEADER<<- opcode: \([A-Z0-9]*\), status: \([A-Z0-9]*\),.*/\2/p' <<<"$out" | head -n1)
+	opcode=$(sed -n 's/^;; ->>HEADER<<- opcode: \([A-Z0-9]*\),.*/\1/p' <<<"$out" | head -n1)
+	flags=$(sed -n 's/^;; flags:\([a-z ]*\);.*/\1/p' <<<"$out" | head -n1)
+	edns=$(sed -n 's/^; EDNS: //p' <<<"$out" | head -n1)
+	ecs=$(sed -n 's/^; CLIENT-SUBNET: //p' <<<"$out" | head -n1)
+	size=$(sed -n 's/^;; MSG SIZE  rcvd: //p' <<<"$out" | head -n1)
+	proto=$(sed -n 's/^;; SERVER: .*(\([A-Z]*\))$/\1/p' <<<"$out" | head -n1)
+	an=$(sect ANSWER)
+	au=$(sect AUTHORITY)
+	ad=$(sect ADDITIONAL)
+}
+sect() {
+	awk -v s=";; $1 SECTION:" '$0 == s { on = 1; next } on && /^$/ { on = 0 } on && !/^;/ { print }' <<<"$out"
+}
+has_flag() { [[ " $flags " == *" $1 "* ]]; }
+# opt_extra: the lines of the reply's OPT pseudo-section other than the
+# EDNS line itself (options such as CLIENT-SUBNET, COOKIE, OPT=NNN).
+opt_extra() {
+	awk '/^;; OPT PSEUDOSECTION:/ { on = 1; next } on && /^;; / { on = 0 } on && NF && !/^; EDNS:/ { print }' <<<"$out"
+}
+# count TYPE RECORDS: records of TYPE.
+count() { awk -v t="$1" '$4 == t { n++ } END { print n + 0 }' <<<"$2"; }
+nrr() { awk 'NF { n++ } END { print n + 0 }' <<<"$1"; }
+oneline() { tr -s ' \t\n' ' ' <<<"$1" | sed 's/^ //; s/ $//' | cut -c1-200; }
+target() { awk '$4 == "CNAME" { print tolower($5); exit }' <<<"$an"; }
+ttl_of() { awk -v t="$1" '$4 == t { print $2; exit }' <<<"$an"; }
+scope_of() { [[ -n $ecs ]] && echo "${ecs##*/}" || echo ""; }
+said() { printf 'status %s, flags [%s], %s answer(s)%s' "${status:-none}" "$(oneline "$flags")" "$(nrr "$an")" "${edns:+, EDNS \"$edns\"}"; }
+
+# ---------------------------------------------------------------------------
+# 1. Validators.
+
+# ensure_root: start the local root (NSD) unless it runs; non-zero if it
+# cannot serve the delegation of the zone.
+ensure_root() {
+	[[ -n $nsd_pid ]] && kill -0 "$nsd_pid" 2>/dev/null && return 0
+	local root=$tmp/root f i
+	mkdir -p "$root"
+	for f in "$here"/root/*.in; do
+		sed -e "s|@DIR@|$root|g; s|@ROOT_ADDR@|$ROOT_ADDR|g; s|@NS1_ADDR@|$NS1|g; s|@NS2_ADDR@|$NS2|g" \
+			-e "s|@NS1_PTR@|$(ptr_rel "$NS1")|g; s|@NS2_PTR@|$(ptr_rel "$NS2")|g; s|@ROOT_PTR@|$(ptr_rel "$ROOT_ADDR")|g" \
+			"$f" >"$root/$(basename "${f%.in}")"
+	done
+	if ! nsd-checkconf "$root/nsd.conf" >"$root/checkconf.log" 2>&1; then
+		fail "local root" "nsd-checkconf: $(oneline "$(cat "$root/checkconf.log")")"
+		return 1
+	fi
+	spawn nsd "$root/nsd.out" nsd -d -c "$root/nsd.conf"
+	nsd_pid=${pids[-1]}
+	for ((i = 0; i < 50; i++)); do
+		ask "$ROOT_ADDR" . SOA
+		[[ $status == NOERROR ]] && break
+		sleep 0.1
+	done
+	ask "$ROOT_ADDR" "$STEER" A
+	if [[ $status == NOERROR ]] && ! has_flag aa && [[ $(count NS "$au") == 2 ]] && [[ $(count A "$ad") == 2 ]]; then
+		pass "local root" "NSD on $ROOT_ADDR: $STEER A -> referral to $(awk '$4 == "NS" { printf "%s ", $5 }' <<<"$au")with glue"
+	else
+		fail "local root" "NSD on $ROOT_ADDR does not delegate $ZONE: $(said); log: $(oneline "$(tail -n 3 "$root/nsd.log" 2>/dev/null)")"
+		return 1
+	fi
+}
+
+run_validators() {
+	section "1. validators: Zonemaster and DNSViz"
+	ensure_root || return 0
+	local root=$tmp/root
+
+	# Zonemaster, undelegated (--ns) against ns1/ns2 on loopback port 53,
+	# with root hints pointing at the local root so that its recursive
+	# look-ups (parent, PTR, ASN, MX) never leave the machine.
+	local zm=$tmp/zonemaster
+	mkdir -p "$zm"
+	zonemaster-cli --dump-profile >"$zm/default-profile.json" 2>"$zm/dump.err" || true
+	if ! python3 "$here/validators.py" zm-profile "$zm/default-profile.json" "$zm/profile.json"; then
+		fail zonemaster "could not derive the test profile from zonemaster-cli --dump-profile"
+	else
+		local zrc=0
+		timeout 300 zonemaster-cli --no-progress --profile "$zm/profile.json" --hints "$root/hints" --no-ipv6 \
+			--ns "ns1.live.example.com/$NS1" --ns "ns2.live.example.com/$NS2" \
+			--level INFO --show-testcase live.example.com >"$zm/output.txt" 2>&1 || zrc=$?
+		local ran
+		ran=$(awk '$2 ~ /^(INFO|NOTICE|WARNING|ERROR|CRITICAL)$/ { print $3 }' "$zm/output.txt" | sort -u | tr '\n' ' ')
+		local nran
+		nran=$(wc -w <<<"$ran")
+		if ((zrc != 0)) || ((nran < 25)) || [[ " $ran " != *" DELEGATION01 "* || " $ran " != *" NAMESERVER02 "* || " $ran " != *" CONSISTENCY05 "* ]]; then
+			fail "zonemaster ran" "exit $zrc, findings from $nran test cases ($ran); output: $(oneline "$(tail -n 5 "$zm/output.txt")")"
+		else
+			pass "zonemaster ran" "$(grep -c ' INFO ' "$zm/output.txt" || true) INFO results from $nran test cases (undelegated, ns1 $NS1, ns2 $NS2, hints: local root)"
+		fi
+		local findings frc=0
+		findings=$(python3 "$here/validators.py" zm-findings "$zm/output.txt") || frc=$?
+		local nerr nwarn nnote
+		nerr=$(grep -cE '^(ERROR|CRITICAL) ' <<<"$findings" || true)
+		nwarn=$(grep -cE '^WARNING ' <<<"$findings" || true)
+		nnote=$(grep -cE '^NOTICE ' <<<"$findings" || true)
+		if ((frc == 0)); then
+			pass "zonemaster findings" "no ERROR or CRITICAL; $nwarn WARNING, $nnote NOTICE"
+		else
+			fail "zonemaster findings" "$nerr ERROR/CRITICAL, $nwarn WARNING, $nnote NOTICE"
+		fi
+		[[ -z $findings ]] || while read -r line; do note "$line"; done <<<"$findings"
+	fi
+
+	# DNSViz as an authoritative analysis (-A) with the EDNS compatibility
+	# probes (-E): over IPv4 from the local root down (-x . points the
+	# root at it, so no query goes to the Internet's root servers), and
+	# over IPv6 against [::1] alone (-x ZONE+: no ancestor is queried).
+	local dv=$tmp/dnsviz
+	mkdir -p "$dv"
+	dnsviz_run "IPv4" "$dv/probe4" -4 -A -E -x ".:ns.nic.test=$ROOT_ADDR" -a . \
+		live.example.com stream.live.example.com www.live.example.com big.live.example.com
+	dnsviz_run "IPv6" "$dv/probe6" -6 -A -E -x "live.example.com+:ns1.live.example.com=[$V6]" live.example.com
+}
+
+# ptr_rel A.B.C.D: the owner of its PTR relative to 127.in-addr.arpa.
+ptr_rel() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	echo "$4.$3.$2"
+}
+
+# dnsviz_run LABEL PREFIX PROBE-ARGS...: probe, grok with -P (loopback
+# name servers are what this test bed has; DNSViz flags private addresses
+# as errors unless told it runs in such an environment), list findings.
+dnsviz_run() {
+	local label=$1 p=$2 rc=0
+	shift 2
+	timeout 180 dnsviz probe "$@" -o "$p.json" >"$p.log" 2>&1 || rc=$?
+	if ((rc != 0)) || [[ ! -s $p.json ]]; then
+		fail "dnsviz probe $label" "dnsviz probe $* exited $rc with $(wc -c <"$p.json" 2>/dev/null || echo 0) bytes of output: $(oneline "$(tail -n 3 "$p.log")")"
+		return
+	fi
+	rc=0
+	dnsviz grok -P -l info -r "$p.json" -o "$p.grok-info.json" >"$p.grok.log" 2>&1 || rc=$?
+	dnsviz grok -P -l warning -r "$p.json" -o "$p.grok.json" >>"$p.grok.log" 2>&1 || rc=$?
+	if ((rc != 0)) || ! grep -q '"live.example.com."' "$p.grok-info.json" || ! grep -q '"NOERROR"' "$p.grok-info.json"; then
+		fail "dnsviz probe $label" "dnsviz grok exited $rc or its analysis lacks live.example.com. NOERROR: $(oneline "$(tail -n 3 "$p.grok.log")")"
+		return
+	fi
+	pass "dnsviz probe $label" "analysed: $(grep -o '^Analyzing .*' "$p.log" | sed 's/^Analyzing //' | tr '\n' ' ')"
+	local findings frc=0
+	findings=$(python3 "$here/validators.py" grok-findings "$p.grok.json" "$ZONE") || frc=$?
+	local nerr nwarn ntb
+	nerr=$(grep -c '^error ' <<<"$findings" || true)
+	nwarn=$(grep -c '^warning ' <<<"$findings" || true)
+	ntb=$(grep -c '^testbed-' <<<"$findings" || true)
+	if ((frc == 0)); then
+		pass "dnsviz grok $label" "no error about $ZONE; $nwarn warning(s); $ntb finding(s) about the test bed's own zones (not counted)"
+	else
+		fail "dnsviz grok $label" "$nerr error(s) and $nwarn warning(s) about $ZONE"
+	fi
+	[[ -z $findings ]] || while read -r line; do note "$line"; done <<<"$findings"
+}
+
+# ---------------------------------------------------------------------------
+# 2. A real resolver: Unbound with subnetcache.
+
+run_resolver() {
+	section "2. resolver: Unbound with ECS (subnetcache) in front of cdnsteer"
+	local ub=$tmp/unbound i
+	mkdir -p "$ub"
+	ensure_root || return 0
+	cp "$tmp/root/hints" "$ub/hints"
+	sed -e "s|@DIR@|$ub|g; s|@UNBOUND_ADDR@|$UNBOUND_ADDR|g; s|@NS1_ADDR@|$NS1|g; s|@NS2_ADDR@|$NS2|g" \
+		"$here/unbound.conf.in" >"$ub/unbound.conf"
+	if ! unbound-checkconf "$ub/unbound.conf" >"$ub/checkconf.log" 2>&1; then
+		fail "unbound" "unbound-checkconf: $(oneline "$(cat "$ub/checkconf.log")")"
+		return
+	fi
+	spawn unbound "$ub/unbound.log" unbound -d -c "$ub/unbound.conf"
+	for ((i = 0; i < 50; i++)); do
+		ask "$UNBOUND_ADDR" +rec . SOA
+		[[ -n $status ]] && break
+		sleep 0.1
+	done
+	if [[ $status != NOERROR ]]; then
+		fail "unbound" "no answer from Unbound on $UNBOUND_ADDR: $(said)"
+		return
+	fi
+	pass "unbound" "Unbound on $UNBOUND_ADDR (subnetcache iterator, stub $ZONE -> $NS1 $NS2, root hints: local root)"
+
+	# via CLIENT: ask Unbound for the steered name for an ECS client
+	# subnet; sets the ask variables, plus before/after query counts at
+	# cdnsteer.
+	local q0 q1
+	via() {
+		q0=$(queries_at "$HTTP")
+		ask "$UNBOUND_ADDR" +rec "$STEER" A "+subnet=$1"
+		q1=$(queries_at "$HTTP")
+	}
+
+	# A KR client: its region's CDN, resolved to the end, asked at cdnsteer.
+	local kr_a=$KR_NET.1.0/24 de_a=$DE_NET.1.0/24 kr_scope kr_first_ttl
+	via "$kr_a"
+	kr_first_ttl=$(ttl_of CNAME)
+	kr_scope=$(scope_of)
+	if [[ $status == NOERROR && $(target) == "$KR_TARGET" && $(count A "$an") -ge 1 ]] && ((q1 > q0)); then
+		pass "resolver KR client" "$kr_a -> $(target) (TTL $kr_first_ttl, ECS $ecs), A $(awk '$4 == "A" { print $5; exit }' <<<"$an"); cdnsteer asked ($((q1 - q0)) queries)"
+	else
+		fail "resolver KR client" "$kr_a: want CNAME $KR_TARGET and its A, asked at cdnsteer; got $(said), target $(target), cdnsteer queries +$((q1 - q0))"
+	fi
+
+	# The scope Unbound passes on is the one cdnsteer gave it.
+	ask "$NS1" "$STEER" A "+subnet=$kr_a"
+	local direct_scope
+	direct_scope=$(scope_of)
+	if [[ -n $kr_scope && $kr_scope == "$direct_scope" ]]; then
+		pass "resolver scope" "Unbound returns ECS scope /$kr_scope for $kr_a, as cdnsteer does"
+	else
+		fail "resolver scope" "Unbound returned scope '/$kr_scope' for $kr_a, cdnsteer '/$direct_scope'"
+	fi
+
+	# Caching by scope. A second client in the same /24 is inside any
+	# scope cdnsteer may give: served from Unbound's cache (TTL lower, no
+	# query at cdnsteer).
+	sleep 1.2
+	via "$KR_NET.1.77/32"
+	local ttl2
+	ttl2=$(ttl_of CNAME)
+	if [[ $status == NOERROR && $(target) == "$KR_TARGET" ]] && ((q1 == q0)) && [[ -n $ttl2 && -n $kr_first_ttl ]] && ((ttl2 < kr_first_ttl)); then
+		pass "resolver cache hit" "$KR_NET.1.77 (same scope as $kr_a) answered from Unbound's cache: TTL $ttl2 < $kr_first_ttl, no new query at cdnsteer"
+	else
+		fail "resolver cache hit" "$KR_NET.1.77 after $kr_a: want a cached answer (TTL below $kr_first_ttl, 0 queries at cdnsteer); got target $(target), TTL $ttl2, cdnsteer queries +$((q1 - q0))"
+	fi
+
+	# A DE client is outside that scope: Unbound asks cdnsteer, and the
+	# answer is the DE region's CDN.
+	via "$de_a"
+	if [[ $status == NOERROR && $(target) == "$DE_TARGET" && $(count A "$an") -ge 1 ]] && ((q1 > q0)) && [[ $(ttl_of CNAME) == "$TTL" ]]; then
+		pass "resolver DE client (cache miss)" "$de_a (outside $KR_NET.0.0/$kr_scope) -> $(target), TTL $(ttl_of CNAME) (fresh), ECS $ecs; cdnsteer asked ($((q1 - q0)) queries)"
+	else
+		fail "resolver DE client (cache miss)" "$de_a: want CNAME $DE_TARGET with a fresh TTL $TTL, asked at cdnsteer; got $(said), target $(target), TTL $(ttl_of CNAME), cdnsteer queries +$((q1 - q0))"
+	fi
+	# A KR client in another /24: inside the returned scope iff it is /16
+	# or wider; Unbound must behave accordingly.
+	via "$KR_NET.200.0/24"
+	if [[ -n $kr_scope ]] && ((kr_scope <= 16)); then
+		if ((q1 == q0)) && [[ $(target) == "$KR_TARGET" ]]; then
+			pass "resolver scope honoured" "scope /$kr_scope: $KR_NET.200.0/24 is inside $KR_NET.0.0/$kr_scope: answered from cache, TTL $(ttl_of CNAME)"
+		else
+			fail "resolver scope honoured" "scope /$kr_scope: $KR_NET.200.0/24 is inside $KR_NET.0.0/$kr_scope but cdnsteer was asked again (+$((q1 - q0))) or the target is $(target)"
+		fi
+	else
+		if ((q1 > q0)) && [[ $(target) == "$KR_TARGET" ]]; then
+			pass "resolver scope honoured" "scope /$kr_scope: $KR_NET.200.0/24 is outside the /$kr_scope of $kr_a: cdnsteer asked again"
+		else
+			fail "resolver scope honoured" "scope /$kr_scope: $KR_NET.200.0/24 is outside the /$kr_scope of $kr_a but was answered from cache or wrongly ($(target), +$((q1 - q0)))"
+		fi
+	fi
+
+	# End to end: clients of the default region, whose split is per /24
+	# (IPv4) and /56 (IPv6), must get through the resolver the CDN that
+	# cdnsteer gives their subnet. A scope wider than the pick lets the
+	# resolver hand one subnet's CDN to its neighbours.
+	local subnets=() s direct via_t mismatch=0 distinct n=0 detail=''
+	for i in 1 2 3 4 5 6 7 8; do subnets+=("10.30.$i.0/24"); done
+	for i in 1 2 3 4 5 6; do subnets+=("2001:db8:30:${i}00::/56"); done
+	declare -A seen_direct=()
+	for s in "${subnets[@]}"; do
+		ask "$NS1" "$STEER" A "+subnet=$s"
+		direct=$(target)
+		seen_direct[$direct]=1
+		ask "$UNBOUND_ADDR" +rec "$STEER" A "+subnet=$s"
+		via_t=$(target)
+		n=$((n + 1))
+		if [[ $direct != "$via_t" ]]; then
+			mismatch=$((mismatch + 1))
+			detail+=" $s: cdnsteer $direct, via Unbound $via_t (ECS $ecs);"
+		fi
+	done
+	distinct=${#seen_direct[@]}
+	if ((mismatch == 0 && distinct >= 2)); then
+		pass "resolver keeps the split" "$n default-region subnets (8 IPv4 /24, 6 IPv6 /56, $distinct CDNs directly): each got its own CDN through Unbound"
+	elif ((distinct < 2)); then
+		fail "resolver keeps the split" "the $n subnets all got one CDN directly; pick others"
+	else
+		fail "resolver keeps the split" "$mismatch of $n default-region subnets got another subnet's CDN through Unbound (cdnsteer's ECS scope is wider than its per-/24 and per-/56 pick):$detail"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# 3. EDNS and wire.
+
+run_wire() {
+	section "3. wire: EDNS (DNS Flag Day / ednscomp style), TCP, opcodes, malformed packets"
+	local idle_log=$tmp/idle.log
+	# The idle-timeout check waits about TCP_IDLE seconds: run it meanwhile.
+	spawn "tcp idle check" "$idle_log" python3 "$here/dnswire.py" idle "$NS1" 53 "$TCP_IDLE"
+	local idle_pid=${pids[-1]}
+
+	# --- EDNS (ednscomp: dns, edns, edns1, ednsopt, edns1opt, do, ednsflags, zflag)
+	ask "$NS1" +noedns "$ZONE" SOA
+	if [[ $status == NOERROR ]] && has_flag aa && ! has_flag ra && [[ -z $edns && $(count SOA "$an") == 1 ]]; then
+		pass "plain DNS" "SOA without EDNS: NOERROR aa, one SOA, no OPT"
+	else
+		fail "plain DNS" "SOA without EDNS: want NOERROR aa, one SOA, no OPT; $(said)"
+	fi
+	ask "$NS1" +edns=0 +nocookie "$ZONE" SOA
+	if [[ $status == NOERROR && $edns == "version: 0, flags:; udp: 1232" && $(count SOA "$an") == 1 ]]; then
+		pass "EDNS 0" "OPT \"$edns\""
+	else
+		fail "EDNS 0" "want NOERROR and OPT \"version: 0, flags:; udp: 1232\"; $(said)"
+	fi
+	ask "$NS1" +edns=1 +noednsneg +nocookie "$ZONE" SOA
+	if [[ $status == BADVERS && $edns == "version: 0,"* && $(nrr "$an") == 0 ]]; then
+		pass "EDNS 1" "BADVERS with OPT \"$edns\", no answer (RFC 6891 6.1.3)"
+	else
+		fail "EDNS 1" "want BADVERS, OPT version 0, no answer; $(said)"
+	fi
+	ask "$NS1" +edns=1 +noednsneg +nocookie +ednsopt=100:deadbeef "$ZONE" SOA
+	if [[ $status == BADVERS && $edns == "version: 0,"* && -z $(opt_extra) ]]; then
+		pass "EDNS 1 + unknown option" "BADVERS, option 100 not echoed (no option in the reply OPT)"
+	else
+		fail "EDNS 1 + unknown option" "want BADVERS and no option in the reply OPT; $(said); options: $(oneline "$(opt_extra)")"
+	fi
+	ask "$NS1" +nocookie +ednsopt=100:deadbeef "$ZONE" SOA
+	if [[ $status == NOERROR && $edns == "version: 0, flags:; udp: 1232" && -z $(opt_extra) ]]; then
+		pass "unknown EDNS option" "option 100 ignored and not echoed: no option in the reply OPT (RFC 6891 6.1.2)"
+	else
+		fail "unknown EDNS option" "want NOERROR and no option in the reply OPT; $(said); options: $(oneline "$(opt_extra)")"
+	fi
+	ask "$NS1" +nocookie +ednsflags=0x40 "$ZONE" SOA
+	if [[ $status == NOERROR && $edns == "version: 0, flags:; udp: 1232" ]]; then
+		pass "unknown EDNS flag" "flag 0x40 ignored, not echoed (reply flags empty)"
+	else
+		fail "unknown EDNS flag" "want NOERROR, no flags and no MBZ in the reply OPT; $(said)"
+	fi
+	ask "$NS1" +nocookie +dnssec "$ZONE" SOA
+	if [[ $status == NOERROR && $edns == "version: 0, flags: do; udp: 1232" ]]; then
+		pass "DO bit" "echoed: OPT \"$edns\" (RFC 3225)"
+	else
+		fail "DO bit" "want the DO flag echoed; $(said)"
+	fi
+	ask "$NS1" +nocookie +zflag "$ZONE" SOA
+	if [[ $status == NOERROR ]] && ! grep -q 'MBZ' <<<"$(grep '^;; flags' <<<"$out")"; then
+		pass "header Z bit" "query with Z set: NOERROR, Z clear in the reply"
+	else
+		fail "header Z bit" "want NOERROR with Z clear; $(said); $(oneline "$(grep '^;; flags' <<<"$out")")"
+	fi
+	ask "$NS1" +cookie "$ZONE" SOA
+	if [[ $status == NOERROR && -z $(opt_extra) ]]; then
+		pass "DNS cookie" "client cookie ignored (no COOKIE in the reply; RFC 7873 allows servers without cookies)"
+	else
+		fail "DNS cookie" "want NOERROR without a COOKIE option; $(said)"
+	fi
+	# The same, through another implementation.
+	local k
+	k=$(kdig +norec +time=2 +retry=0 -p 53 "@$NS1" +edns=1 +ednsopt=65001:abcd "$ZONE" SOA 2>&1 || true)
+	if grep -q 'status: BADVERS' <<<"$k" && grep -q 'Version: 0;' <<<"$k" && ! grep -q '65001' <<<"$(sed -n '/EDNS PSEUDOSECTION/,/QUESTION/p' <<<"$k")"; then
+		pass "kdig EDNS 1" "BADVERS, OPT version 0, option 65001 not echoed"
+	else
+		fail "kdig EDNS 1" "$(oneline "$(grep -E 'status|Version|65001' <<<"$k")")"
+	fi
+	k=$(kdig +norec +time=2 +retry=0 -p 53 "@$NS1" +dnssec +bufsize=512 +padding=64 "$ZONE" SOA 2>&1 || true)
+	if grep -q 'status: NOERROR' <<<"$k" && grep -q 'flags: do;' <<<"$k" && grep -q 'UDP size: 1232' <<<"$k"; then
+		pass "kdig EDNS 0" "DO, 512-byte buffer and padding option: NOERROR, DO echoed, UDP size 1232"
+	else
+		fail "kdig EDNS 0" "$(oneline "$(grep -E 'status|flags|UDP size' <<<"$k")")"
+	fi
+
+	# --- sizes and truncation
+	ask "$NS1" +nocookie +bufsize=512 "$ZONE" SOA
+	if [[ $status == NOERROR ]] && ! has_flag tc && [[ $(count SOA "$an") == 1 ]]; then
+		pass "512-byte buffer" "SOA fits: complete, no TC ($size bytes)"
+	else
+		fail "512-byte buffer" "$(said)"
+	fi
+	ask "$NS1" +nocookie +ignore +bufsize=4096 "mid.$ZONE" TXT
+	if [[ $status == NOERROR ]] && ! has_flag tc && [[ $(count TXT "$an") == 1 && $size -gt 512 && $edns == *"udp: 1232" ]]; then
+		pass "4096-byte buffer" "mid TXT over UDP: complete, $size bytes (> 512), server offers udp 1232"
+	else
+		fail "4096-byte buffer" "mid TXT with +bufsize=4096: want a complete UDP answer over 512 bytes; $(said), $size bytes"
+	fi
+	ask "$NS1" +nocookie +ignore +bufsize=512 "mid.$ZONE" TXT
+	if [[ $status == NOERROR ]] && has_flag tc && [[ -n $edns && $size -le 512 ]]; then
+		pass "truncation at 512 (EDNS)" "mid TXT with +bufsize=512: TC, $size bytes, OPT kept"
+	else
+		fail "truncation at 512 (EDNS)" "want TC within 512 bytes with an OPT; $(said), $size bytes"
+	fi
+	ask "$NS1" +noedns +ignore "mid.$ZONE" TXT
+	if [[ $status == NOERROR ]] && has_flag tc && [[ $size -le 512 ]]; then
+		pass "truncation at 512 (no EDNS)" "mid TXT without EDNS: TC, $size bytes"
+	else
+		fail "truncation at 512 (no EDNS)" "$(said), $size bytes"
+	fi
+	ask "$NS1" +nocookie +ignore +bufsize=4096 "big.$ZONE" TXT
+	if [[ $status == NOERROR ]] && has_flag tc && [[ $size -le 1232 ]]; then
+		pass "truncation over 1232" "big TXT with +bufsize=4096 over UDP: TC, $size bytes (UDP replies stop at 1232)"
+	else
+		fail "truncation over 1232" "want TC within 1232 bytes; $(said), $size bytes"
+	fi
+	ask "$NS1" +nocookie +bufsize=4096 "big.$ZONE" TXT
+	local txtlen
+	txtlen=$(awk '$4 == "TXT" { for (i = 5; i <= NF; i++) { s = $i; gsub(/"/, "", s); n += length(s) } } END { print n + 0 }' <<<"$an")
+	if [[ $status == NOERROR && $proto == TCP ]] && ! has_flag tc && ((txtlen == 3000)); then
+		pass "TCP after TC" "dig retried big TXT over TCP: complete, $size bytes, 3000 characters of TXT"
+	else
+		fail "TCP after TC" "want the complete TXT over TCP; $(said), over $proto, $txtlen characters"
+	fi
+	ask "$NS1" +nocookie +bufsize=100 "$ZONE" SOA
+	if [[ $status == NOERROR ]] && ! has_flag tc && [[ $(count SOA "$an") == 1 ]]; then
+		pass "buffer below 512" "+bufsize=100 taken as 512 (RFC 6891 6.2.5): SOA complete"
+	else
+		fail "buffer below 512" "$(said)"
+	fi
+
+	# --- TCP
+	relay < <(
+		python3 "$here/dnswire.py" pipeline "$NS1" 53 "$ZONE" 12 || true
+		python3 "$here/dnswire.py" pipeline "$V6" 53 "$ZONE" 12 | sed 's/^\(PASS\|FAIL\) tcp pipelining/\1 tcp pipelining (IPv6)/' || true
+		python3 "$here/dnswire.py" split "$NS1" 53 "$ZONE" || true
+	)
+	k=$(kdig +norec +time=2 +retry=0 -p 53 "@$NS1" +tcp +keepopen "$ZONE" SOA "www.$ZONE" A "$STEER" AAAA 2>&1 || true)
+	if (($(grep -c 'status: NOERROR' <<<"$k") == 3)) && (($(grep -c '(TCP)' <<<"$k") == 3)); then
+		pass "kdig TCP keepopen" "three queries in sequence on one kept-open TCP connection: 3 NOERROR"
+	else
+		fail "kdig TCP keepopen" "$(oneline "$(grep -E 'status|From' <<<"$k")")"
+	fi
+
+	# --- names, case, sections
+	ask "$NS1" +nocookie sTrEaM.LiVe.ExAmPlE.cOm. A
+	local qline
+	qline=$(sed -n 's/^;\([^ ;][^ \t]*\)\t.*/\1/p' <<<"$(sed -n '/QUESTION SECTION/,/^$/p' <<<"$out")" | head -n1)
+	if [[ $status == NOERROR && $qline == "sTrEaM.LiVe.ExAmPlE.cOm." && $(awk '$4 == "CNAME" { print $1 }' <<<"$an") == "sTrEaM.LiVe.ExAmPlE.cOm." ]]; then
+		pass "0x20 case" "question and CNAME owner keep sTrEaM.LiVe.ExAmPlE.cOm."
+	else
+		fail "0x20 case" "want the mixed case kept; question '$qline', answer $(oneline "$an")"
+	fi
+	ask "$NS1" +nocookie pLaYeR.live.example.com. A
+	if [[ $status == NOERROR && $(awk '$4 == "A" { print $1 }' <<<"$an") == "pLaYeR.live.example.com." ]]; then
+		pass "0x20 case (static)" "A owner keeps pLaYeR.live.example.com."
+	else
+		fail "0x20 case (static)" "$(oneline "$an")"
+	fi
+	local t
+	for t in A AAAA HTTPS ANY TXT; do
+		ask "$NS1" +nocookie "$STEER" "$t"
+		if [[ $status == NOERROR ]] && has_flag aa && ! has_flag ra && [[ $(nrr "$an") == 1 && $(count CNAME "$an") == 1 && $(ttl_of CNAME) == "$TTL" ]]; then
+			pass "steered $t" "one CNAME to $(target), TTL $TTL, aa, no ra"
+		else
+			fail "steered $t" "want one CNAME with TTL $TTL, aa; $(said): $(oneline "$an")"
+		fi
+	done
+	ask "$NS1" +nocookie "$ZONE" ANY
+	if [[ $status == NOERROR ]] && (($(awk '$4 != "RRSIG" { print $4 }' <<<"$an" | sort -u | wc -l) == 1)); then
+		pass "ANY (RFC 8482)" "apex ANY: one RRset ($(awk '{print $4; exit}' <<<"$an"), $(nrr "$an") record(s))"
+	else
+		fail "ANY (RFC 8482)" "want exactly one RRset; $(said): $(oneline "$an")"
+	fi
+	ask "$NS1" +nocookie "nx-$RANDOM.$ZONE" A
+	if [[ $status == NXDOMAIN ]] && has_flag aa && [[ $(count SOA "$au") == 1 && $(awk '$4 == "SOA" { print $2 }' <<<"$au") == 300 && $(nrr "$an") == 0 ]]; then
+		pass "NXDOMAIN" "aa, SOA in authority with TTL 300 (= minimum)"
+	else
+		fail "NXDOMAIN" "$(said); authority $(oneline "$au")"
+	fi
+	ask "$NS1" +nocookie "player.$ZONE" AAAA
+	if [[ $status == NOERROR ]] && has_flag aa && [[ $(nrr "$an") == 0 && $(count SOA "$au") == 1 ]]; then
+		pass "NODATA" "player AAAA: NOERROR aa, empty answer, SOA in authority"
+	else
+		fail "NODATA" "$(said); authority $(oneline "$au")"
+	fi
+	ask "$NS1" +nocookie "ent.$ZONE" A
+	if [[ $status == NOERROR ]] && has_flag aa && [[ $(nrr "$an") == 0 && $(count SOA "$au") == 1 ]]; then
+		pass "empty non-terminal" "ent (above x.ent): NOERROR aa, NODATA"
+	else
+		fail "empty non-terminal" "want NOERROR NODATA; $(said)"
+	fi
+	ask "$NS1" +nocookie "alias.$ZONE" A
+	if [[ $status == NOERROR ]] && has_flag aa && [[ $(count CNAME "$an") == 1 && $(count A "$an") == 1 ]]; then
+		pass "in-zone CNAME" "alias -> player followed: $(oneline "$an")"
+	else
+		fail "in-zone CNAME" "want the CNAME and player's A; $(said): $(oneline "$an")"
+	fi
+	ask "$NS1" +nocookie "host.sub.$ZONE" A
+	if [[ $status == NOERROR ]] && ! has_flag aa && [[ $(nrr "$an") == 0 && $(count NS "$au") == 1 && $(count A "$ad") == 1 ]]; then
+		pass "referral" "below sub: no aa, NS in authority, glue $(awk '$4 == "A" { print $5 }' <<<"$ad")"
+	else
+		fail "referral" "want a referral (no aa, NS, glue); $(said); authority $(oneline "$au"); additional $(oneline "$ad")"
+	fi
+	ask "$NS1" +nocookie "sub.$ZONE" DS
+	if [[ $status == NOERROR ]] && has_flag aa && [[ $(nrr "$an") == 0 && $(count SOA "$au") == 1 ]]; then
+		pass "DS at a cut" "sub DS answered by the parent side: NOERROR aa NODATA"
+	else
+		fail "DS at a cut" "$(said); authority $(oneline "$au")"
+	fi
+	ask "$NS1" +nocookie +rec "$ZONE" SOA
+	if [[ $status == NOERROR ]] && has_flag rd && ! has_flag ra; then
+		pass "RD/RA" "RD echoed, RA clear"
+	else
+		fail "RD/RA" "$(said)"
+	fi
+	ask "$NS1" +nocookie example.invalid. SOA
+	if [[ $status == REFUSED ]] && ! has_flag aa; then
+		pass "outside the zones" "example.invalid. SOA: REFUSED, no aa"
+	else
+		fail "outside the zones" "$(said)"
+	fi
+	ask "$V6" +nocookie "$STEER" A "+subnet=$KR_NET.9.0/24"
+	if [[ $status == NOERROR && $(target) == "$KR_TARGET" ]]; then
+		pass "IPv6 transport" "[$V6]:53 UDP: $STEER -> $(target) for $KR_NET.9.0/24"
+	else
+		fail "IPv6 transport" "$(said)"
+	fi
+	ask "$V6" +nocookie +tcp "$ZONE" SOA
+	if [[ $status == NOERROR && $proto == TCP ]] && has_flag aa; then
+		pass "IPv6 TCP" "[$V6]:53 TCP: SOA NOERROR aa"
+	else
+		fail "IPv6 TCP" "$(said) over $proto"
+	fi
+
+	# --- EDNS Client Subnet (RFC 7871)
+	ask "$NS1" +nocookie "$STEER" A "+subnet=$KR_NET.1.0/24"
+	if [[ ${ecs%/*} == "$KR_NET.1.0/24" ]]; then
+		pass "ECS echo" "$KR_NET.1.0/24 echoed as $ecs"
+	else
+		fail "ECS echo" "want $KR_NET.1.0/24/SCOPE; got '$ecs'"
+	fi
+	# README: a steered answer is picked per /24 (IPv4) or /56 (IPv6) of the
+	# client subnet, so its scope says 24 or 56; RFC 7871 7.2.1: the scope
+	# must not cover clients that would get another answer.
+	local net want why
+	while IFS='|' read -r net want why; do
+		ask "$NS1" +nocookie "$STEER" A "+subnet=$net"
+		if [[ $(scope_of) == "$want" ]]; then
+			pass "ECS scope $net" "steered answer ($why): scope /$want"
+		else
+			fail "ECS scope $net" "steered answer ($why): scope /$(scope_of), want /$want (README: picked per /24 or /56; RFC 7871 7.2.1)"
+		fi
+	done <<SCOPES
+$KR_NET.1.0/24|24|region kr, one CDN
+10.30.1.0/24|24|default region, four CDNs
+198.51.100.0/24|24|default region, no network nearby
+10.30.0.0/16|24|default region, source shorter than the pick
+2001:db8:30:100::/56|56|default region, IPv6
+SCOPES
+	ask "$NS1" +nocookie "$STEER" A "+subnet=0.0.0.0/0"
+	if [[ $(scope_of) == 0 && $status == NOERROR ]]; then
+		pass "ECS source /0" "scope /0 (RFC 7871 7.1.2)"
+	else
+		fail "ECS source /0" "want scope 0; got '$ecs', $(said)"
+	fi
+	ask "$NS1" +nocookie "player.$ZONE" A "+subnet=$KR_NET.1.0/24"
+	local s1
+	s1=$(scope_of)
+	ask "$NS1" +nocookie "nx.$ZONE" A "+subnet=$KR_NET.1.0/24"
+	if [[ $s1 == 0 && $(scope_of) == 0 ]]; then
+		pass "ECS scope static/negative" "static A and NXDOMAIN: scope /0 (the answer does not depend on the client)"
+	else
+		fail "ECS scope static/negative" "static A scope /$s1, NXDOMAIN scope /$(scope_of); want /0"
+	fi
+
+	# --- classes, opcodes, transfers
+	ask "$NS1" +nocookie -c CLASS42 "$ZONE" SOA
+	if [[ $status == REFUSED ]]; then
+		pass "unknown class" "CLASS42: REFUSED"
+	else
+		fail "unknown class" "CLASS42: $(said)"
+	fi
+	ask "$NS1" +nocookie -c HS "$ZONE" SOA
+	if [[ $status == REFUSED ]]; then
+		pass "class HS" "REFUSED"
+	else
+		fail "class HS" "$(said)"
+	fi
+	local name
+	for name in version.bind. id.server. hostname.bind.; do
+		ask "$NS1" +nocookie -c CH "$name" TXT
+		if [[ $status == "$CHAOS_EXPECT" ]]; then
+			pass "CHAOS $name" "TXT CH: $status (expected $CHAOS_EXPECT: CONFORMANCE_CHAOS_EXPECT)"
+		else
+			fail "CHAOS $name" "TXT CH: $(said); expected $CHAOS_EXPECT (CONFORMANCE_CHAOS_EXPECT)"
+		fi
+	done
+	local op
+	for op in notify update 2 3 15; do
+		ask "$NS1" +nocookie "+opcode=$op" "$ZONE" SOA
+		if [[ $status == NOTIMP ]]; then
+			pass "opcode $op" "NOTIMP (opcode echoed: $opcode)"
+		else
+			fail "opcode $op" "want NOTIMP; $(said), opcode $opcode"
+		fi
+	done
+	k=$(kdig +time=2 +retry=0 -p 53 "@$NS1" "$ZONE" AXFR 2>&1 || true)
+	if grep -q "replied with error 'REFUSED'" <<<"$k"; then
+		pass "AXFR" "kdig AXFR over TCP: REFUSED"
+	else
+		fail "AXFR" "want REFUSED: $(oneline "$k")"
+	fi
+	relay < <(
+		python3 "$here/dnswire.py" paths "$NS1" 53 "$ZONE" || true
+		python3 "$here/dnswire.py" opcodes "$NS1" 53 "$ZONE" || true
+		python3 "$here/dnswire.py" malformed "$NS1" 53 "$ZONE" || true
+	)
+	local panics
+	panics=$(metric "$HTTP" 'cdnsteer_dns_dropped_total{reason="panic"}')
+	if [[ $panics == 0 ]] && kill -0 "$main_pid" 2>/dev/null; then
+		pass "no panic" "cdnsteer_dns_dropped_total{reason=\"panic\"} 0 after every malformed packet; process alive"
+	else
+		fail "no panic" "panics '$panics', process $(kill -0 "$main_pid" 2>/dev/null && echo alive || echo DEAD)"
+	fi
+
+	# --- the idle check started at the top of this section
+	wait "$idle_pid" 2>/dev/null || true
+	relay <"$idle_log"
+	grep -qE '^(PASS|FAIL) ' "$idle_log" || fail "tcp idle timeout" "the check printed nothing: $(oneline "$(cat "$idle_log")")"
+}
+
+# ---------------------------------------------------------------------------
+# 4. Faults under load.
+
+# perf NAME SECONDS: dnsperf against the load server, bounded in time and
+# rate; output in $tmp/NAME.dnsperf.
+perf() {
+	spawn "dnsperf $1" "$tmp/$1.dnsperf" dnsperf -s "$LOAD_ADDR" -p 53 -d "$tmp/queries.txt" -l "$2" -Q 2000 -c 4 -q 50 -t 2 \
+		-E 8:000118000a0a01
+}
+# perf_result NAME: check a finished dnsperf run; sets lost.
+perf_result() {
+	local f=$tmp/$1.dnsperf sent completed codes
+	sent=$(sed -n 's/^ *Queries sent: *\([0-9]*\).*/\1/p' "$f")
+	completed=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' "$f")
+	lost=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' "$f")
+	codes=$(sed -n 's/^ *Response codes: *//p' "$f")
+	if [[ -n $sent && $sent -gt 0 && $lost == 0 && $completed == "$sent" ]] && ! grep -qE 'SERVFAIL|REFUSED|FORMERR|NOTIMP' <<<"$codes"; then
+		pass "$1: nothing lost" "Queries sent: $sent, completed: $completed, Queries lost: $lost; response codes: $codes; $(sed -n 's/^ *Queries per second: *//p' "$f") qps"
+	else
+		fail "$1: nothing lost" "Queries sent: ${sent:-?}, completed: ${completed:-?}, Queries lost: ${lost:-?}; response codes: ${codes:-?} ($(oneline "$(tail -n 5 "$f")"))"
+	fi
+}
+
+run_load() {
+	section "4. load: dnsperf while the policy is replaced and broken"
+	local dir=$tmp/load i
+	mkdir -p "$dir"
+	local dns="[\"$LOAD_ADDR:53\"]"
+	render_policy "$dir/policy.toml" "$dns" "$LOAD_HTTP" 20
+	serve load "$dir/policy.toml" "$LOAD_HTTP"
+	local load_pid=${pids[-1]} load_log=${logs[-1]}
+	printf '%s\n' "$STEER A" "$STEER AAAA" "$ZONE SOA" "$ZONE NS" "www.$ZONE A" "player.$ZONE A" "nx.$ZONE A" "alias.$ZONE A" >"$tmp/queries.txt"
+	local ok0 err0
+	ok0=$(metric "$LOAD_HTTP" 'cdnsteer_config_reload_total{result="success"}')
+	err0=$(metric "$LOAD_HTTP" 'cdnsteer_config_reload_total{result="error"}')
+
+	# Ten good policies, renamed over the file the way editors save, while
+	# dnsperf runs; each has another TTL, so each is a real change.
+	perf reload 10
+	local perf_pid=${pids[-1]}
+	sleep 1
+	for ((i = 1; i <= 10; i++)); do
+		render_policy "$dir/policy.toml.new" "$dns" "$LOAD_HTTP" $((20 + i))
+		mv -f "$dir/policy.toml.new" "$dir/policy.toml"
+		sleep 0.7
+	done
+	wait "$perf_pid" 2>/dev/null || true
+	perf_result reload
+	local reloads ok1
+	reloads=$(grep -c 'msg="policy reloaded"' "$load_log" || true)
+	ok1=$(metric "$LOAD_HTTP" 'cdnsteer_config_reload_total{result="success"}')
+	ask "$LOAD_ADDR" "$STEER" A
+	if [[ $reloads == 10 && $((ok1 - ok0)) == 10 && $(ttl_of CNAME) == 30 ]]; then
+		pass "reload: 10 reloads" "server log shows 10 \"policy reloaded\", cdnsteer_config_reload_total{result=\"success\"} +10, last policy (TTL 30) in force"
+	else
+		fail "reload: 10 reloads" "log shows $reloads \"policy reloaded\", success counter +$((ok1 - ok0)), steered TTL $(ttl_of CNAME) (want 10, +10, 30)"
+	fi
+
+	# A broken policy during load changes nothing and loses nothing.
+	perf broken 5
+	perf_pid=${pids[-1]}
+	sleep 1.5
+	printf '%s\n' '# broken on purpose by scripts/conformance.sh' '[server' 'dns = = ' >"$dir/policy.toml.new"
+	mv -f "$dir/policy.toml.new" "$dir/policy.toml"
+	sleep 1.5
+	local err1 last ttl_broken
+	err1=$(metric "$LOAD_HTTP" 'cdnsteer_config_reload_total{result="error"}')
+	last=$(metric "$LOAD_HTTP" cdnsteer_config_last_reload_successful)
+	ask "$LOAD_ADDR" "$STEER" A
+	ttl_broken=$(ttl_of CNAME)
+	wait "$perf_pid" 2>/dev/null || true
+	perf_result broken
+	if [[ $((err1 - err0)) == 1 && $last == 0 && $ttl_broken == 30 ]] && grep -q 'policy reload failed' "$load_log" && kill -0 "$load_pid" 2>/dev/null; then
+		pass "broken policy" "error counter +1, last_reload_successful 0, still answering with the previous policy (TTL 30), error logged: $(grep -m1 -o 'err="[^"]*' "$load_log" | cut -c1-120)"
+	else
+		fail "broken policy" "error counter +$((err1 - err0)) (want 1), last_reload_successful '$last' (want 0), steered TTL '$ttl_broken' (want 30)"
+	fi
+	render_policy "$dir/policy.toml.new" "$dns" "$LOAD_HTTP" 31
+	mv -f "$dir/policy.toml.new" "$dir/policy.toml"
+	for ((i = 0; i < 30; i++)); do
+		[[ $(metric "$LOAD_HTTP" cdnsteer_config_last_reload_successful) == 1 ]] && break
+		sleep 0.1
+	done
+	ask "$LOAD_ADDR" "$STEER" A
+	if [[ $(metric "$LOAD_HTTP" cdnsteer_config_last_reload_successful) == 1 && $(ttl_of CNAME) == 31 ]]; then
+		pass "repaired policy" "last_reload_successful 1, TTL 31 in force"
+	else
+		fail "repaired policy" "last_reload_successful '$(metric "$LOAD_HTTP" cdnsteer_config_last_reload_successful)', TTL $(ttl_of CNAME)"
+	fi
+
+	# A second server (a forgotten old instance, a typo in a unit file) on
+	# the same DNS address must fail to start, not share the address and
+	# answer half the queries from another policy.
+	local dir2=$tmp/second
+	mkdir -p "$dir2"
+	render_policy "$dir2/policy.toml" "$dns" "$LOAD_ADDR:8054" 77
+	spawn "cdnsteer second" "$tmp/cdnsteer-second.log" "$bin" serve -config "$dir2/policy.toml"
+	local second=${pids[-1]} state=running
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "$second" 2>/dev/null || {
+			state=exited
+			break
+		}
+		curl -fs -o /dev/null --max-time 1 "http://$LOAD_ADDR:8054/readyz" && {
+			state=ready
+			break
+		}
+		sleep 0.1
+	done
+	if [[ $state == exited ]]; then
+		pass "second instance" "a second cdnsteer on $LOAD_ADDR:53 exited: $(oneline "$(grep -iE 'address|bind|use' "$tmp/cdnsteer-second.log" | head -n2)")"
+	else
+		local n77=0 n31=0
+		for ((i = 0; i < 40; i++)); do
+			ask "$LOAD_ADDR" "$STEER" A
+			case $(ttl_of CNAME) in 77) n77=$((n77 + 1)) ;; 31) n31=$((n31 + 1)) ;; esac
+		done
+		fail "second instance" "a second cdnsteer with another policy started on the same $LOAD_ADDR:53 ($state) instead of failing (SO_REUSEPORT): of 40 queries $n31 were answered by the first (TTL 31), $n77 by the second (TTL 77)"
+	fi
+	stop "$second"
+}
+
+# ---------------------------------------------------------------------------
+# 5. Go tests of this suite.
+
+run_gotests() {
+	section "5. gotests: warm restart and decision-log faults"
+	local pkg rx f
+	for pkg in "./cmd/cdnsteer:^TestRestart" "./health:^TestJournal"; do
+		rx=${pkg#*:}
+		f=$tmp/gotest-$(basename "${pkg%%:*}").log
+		if go test -count=1 -run "$rx" -v "${pkg%%:*}" >"$f" 2>&1; then
+			pass "go test ${pkg%%:*} -run $rx" "$(grep -E '^--- PASS' "$f" | sed 's/^--- PASS: //' | tr '\n' ' ' | sed 's/ $//')"
+		else
+			fail "go test ${pkg%%:*} -run $rx" "$(oneline "$(grep -E '^(--- FAIL|\s+\S+_test.go)' "$f" | head -n 5)")"
+			tail -n 40 "$f"
+		fi
+	done
+}
+
+for s in "${sections[@]}"; do
+	"run_$s"
+done
+
+echo
+echo "=== done in $(($(date +%s) - started_at))s"
+if ((failed > 0)); then
+	echo "failed checks:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "conformance: $passed passed, $failed failed"
+((failed == 0))
