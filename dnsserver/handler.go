@@ -4,6 +4,9 @@ package dnsserver
 
 import (
 	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"net/netip"
 	"strings"
 	"sync"
@@ -34,6 +37,10 @@ type Handler struct {
 	// limiter is kept across reloads so that a reload does not forgive
 	// the clients it is limiting.
 	limiter *rrl.Limiter
+	// lastPanicLog is when a recovered panic was last logged (unix
+	// seconds): once a second is enough to find the bug, and a packet that
+	// triggers one must not flood the log.
+	lastPanicLog atomic.Int64
 	// mu serialises writers so that two updates never lose each other;
 	// queries never take it.
 	mu sync.Mutex
@@ -94,6 +101,7 @@ func (h *Handler) Respond(buf, pkt []byte, client netip.Addr, tcp bool) (out []b
 		// A bug must cost one answer, never the server.
 		if r := recover(); r != nil {
 			h.metrics.panics.Inc()
+			h.logPanic(r, pkt)
 			out = nil
 		}
 	}()
@@ -416,4 +424,13 @@ func (q *query) chaos(resp *dns.Msg, question dns.Question) *dns.Msg {
 // one subnet's CDN to its neighbours and reshuffle them every TTL.
 func ecsScope(regionBits uint8, subject netip.Addr) uint8 {
 	return max(regionBits, health.SubnetBits(subject))
+}
+
+func (h *Handler) logPanic(r any, pkt []byte) {
+	now := time.Now().Unix()
+	last := h.lastPanicLog.Load()
+	if now == last || !h.lastPanicLog.CompareAndSwap(last, now) {
+		return
+	}
+	slog.Error("recovered from a panic answering a packet; it was not answered", "panic", r, "packet", fmt.Sprintf("%x", pkt), "stack", string(debug.Stack()))
 }
