@@ -101,3 +101,10 @@ func continentName(i int) string {
 	}
 	return "unknown"
 }
+
+// Countries returns every officially assigned ISO 3166-1 alpha-2 code, for
+// tools that build data (test databases, benchmarks) and for documentation.
+func Countries() []string { return strings.Fields(assignedCountries) }
+
+// Continents returns the continent codes MaxMind databases use.
+func Continents() []string { return strings.Fields(continentCodes) }

@@ -2,6 +2,11 @@
 // dnsperf -B: DNS messages in TCP stream framing (a two-byte length before
 // each), so that every query can carry its own EDNS Client Subnet, which
 // dnsperf's text input cannot.
+//
+// With -geodb FILE it also writes a synthetic MaxMind database shaped like
+// GeoLite2-Country (whose license keeps it out of the repository), so that
+// the benchmark measures cdnsteer with a country database of realistic
+// size loaded. -geodb-only skips the query file.
 package main
 
 import (
@@ -14,6 +19,9 @@ import (
 	"os"
 
 	"github.com/miekg/dns"
+
+	"github.com/cdnsteer/cdnsteer/geo"
+	"github.com/cdnsteer/cdnsteer/geo/geotest"
 )
 
 func main() {
@@ -22,7 +30,23 @@ func main() {
 	zone := flag.String("zone", "live.example.com.", "zone")
 	ecs := flag.Bool("ecs", true, "send EDNS Client Subnet on steered queries")
 	seed := flag.Uint64("seed", 1, "random seed")
+	geodb := flag.String("geodb", "", "also write a synthetic GeoLite2-Country-shaped database to this file")
+	geoOnly := flag.Bool("geodb-only", false, "write only the -geodb database, no query file")
+	n4 := flag.Int("geodb-v4", 350_000, "IPv4 networks in the -geodb database")
+	n6 := flag.Int("geodb-v6", 150_000, "IPv6 networks in the -geodb database")
 	flag.Parse()
+	if *geodb != "" {
+		if err := writeGeoDB(*geodb, *n4, *n6); err != nil {
+			fmt.Fprintln(os.Stderr, "benchquery:", err)
+			os.Exit(1)
+		}
+	} else if *geoOnly {
+		fmt.Fprintln(os.Stderr, "benchquery: -geodb-only needs -geodb FILE")
+		os.Exit(2)
+	}
+	if *geoOnly {
+		return
+	}
 	if err := write(*out, *n, dns.Fqdn(*zone), *ecs, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "benchquery:", err)
 		os.Exit(1)
@@ -74,5 +98,24 @@ func write(path string, n int, zone string, withECS bool, seed uint64) error {
 		w.Write(l[:])
 		w.Write(pkt)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writeGeoDB writes a database shaped like GeoLite2-Country with n4 IPv4
+// and n6 IPv6 networks over every assigned country (geotest.Synthetic);
+// IPv4 networks cover roughly the first hundred /8s, so most of the
+// random ECS subnets find a country.
+func writeGeoDB(path string, n4, n6 int) error {
+	data, err := geotest.Synthetic(geo.Countries(), geo.Continents(), n4, n6)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
