@@ -48,7 +48,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	}
 	steered, found := st.Snap.SteeredName(q.name[:q.nameLen])
 	if !found {
-		return nil, false
+		return h.fastStatic(buf, pkt, client, st, start, &q)
 	}
 	p := steered.Policy
 
@@ -84,18 +84,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	}
 
 	out = buf[:size]
-	copy(out, pkt[:2])
-	out[2] = flagQR | flagAA | pkt[2]&flagRD
-	out[3] = pkt[3] & flagCD
-	binary.BigEndian.PutUint16(out[4:], 1)
-	binary.BigEndian.PutUint16(out[6:], 1)
-	binary.BigEndian.PutUint16(out[8:], 0)
-	arcount := uint16(0)
-	if q.edns.present {
-		arcount = 1
-	}
-	binary.BigEndian.PutUint16(out[10:], arcount)
-	off := 12 + copy(out[12:], pkt[12:q.qEnd])
+	off := writeHeader(out, pkt, &q, 1)
 
 	// Answer: owner is a pointer to the question name, so its case is the
 	// query's own.
@@ -106,46 +95,14 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	rdStart := off + 12
 	rdEnd := rdStart + compressTarget(out[rdStart:], target, pkt[12:q.qEnd-4])
 	binary.BigEndian.PutUint16(out[off+10:], uint16(rdEnd-rdStart))
-	off = rdEnd
-
-	if q.edns.present {
-		out[off] = 0
-		binary.BigEndian.PutUint16(out[off+1:], typeOPT)
-		binary.BigEndian.PutUint16(out[off+3:], maxUDPSize)
-		ttl := uint32(0)
-		if q.edns.do {
-			ttl = 0x8000
-		}
-		binary.BigEndian.PutUint32(out[off+5:], ttl)
-		rdlen := 0
-		if e := q.edns.ecs; e.present && st.Snap.Geo.ECS {
-			n := (int(e.source) + 7) / 8
-			binary.BigEndian.PutUint16(out[off+11:], optionECS)
-			binary.BigEndian.PutUint16(out[off+13:], uint16(4+n))
-			binary.BigEndian.PutUint16(out[off+15:], e.family)
-			out[off+17] = e.source
-			out[off+18] = 0
-			if useECS {
-				out[off+18] = ecsScope(res.Bits, subject)
-			}
-			copyAddr(out[off+19:off+19+n], e.addr)
-			rdlen = 8 + n
-		}
-		binary.BigEndian.PutUint16(out[off+9:], uint16(rdlen))
-		off += 11 + rdlen
+	scope := uint8(0)
+	if useECS {
+		scope = ecsScope(res.Bits, subject)
 	}
-	out = out[:off]
+	out = out[:writeOPT(out, rdEnd, &q, st, scope)]
 	st.counters.queries[steered.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
 	st.counters.answers[p.Index][region][i].Inc()
-	if st.RRL != nil {
-		switch st.RRL.Decide(client, rrl.ClassAnswer, q.name[:q.nameLen], q.qtype, st.RRL.At(start)) {
-		case rrl.Drop:
-			return nil, true
-		case rrl.Slip:
-			return rrl.Truncate(out), true
-		}
-	}
-	return out, true
+	return h.fastLimit(out, client, st, start, &q)
 }
 
 // copyAddr writes the leading bytes of addr (already masked) into dst.
@@ -278,4 +235,95 @@ func plainType(t uint16) bool {
 		return false
 	}
 	return true
+}
+
+// fastStatic answers a static A, AAAA, TXT or CAA question from the
+// snapshot's prepared answers.
+func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, start time.Time, q *fastQuery) ([]byte, bool) {
+	a := st.Snap.StaticAnswerFor(q.name[:q.nameLen], q.qtype)
+	if a == nil {
+		return nil, false
+	}
+	size := q.qEnd + len(a.Wire)
+	if q.edns.present {
+		size += 11
+		if q.edns.ecs.present && st.Snap.Geo.ECS {
+			size += 8 + (int(q.edns.ecs.source)+7)/8
+		}
+	}
+	limit := minUDPSize
+	if q.edns.present {
+		limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
+	}
+	if size > limit || cap(buf) < size {
+		return nil, false
+	}
+	out := buf[:size]
+	off := writeHeader(out, pkt, q, a.Count)
+	off += copy(out[off:], a.Wire)
+	// The answer does not depend on the client: scope 0.
+	off = writeOPT(out, off, q, st, 0)
+	out = out[:off]
+	st.counters.queries[a.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
+	return h.fastLimit(out, client, st, start, q)
+}
+
+// writeHeader writes the reply header and the question echoed as asked;
+// it returns where the answer section starts.
+func writeHeader(out, pkt []byte, q *fastQuery, ancount int) int {
+	copy(out, pkt[:2])
+	out[2] = flagQR | flagAA | pkt[2]&flagRD
+	out[3] = pkt[3] & flagCD
+	binary.BigEndian.PutUint16(out[4:], 1)
+	binary.BigEndian.PutUint16(out[6:], uint16(ancount))
+	binary.BigEndian.PutUint16(out[8:], 0)
+	arcount := uint16(0)
+	if q.edns.present {
+		arcount = 1
+	}
+	binary.BigEndian.PutUint16(out[10:], arcount)
+	return 12 + copy(out[12:], pkt[12:q.qEnd])
+}
+
+// writeOPT appends the reply's OPT, echoing the client subnet with scope,
+// when the query had EDNS; it returns the end of the reply.
+func writeOPT(out []byte, off int, q *fastQuery, st *State, scope uint8) int {
+	if !q.edns.present {
+		return off
+	}
+	out[off] = 0
+	binary.BigEndian.PutUint16(out[off+1:], typeOPT)
+	binary.BigEndian.PutUint16(out[off+3:], maxUDPSize)
+	ttl := uint32(0)
+	if q.edns.do {
+		ttl = 0x8000
+	}
+	binary.BigEndian.PutUint32(out[off+5:], ttl)
+	rdlen := 0
+	if e := q.edns.ecs; e.present && st.Snap.Geo.ECS {
+		n := (int(e.source) + 7) / 8
+		binary.BigEndian.PutUint16(out[off+11:], optionECS)
+		binary.BigEndian.PutUint16(out[off+13:], uint16(4+n))
+		binary.BigEndian.PutUint16(out[off+15:], e.family)
+		out[off+17] = e.source
+		out[off+18] = scope
+		copyAddr(out[off+19:off+19+n], e.addr)
+		rdlen = 8 + n
+	}
+	binary.BigEndian.PutUint16(out[off+9:], uint16(rdlen))
+	return off + 11 + rdlen
+}
+
+// fastLimit applies response rate limiting to a fast-path answer.
+func (h *Handler) fastLimit(out []byte, client netip.Addr, st *State, start time.Time, q *fastQuery) ([]byte, bool) {
+	if st.RRL == nil {
+		return out, true
+	}
+	switch st.RRL.Decide(client, rrl.ClassAnswer, q.name[:q.nameLen], q.qtype, st.RRL.At(start)) {
+	case rrl.Drop:
+		return nil, true
+	case rrl.Slip:
+		return rrl.Truncate(out), true
+	}
+	return out, true
 }

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,23 @@ func fastSeeds(t testing.TB) [][]byte {
 			}
 		}
 	}
+	for _, tc := range []struct {
+		name  string
+		qtype uint16
+	}{
+		{"player.live.example.com.", dns.TypeA}, {"PLAYER.live.example.com.", dns.TypeA},
+		{"live.example.com.", dns.TypeTXT}, {"ns1.live.example.com.", dns.TypeAAAA},
+		{"big.live.example.com.", dns.TypeTXT}, {"www.live.example.com.", dns.TypeA},
+		{"player.live.example.com.", dns.TypeAAAA}, {"ns.sub.live.example.com.", dns.TypeA},
+		{"nope.live.example.com.", dns.TypeA},
+	} {
+		q := new(dns.Msg)
+		q.SetQuestion(tc.name, tc.qtype)
+		add(q)
+		q.SetEdns0(4096, false)
+		q.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: []byte{1, 16, 5, 0}}}
+		add(q)
+	}
 	return out
 }
 
@@ -50,20 +68,24 @@ func TestFastPathTakesSteeredQueries(t *testing.T) {
 	for _, hh := range []*Handler{h, h2} {
 		st := hh.State()
 		for _, pkt := range fastSeeds(t) {
-			fast, ok := hh.fast(make([]byte, 0, 512), pkt, testClient, st, time.Now())
+			fast, ok := hh.fast(make([]byte, 0, 4096), pkt, testClient, st, time.Now())
 			var m dns.Msg
 			m.Unpack(pkt)
-			if _, steered := st.Snap.SteeredName([]byte(dns.CanonicalName(m.Question[0].Name))); !steered {
+			name := []byte(dns.CanonicalName(m.Question[0].Name))
+			if _, steered := st.Snap.SteeredName(name); !steered && st.Snap.StaticAnswerFor(name, m.Question[0].Qtype) == nil {
 				if ok {
-					t.Errorf("fast path answered %s, which is not steered", m.Question[0].Name)
+					t.Errorf("fast path answered %v, which has no prepared answer", m.Question[0])
 				}
 				continue
+			}
+			if !ok && len(pkt) < 40 && strings.HasPrefix(string(name), "big.") {
+				continue // too big for 512 bytes: the general path truncates
 			}
 			if !ok {
 				t.Errorf("fast path declined %v", m.Question[0])
 				continue
 			}
-			slow := hh.general(make([]byte, 0, 512), pkt, testClient, false, st, time.Now())
+			slow := hh.general(make([]byte, 0, 4096), pkt, testClient, false, st, time.Now())
 			if !bytes.Equal(fast, slow) {
 				t.Errorf("%v: fast and general paths differ\nfast    %x\ngeneral %x", m.Question[0], fast, slow)
 			}

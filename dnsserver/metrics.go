@@ -39,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"policy", "region", "cdn"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cdnsteer_dns_query_duration_seconds",
-			Help:    "Time from a query's arrival to its reply being built, by transport.",
+			Help:    "Time to build a reply, by transport; on the UDP fast path one query in 16 is timed.",
 			Buckets: []float64{5e-6, 10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 5e-3},
 		}, []string{"proto"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{

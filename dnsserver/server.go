@@ -61,6 +61,11 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 	if opts.UDPSockets <= 0 {
 		opts.UDPSockets = runtime.GOMAXPROCS(0)
 	}
+	// The UDP readers hold their Ps while they wait in the kernel
+	// (udp_linux.go); one more keeps the rest of the process running.
+	if runtime.GOMAXPROCS(0) < opts.UDPSockets+1 {
+		runtime.GOMAXPROCS(opts.UDPSockets + 1)
+	}
 	if opts.TCPIdleTimeout <= 0 {
 		opts.TCPIdleTimeout = DefaultTCPIdleTimeout
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,21 @@ func TestSecondServerOnTheSameAddressFails(t *testing.T) {
 	s, _ := startServer(t, "127.0.0.1:0")
 	if _, err := Listen(s.Addrs(), testHandler(t), Options{UDPSockets: 1}); err == nil {
 		t.Fatal("a second server bound the address the first serves")
+	}
+}
+
+// TestGCCompletesWhileReadersWait guards the batched reader: it waits in
+// the kernel in a raw system call, where the runtime cannot preempt it, so
+// a stop-the-world (the GC) must still get through while it idles.
+func TestGCCompletesWhileReadersWait(t *testing.T) {
+	startServer(t, "127.0.0.1:0")
+	for i := 0; i < 3; i++ {
+		done := make(chan struct{})
+		go func() { runtime.GC(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a GC did not complete while the UDP readers waited for queries")
+		}
 	}
 }

@@ -5,6 +5,7 @@ package dnsserver
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -16,8 +17,8 @@ import (
 // every reply. Waiting happens in the kernel rather than in Go's network
 // poller, which measured cheaper per query; the socket's receive timeout
 // wakes the reader now and then so that it notices a shutdown, and the
-// runtime hands the goroutine's P to others while it waits (the call goes
-// through entersyscall), so TCP, the health engine and the GC keep running.
+// process keeps a spare P (see Listen), so TCP, the health engine and the
+// GC keep running while readers wait.
 type batchSocket struct {
 	fd       int
 	v6       bool
@@ -123,14 +124,25 @@ func (b *batchSocket) serve(s *Server) {
 			bt.in[i].hdr.Namelen = unix.SizeofSockaddrInet6
 			bt.in[i].hdr.Flags = 0
 		}
-		r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.in[0])), batchSize, unix.MSG_WAITFORONE, 0, 0)
+		// RawSyscall: the reader keeps its P while it waits in the
+		// kernel. Through entersyscall the runtime's monitor would take
+		// the P back after 20µs of every wait and wake to do so again and
+		// again, which costs more than the queries. Listen leaves a spare
+		// P for everything else, the receive timeout bounds the wait, and
+		// a preemption signal interrupts it (EINTR) when the GC needs the
+		// P.
+		r, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.in[0])), batchSize, unix.MSG_WAITFORONE, 0, 0)
 		n := int(r)
 		switch {
 		case errno == unix.EAGAIN || errno == unix.EINTR:
-			// Quiet for a while: stop if the server is going away.
+			// Quiet for a while (EAGAIN), or a signal (EINTR) — most
+			// likely the runtime asking this goroutine to stop for the
+			// GC. The raw system call is no place to be preempted, and
+			// this path calls nothing that would check, so yield here.
 			if b.draining.Load() {
 				return
 			}
+			runtime.Gosched()
 			continue
 		case errno != 0:
 			if b.draining.Load() || errno == unix.EBADF {
@@ -165,7 +177,7 @@ func (b *batchSocket) serve(s *Server) {
 			k++
 		}
 		for sent := 0; sent < k; {
-			r, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.out[sent])), uintptr(k-sent), 0, 0, 0)
+			r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.out[sent])), uintptr(k-sent), 0, 0, 0)
 			if errno == unix.EINTR {
 				continue
 			}

@@ -70,6 +70,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.RRL = c.rrl(f.RRL)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
+	s.prepareStatic()
 	s.steered = map[string]Steered{}
 	for _, z := range s.Zones {
 		for name, n := range z.nodes {

@@ -33,6 +33,8 @@ type Snapshot struct {
 	// steered indexes every steered name (lower case, fully qualified)
 	// for the query fast path: one map read answers "is this steered?".
 	steered map[string]Steered
+	// static holds prepared answers for the fast path, by name.
+	static map[string][]*StaticAnswer
 }
 
 // Steered is a steered name with its zone and policy.
