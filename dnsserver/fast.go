@@ -84,7 +84,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	}
 
 	out = buf[:size]
-	off := writeHeader(out, pkt, &q, 1)
+	off := writeHeader(out, pkt, &q, 1, 0)
 
 	// Answer: owner is a pointer to the question name, so its case is the
 	// query's own.
@@ -242,7 +242,7 @@ func plainType(t uint16) bool {
 func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, start time.Time, q *fastQuery) ([]byte, bool) {
 	a := st.Snap.StaticAnswerFor(q.name[:q.nameLen], q.qtype)
 	if a == nil {
-		return nil, false
+		return h.fastNegative(buf, pkt, client, st, start, q)
 	}
 	size := q.qEnd + len(a.Wire)
 	if q.edns.present {
@@ -259,7 +259,7 @@ func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, star
 		return nil, false
 	}
 	out := buf[:size]
-	off := writeHeader(out, pkt, q, a.Count)
+	off := writeHeader(out, pkt, q, a.Count, 0)
 	off += copy(out[off:], a.Wire)
 	// The answer does not depend on the client: scope 0.
 	off = writeOPT(out, off, q, st, 0)
@@ -270,13 +270,13 @@ func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, star
 
 // writeHeader writes the reply header and the question echoed as asked;
 // it returns where the answer section starts.
-func writeHeader(out, pkt []byte, q *fastQuery, ancount int) int {
+func writeHeader(out, pkt []byte, q *fastQuery, ancount, nscount int) int {
 	copy(out, pkt[:2])
 	out[2] = flagQR | flagAA | pkt[2]&flagRD
 	out[3] = pkt[3] & flagCD
 	binary.BigEndian.PutUint16(out[4:], 1)
 	binary.BigEndian.PutUint16(out[6:], uint16(ancount))
-	binary.BigEndian.PutUint16(out[8:], 0)
+	binary.BigEndian.PutUint16(out[8:], uint16(nscount))
 	arcount := uint16(0)
 	if q.edns.present {
 		arcount = 1
@@ -312,6 +312,70 @@ func writeOPT(out []byte, off int, q *fastQuery, st *State, scope uint8) int {
 	}
 	binary.BigEndian.PutUint16(out[off+9:], uint16(rdlen))
 	return off + 11 + rdlen
+}
+
+// fastNegative answers NXDOMAIN for a name that does not exist, from the
+// zone's prepared authority section. The general path compresses the SOA's
+// names against the question; the prepared bytes were packed after a
+// question that is just the origin, so they hold only when the question
+// ends in the origin spelled in lower case (its pointers then move by the
+// extra labels' length) and none of the extra labels' suffixes is also a
+// suffix of the SOA's names (which the general path would point at).
+func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, start time.Time, q *fastQuery) ([]byte, bool) {
+	name := q.name[:q.nameLen]
+	z := st.Snap.ZoneOf(name)
+	if z == nil || z.Negative == nil || !z.Absent(name) {
+		return nil, false
+	}
+	t := z.Negative
+	qwire := pkt[12 : q.qEnd-4]
+	extra := len(qwire) - len(t.OriginWire)
+	if extra <= 0 || string(qwire[extra:]) != string(t.OriginWire) || !labelStart(qwire, extra) {
+		return nil, false
+	}
+	for k := 0; k < extra; k += 1 + int(qwire[k]) {
+		for _, nm := range t.Names {
+			if s := len(nm) - len(qwire[k:]); s >= 0 && labelStart(nm, s) && string(nm[s:]) == string(qwire[k:]) {
+				return nil, false
+			}
+		}
+	}
+	size := q.qEnd + len(t.Wire)
+	if q.edns.present {
+		size += 11
+		if q.edns.ecs.present && st.Snap.Geo.ECS {
+			size += 8 + (int(q.edns.ecs.source)+7)/8
+		}
+	}
+	if size > minUDPSize || cap(buf) < size {
+		return nil, false
+	}
+	out := buf[:size]
+	off := writeHeader(out, pkt, q, 0, 1)
+	out[3] |= dns.RcodeNameError
+	auth := out[off : off+len(t.Wire)]
+	copy(auth, t.Wire)
+	for _, p := range t.Pointers {
+		v := binary.BigEndian.Uint16(auth[p:])&0x3fff + uint16(extra)
+		binary.BigEndian.PutUint16(auth[p:], 0xc000|v)
+	}
+	out = out[:writeOPT(out, off+len(t.Wire), q, st, 0)]
+	st.counters.queries[z.Index][qtypeIndex(q.qtype)][rcodeIndex(dns.RcodeNameError)].Inc()
+	if st.RRL == nil {
+		return out, true
+	}
+	return applyRRL(out, st.RRL.Decide(client, rrl.ClassNXDomain, t.Origin, q.qtype, st.RRL.At(start)))
+}
+
+// applyRRL turns a rate limiter's decision into what is sent.
+func applyRRL(out []byte, a rrl.Action) ([]byte, bool) {
+	switch a {
+	case rrl.Drop:
+		return nil, true
+	case rrl.Slip:
+		return rrl.Truncate(out), true
+	}
+	return out, true
 }
 
 // fastLimit applies response rate limiting to a fast-path answer.

@@ -38,6 +38,9 @@ func (s *Snapshot) prepareStatic() {
 	s.static = map[string][]*StaticAnswer{}
 	buf := make([]byte, dns.MaxMsgSize)
 	for _, z := range s.Zones {
+		if err := z.prepareNegative(); err != nil {
+			z.Negative = nil // the general path answers
+		}
 		for name, n := range z.nodes {
 			if _, cut := z.Find(name); cut != nil || n.Set(dns.TypeCNAME) != nil || n.Steer != nil {
 				continue
@@ -74,4 +77,103 @@ func (s *Snapshot) prepareStatic() {
 			}
 		}
 	}
+}
+
+// NegativeTemplate is a zone's NXDOMAIN authority section prepared for the
+// fast path: the SOA record as the general path packs it after a question
+// that is exactly the zone's origin in lower case. For a longer question
+// the records keep their bytes and every compression pointer moves by the
+// length of the extra labels; Pointers lists where they are in Wire.
+type NegativeTemplate struct {
+	Wire     []byte
+	Pointers []int
+	// OriginWire is the origin in wire form; Names are the SOA's other
+	// names (MNAME, RNAME) in wire form, for the fast path to tell when a
+	// question would compress them differently.
+	OriginWire []byte
+	Names      [][]byte
+	// Origin is the origin's presentation form as bytes, the rate
+	// limiter's account name for the zone's NXDOMAINs.
+	Origin []byte
+}
+
+func (z *Zone) prepareNegative() error {
+	m := new(dns.Msg)
+	m.SetQuestion(z.Origin, dns.TypeA)
+	m.Response, m.Authoritative, m.Rcode, m.Compress = true, true, dns.RcodeNameError, true
+	m.Ns = []dns.RR{z.NegSOA}
+	pkt, err := m.Pack()
+	if err != nil {
+		return err
+	}
+	origin := make([]byte, 256)
+	n, err := dns.PackDomainName(z.Origin, origin, 0, nil, false)
+	if err != nil {
+		return err
+	}
+	t := &NegativeTemplate{OriginWire: origin[:n], Wire: pkt[12+n+4:], Origin: []byte(z.Origin)}
+	// Walk the SOA: owner, fixed header, MNAME, RNAME, five counters.
+	off := 0
+	name := func() {
+		for {
+			if t.Wire[off]&0xc0 == 0xc0 {
+				t.Pointers = append(t.Pointers, off)
+				off += 2
+				return
+			}
+			if t.Wire[off] == 0 {
+				off++
+				return
+			}
+			off += 1 + int(t.Wire[off])
+		}
+	}
+	name()
+	off += 10
+	name()
+	name()
+	for _, nm := range []string{z.NegSOA.Ns, z.NegSOA.Mbox} {
+		buf := make([]byte, 256)
+		k, err := dns.PackDomainName(nm, buf, 0, nil, false)
+		if err != nil {
+			return err
+		}
+		t.Names = append(t.Names, buf[:k])
+	}
+	z.Negative = t
+	return nil
+}
+
+// Absent tells whether a lower-case, fully qualified name inside z does
+// not exist and is not at or below a zone cut: the answer is NXDOMAIN. It
+// takes bytes so that the query path need not build a string.
+func (z *Zone) Absent(name []byte) bool {
+	if z.nodes[string(name)] != nil {
+		return false
+	}
+	for off := 0; len(name)-off > len(z.Origin); {
+		if n := z.nodes[string(name[off:])]; n != nil && n.Delegation {
+			return false
+		}
+		for off < len(name) && name[off] != '.' {
+			off++
+		}
+		off++
+	}
+	return true
+}
+
+// ZoneOf returns the zone with the longest origin that contains a
+// lower-case, fully qualified name, without building a string.
+func (s *Snapshot) ZoneOf(name []byte) *Zone {
+	for off := 0; off < len(name); {
+		if z := s.byOrigin[string(name[off:])]; z != nil {
+			return z
+		}
+		for off < len(name) && name[off] != '.' {
+			off++
+		}
+		off++
+	}
+	return s.byOrigin["."]
 }

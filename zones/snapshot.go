@@ -130,7 +130,9 @@ type Zone struct {
 	// NegSOA is the SOA for the authority section of negative answers,
 	// with the TTL lowered to Minimum as RFC 2308 asks.
 	NegSOA *dns.SOA
-	nodes  map[string]*Node
+	// Negative is NegSOA prepared for the fast path's NXDOMAIN answers.
+	Negative *NegativeTemplate
+	nodes    map[string]*Node
 }
 
 // Node is a name that exists in a zone: it owns records, is steered, or is
