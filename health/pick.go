@@ -61,6 +61,13 @@ func (ws *Weights) Pick(key uint64) int {
 		// u is uniform in (0,1); -w/ln(u) is the score of the standard
 		// weighted rendezvous scheme (Schindelhauer & Schomaker).
 		u := (float64(h>>11) + 0.5) / (1 << 53)
+		// -ln(u) >= 1-u, so w/(1-u) bounds the score from above: when
+		// even that cannot beat the best so far, the logarithm — the
+		// costliest step of an answer — is skipped. The margin keeps
+		// rounding from ever changing the outcome.
+		if w/(1-u) < bestScore*(1-1e-9) {
+			continue
+		}
 		s := -w / math.Log(u)
 		if s > bestScore {
 			best, bestScore = i, s
