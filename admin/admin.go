@@ -108,7 +108,7 @@ func Listen(cfg Config) (*Server, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	(&api{cfg: cfg, auth: au, notes: cfg.Annotations}).register(mux)
+	(&api{cfg: cfg, auth: au}).register(mux)
 	registerUI(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)

@@ -53,7 +53,7 @@ func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
 		}
 		n.Time = t
 	}
-	n, err := a.notes.Add(n, a.cfg.Now())
+	n, err := a.cfg.Annotations.Add(n, a.cfg.Now())
 	if err != nil {
 		var fe *health.FieldError
 		if errors.As(err, &fe) {
@@ -70,21 +70,12 @@ func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
 // listAnnotations answers the timeline, oldest first, optionally only
 // from ?since= on (for a view that polls for new notes).
 func (a *api) listAnnotations(w http.ResponseWriter, r *http.Request) {
-	q, rerr := query(r, "since")
+	since, rerr := sinceParam(r)
 	if rerr != nil {
 		writeRequestError(w, rerr)
 		return
 	}
-	var since time.Time
-	if s := q.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			writeRequestError(w, badRequest("since", "since: %q is not an RFC 3339 time%s", s, plusHint(s)))
-			return
-		}
-		since = t
-	}
-	notes := a.notes.Since(since)
+	notes := a.cfg.Annotations.Since(since)
 	out := make([]annotationJSON, len(notes))
 	for i, n := range notes {
 		out[i] = toJSON(n)
@@ -94,6 +85,24 @@ func (a *api) listAnnotations(w http.ResponseWriter, r *http.Request) {
 
 // plusHint explains the usual reason a time in a query string does not
 // parse: an unencoded "+" of a zone offset arrives as a space.
+// sinceParam reads the only query parameter a polling endpoint takes,
+// ?since=RFC3339 (zero when absent).
+func sinceParam(r *http.Request) (time.Time, *requestError) {
+	q, rerr := query(r, "since")
+	if rerr != nil {
+		return time.Time{}, rerr
+	}
+	s := q.Get("since")
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, badRequest("since", "since: %q is not an RFC 3339 time%s", s, plusHint(s))
+	}
+	return t, nil
+}
+
 func plusHint(s string) string {
 	if strings.Contains(s, " ") {
 		return ` (write the "+" of a zone offset as %2B)`

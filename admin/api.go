@@ -10,9 +10,8 @@ import (
 
 // api holds what the /api/v1 handlers share.
 type api struct {
-	cfg   Config
-	auth  *auth
-	notes *Annotations
+	cfg  Config
+	auth *auth
 }
 
 // route is one path's handlers by method.

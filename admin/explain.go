@@ -35,7 +35,7 @@ func (a *api) getExplain(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var fe *health.FieldError
 		if errors.As(err, &fe) {
-			writeRequestError(w, badRequest(fe.Field, "%s", err.Error()))
+			writeRequestError(w, fieldError("", fe))
 			return
 		}
 		a.cfg.Logger.Error("explain failed", "name", q.Get("name"), "client", q.Get("client"), "err", err)

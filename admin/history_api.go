@@ -2,7 +2,6 @@ package admin
 
 import (
 	"net/http"
-	"time"
 )
 
 // getHistory answers GET /api/v1/history[?since=T]: the samples newer
@@ -14,19 +13,10 @@ func (a *api) getHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "health engine not running")
 		return
 	}
-	q, rerr := query(r, "since")
+	since, rerr := sinceParam(r)
 	if rerr != nil {
 		writeRequestError(w, rerr)
 		return
-	}
-	var since time.Time
-	if s := q.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			writeRequestError(w, badRequest("since", "since: %q is not an RFC 3339 time%s", s, plusHint(s)))
-			return
-		}
-		since = t
 	}
 	writeJSON(w, http.StatusOK, a.cfg.History.since(since))
 }

@@ -79,8 +79,8 @@ func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, rerr)
 		return
 	}
-	if utf8.RuneCountInString(req.Reason) > maxReason {
-		writeRequestError(w, badRequest("reason", "reason: longer than %d characters", maxReason))
+	if rerr := checkReason(req.Reason); rerr != nil {
+		writeRequestError(w, rerr)
 		return
 	}
 	o, err := a.cfg.Engine.AddOverride(health.Override{Action: req.Action, CDN: req.CDN, Region: req.Region,
@@ -119,8 +119,8 @@ func (a *api) deleteOverride(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := q.Get("reason")
-	if utf8.RuneCountInString(reason) > maxReason {
-		writeRequestError(w, badRequest("reason", "reason: longer than %d characters", maxReason))
+	if rerr := checkReason(reason); rerr != nil {
+		writeRequestError(w, rerr)
 		return
 	}
 	if reason == "" {
@@ -139,4 +139,12 @@ func (a *api) deleteOverride(w http.ResponseWriter, r *http.Request) {
 	}
 	a.cfg.Logger.Info("override deleted via API", "id", id, "reason", reason, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkReason bounds a reason, which goes into every log line about it.
+func checkReason(s string) *requestError {
+	if utf8.RuneCountInString(s) > maxReason {
+		return badRequest("reason", "reason: longer than %d characters", maxReason)
+	}
+	return nil
 }

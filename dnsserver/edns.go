@@ -17,6 +17,15 @@ type edns struct {
 	ecs     ecs
 }
 
+// udpLimit is the largest UDP reply the client takes: its buffer size,
+// at least 512 and at most 1232, or 512 without EDNS.
+func (e edns) udpLimit() int {
+	if !e.present {
+		return minUDPSize
+	}
+	return max(minUDPSize, min(int(e.udpSize), maxUDPSize))
+}
+
 // ecs is a validated EDNS Client Subnet option (RFC 7871).
 type ecs struct {
 	present bool

@@ -67,19 +67,8 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 
 	// The reply must fit the client's buffer; the general path truncates
 	// in the rare case it does not.
-	qLen := q.qEnd - 12
-	size := 12 + qLen + 12 + len(target)
-	if q.edns.present {
-		size += 11
-		if q.edns.ecs.present && st.Snap.Geo.ECS {
-			size += 8 + (int(q.edns.ecs.source)+7)/8
-		}
-	}
-	limit := minUDPSize
-	if q.edns.present {
-		limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
-	}
-	if size > limit || cap(buf) < size {
+	size := q.qEnd + 12 + len(target) + optSize(q.edns, st) // 12: the CNAME's fixed part
+	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 
@@ -244,18 +233,8 @@ func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, star
 	if a == nil {
 		return h.fastNegative(buf, pkt, client, st, start, q)
 	}
-	size := q.qEnd + len(a.Wire)
-	if q.edns.present {
-		size += 11
-		if q.edns.ecs.present && st.Snap.Geo.ECS {
-			size += 8 + (int(q.edns.ecs.source)+7)/8
-		}
-	}
-	limit := minUDPSize
-	if q.edns.present {
-		limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
-	}
-	if size > limit || cap(buf) < size {
+	size := q.qEnd + len(a.Wire) + optSize(q.edns, st)
+	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 	out := buf[:size]
@@ -340,14 +319,8 @@ func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, st
 			}
 		}
 	}
-	size := q.qEnd + len(t.Wire)
-	if q.edns.present {
-		size += 11
-		if q.edns.ecs.present && st.Snap.Geo.ECS {
-			size += 8 + (int(q.edns.ecs.source)+7)/8
-		}
-	}
-	if size > minUDPSize || cap(buf) < size {
+	size := q.qEnd + len(t.Wire) + optSize(q.edns, st)
+	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 	out := buf[:size]
@@ -364,18 +337,19 @@ func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, st
 	if st.RRL == nil {
 		return out, true
 	}
-	return applyRRL(out, st.RRL.Decide(client, rrl.ClassNXDomain, t.Origin, q.qtype, st.RRL.At(start)))
+	return applyRRL(out, st.RRL.Decide(client, rrl.ClassNXDomain, t.Origin, q.qtype, st.RRL.At(start))), true
 }
 
-// applyRRL turns a rate limiter's decision into what is sent.
-func applyRRL(out []byte, a rrl.Action) ([]byte, bool) {
+// applyRRL turns a rate limiter's decision into what is sent: nothing, a
+// truncated reply that sends the client to TCP, or the reply.
+func applyRRL(out []byte, a rrl.Action) []byte {
 	switch a {
 	case rrl.Drop:
-		return nil, true
+		return nil
 	case rrl.Slip:
-		return rrl.Truncate(out), true
+		return rrl.Truncate(out)
 	}
-	return out, true
+	return out
 }
 
 // fastLimit applies response rate limiting to a fast-path answer.
@@ -383,11 +357,16 @@ func (h *Handler) fastLimit(out []byte, client netip.Addr, st *State, start time
 	if st.RRL == nil {
 		return out, true
 	}
-	switch st.RRL.Decide(client, rrl.ClassAnswer, q.name[:q.nameLen], q.qtype, st.RRL.At(start)) {
-	case rrl.Drop:
-		return nil, true
-	case rrl.Slip:
-		return rrl.Truncate(out), true
+	return applyRRL(out, st.RRL.Decide(client, rrl.ClassAnswer, q.name[:q.nameLen], q.qtype, st.RRL.At(start))), true
+}
+
+// optSize is the length of the OPT record a reply to e carries.
+func optSize(e edns, st *State) int {
+	if !e.present {
+		return 0
 	}
-	return out, true
+	if e.ecs.present && st.Snap.Geo.ECS {
+		return 11 + 8 + (int(e.ecs.source)+7)/8
+	}
+	return 11
 }

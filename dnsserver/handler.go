@@ -145,12 +145,8 @@ func (h *Handler) general(buf, pkt []byte, client netip.Addr, tcp bool, st *Stat
 	resp := q.answer(pkt)
 	limit := maxMessageSize
 	if !tcp {
-		limit = minUDPSize
-		if q.edns.present {
-			limit = max(minUDPSize, min(int(q.edns.udpSize), maxUDPSize))
-		}
+		limit = q.edns.udpLimit()
 	}
-	resp.Compress = true
 	resp.Truncate(limit)
 	// Truncate turns compression off when the reply fits; compress anyway:
 	// smaller replies, and the same bytes as the fast path.

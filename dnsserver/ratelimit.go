@@ -58,11 +58,5 @@ func (q *query) limit(out []byte, resp *dns.Msg, start time.Time) []byte {
 	default:
 		class, name = rrl.ClassAnswer, strings.ToLower(resp.Question[0].Name)
 	}
-	switch q.st.RRL.Decide(q.client, class, []byte(name), q.qtype, q.st.RRL.At(start)) {
-	case rrl.Drop:
-		return nil
-	case rrl.Slip:
-		return rrl.Truncate(out)
-	}
-	return out
+	return applyRRL(out, q.st.RRL.Decide(q.client, class, []byte(name), q.qtype, q.st.RRL.At(start)))
 }

@@ -33,9 +33,6 @@ func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
 		z.Index = len(s.Zones)
 		s.Zones = append(s.Zones, z)
 		s.byOrigin[z.Origin] = z
-		if d := dns.CountLabel(z.Origin); d > s.maxDepth {
-			s.maxDepth = d
-		}
 	}
 	if len(zcs) == 0 {
 		c.el.addLine(0, "no [[zone]] is defined: there is nothing to serve")

@@ -29,7 +29,6 @@ type Snapshot struct {
 	RRL        *RRL        // nil: no response rate limiting
 
 	byOrigin map[string]*Zone
-	maxDepth int // most labels in any origin, to bound the zone walk
 	// steered indexes every steered name (lower case, fully qualified)
 	// for the query fast path: one map read answers "is this steered?".
 	steered map[string]Steered
@@ -166,19 +165,7 @@ func (n *Node) Set(t uint16) []dns.RR {
 
 // FindZone returns the zone with the longest origin that contains name
 // (lower case, fully qualified), or nil.
-func (s *Snapshot) FindZone(name string) *Zone {
-	off, end := 0, false
-	labels := dns.CountLabel(name)
-	for skip := 0; !end; skip++ {
-		if labels-skip <= s.maxDepth {
-			if z := s.byOrigin[name[off:]]; z != nil {
-				return z
-			}
-		}
-		off, end = dns.NextLabel(name, off)
-	}
-	return s.byOrigin["."]
-}
+func (s *Snapshot) FindZone(name string) *Zone { return s.ZoneOf([]byte(name)) }
 
 // Find looks name (lower case, fully qualified, inside z) up. It returns the
 // zone cut above or at name when there is one (the answer is then a

@@ -42,9 +42,7 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 			p.engine.SetConfig(next.Health(), time.Now())
 			p.handler.Install(next, p.engine.Evaluate(time.Now()))
 			tick.Reset(evalInterval(next))
-			if p.onSnap != nil {
-				p.onSnap(next)
-			}
+			p.onSnap(next)
 		case now := <-tick.C:
 			p.handler.SetLive(p.engine.Evaluate(now))
 		}

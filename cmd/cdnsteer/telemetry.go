@@ -27,14 +27,13 @@ type telemetry struct {
 	handler *dnsserver.Handler
 	probes  *probe.Runner
 
-	mu         sync.Mutex
-	promCfg    *zones.Prometheus
-	promStop   context.CancelFunc
-	promSource *prom.Source
-	promReg    *swappableGatherer
-	geoPath    string
-	geoWatch   *geo.Watcher
-	geoSeen    bool // follow has run once: the geo state is known
+	mu       sync.Mutex
+	promCfg  *zones.Prometheus
+	promStop context.CancelFunc
+	promReg  *swappableGatherer
+	geoPath  string
+	geoWatch *geo.Watcher
+	geoSeen  bool // follow has run once: the geo state is known
 }
 
 func newTelemetry(ctx context.Context, reg *prometheus.Registry, engine *health.Engine, h *dnsserver.Handler, log *slog.Logger) *telemetry {
@@ -59,7 +58,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 	if !reflect.DeepEqual(snap.Prometheus, t.promCfg) {
 		if t.promStop != nil {
 			t.promStop()
-			t.promStop, t.promSource = nil, nil
+			t.promStop = nil
 		}
 		t.promCfg = snap.Prometheus
 		if p := snap.Prometheus; p != nil {
@@ -70,7 +69,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 				t.log.Error("prometheus source not started", "err", err)
 			} else {
 				ctx, cancel := context.WithCancel(t.ctx)
-				t.promStop, t.promSource = cancel, src
+				t.promStop = cancel
 				t.promReg.set(reg)
 				go src.Run(ctx)
 				t.log.Info("prometheus source started", "url", p.URL, "interval", p.Interval)
