@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -53,8 +54,17 @@ func NewEngine(cfg Config, j Journal) *Engine {
 func (e *Engine) SetConfig(cfg Config, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !slices.Equal(cfg.cdnNames(), e.cfg.cdnNames()) {
+		// Splits are kept per CDN position; with another CDN list they
+		// would be read for the wrong CDNs. The next evaluation rebuilds
+		// them from the per-CDN state, which is kept by name.
+		for _, rs := range e.regions {
+			rs.live, rs.lastGood, rs.logged = nil, nil, nil
+		}
+	}
 	e.cfg = cfg
-	for _, o := range e.overrides {
+	// endOverride edits e.overrides: walk a copy.
+	for _, o := range append([]*Override(nil), e.overrides...) {
 		if err := o.validate(&cfg, now); err != nil && !isExpiry(err) {
 			e.endOverride(o, now, "policy reload: "+err.Error())
 		}

@@ -433,3 +433,53 @@ func TestOneBadSampleMovesNoTraffic(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadChangingCDNs reloads with a CDN removed and one added: drains
+// of removed CDNs end (every one, not every other), and the engine keeps
+// answering with the new CDN list.
+func TestReloadChangingCDNs(t *testing.T) {
+	e := NewEngine(testConfig(), nil)
+	at := run(e, t0, 3, allGood)
+	for _, cdn := range []string{"edgio", "fastly", "akamai"} {
+		if _, err := e.AddOverride(Override{Action: ActionDrain, CDN: cdn, Reason: "test", Expires: at.Add(time.Hour)}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.AddOverride(Override{Action: ActionPin, CDN: "fastly", Region: "kr", Reason: "test", Expires: at.Add(time.Hour)}, at)
+	cfg := testConfig()
+	cfg.CDNs = []CDNInfo{{"akamai", 400}, {"cloudfront", 300}, {"limelight", 100}}
+	for i := range cfg.Policies[0].Baseline {
+		cfg.Policies[0].Baseline[i] = []float64{40, 30, 30}
+	}
+	e.SetConfig(cfg, at)
+	left := e.Overrides(at)
+	if len(left) != 1 || left[0].CDN != "akamai" {
+		t.Fatalf("overrides after the reload: %+v, want only akamai's drain", left)
+	}
+	run(e, at, 2, allGood)
+	w := e.Table().Get(0, 1).W
+	if len(w) != 3 || w[0] != 0 || w[1] == 0 || w[2] == 0 {
+		t.Errorf("kr weights after the reload = %v, want akamai drained and the others serving", w)
+	}
+	v := e.View(at)
+	if n := len(v.Policies[0].Regions[1].CDNs); n != 3 {
+		t.Errorf("view lists %d CDNs, want 3", n)
+	}
+}
+
+// TestRestoreKeepsOverrideOrder restores two pins of one region: the one
+// set first wins, as it did before the restart, every time.
+func TestRestoreKeepsOverrideOrder(t *testing.T) {
+	j := &memJournal{}
+	e := NewEngine(testConfig(), j)
+	at := run(e, t0, 2, allGood)
+	e.AddOverride(Override{Action: ActionPin, CDN: "edgio", Region: "kr", Reason: "first", Expires: at.Add(time.Hour)}, at)
+	e.AddOverride(Override{Action: ActionPin, CDN: "fastly", Region: "kr", Reason: "second", Expires: at.Add(time.Hour)}, at.Add(time.Second))
+	for i := 0; i < 30; i++ {
+		r := NewEngine(testConfig(), nil)
+		r.Restore(j.ds, at.Add(2*time.Second))
+		if w := r.Evaluate(at.Add(2*time.Second)).Get(0, 1).W; w[2] == 0 {
+			t.Fatalf("restore %d: kr pinned to %v, want edgio (pinned first)", i, w)
+		}
+	}
+}

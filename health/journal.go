@@ -22,6 +22,9 @@ type FileJournal struct {
 	done chan struct{}
 	log  *slog.Logger
 
+	closeMu sync.RWMutex // guards closed against Record sending on a closed channel
+	closed  bool
+
 	mu     sync.Mutex // guards f and broken
 	f      *os.File
 	broken bool
@@ -53,6 +56,12 @@ func OpenJournal(path string, reg prometheus.Registerer, log *slog.Logger) (*Fil
 // Record queues d for writing; when the queue is full it is dropped and
 // counted rather than block the engine.
 func (j *FileJournal) Record(d Decision) {
+	j.closeMu.RLock()
+	defer j.closeMu.RUnlock()
+	if j.closed {
+		j.dropped.Inc()
+		return
+	}
 	select {
 	case j.ch <- d:
 	default:
@@ -60,9 +69,18 @@ func (j *FileJournal) Record(d Decision) {
 	}
 }
 
-// Close writes what is queued and closes the file.
+// Close writes what is queued and closes the file. Decisions recorded
+// after it (the engine may still evaluate during a shutdown) are dropped
+// and counted; a second Close does nothing.
 func (j *FileJournal) Close() error {
+	j.closeMu.Lock()
+	if j.closed {
+		j.closeMu.Unlock()
+		return nil
+	}
+	j.closed = true
 	close(j.ch)
+	j.closeMu.Unlock()
 	<-j.done
 	j.mu.Lock()
 	defer j.mu.Unlock()

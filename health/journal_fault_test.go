@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // The decision log is written on a goroutine of its own so that a disk
@@ -271,4 +272,21 @@ func TestJournalRecordWhileWriterStuck(t *testing.T) {
 		t.Errorf("cdnsteer_decision_log_dropped_total = %v with the writer stuck and %d decisions recorded, want at least %d", dropped, 3*journalQueue, journalQueue)
 	}
 	faultClose(t, j)
+}
+
+func TestJournalAfterClose(t *testing.T) {
+	j, err := OpenJournal(filepath.Join(t.TempDir(), "d.jsonl"), prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j.Record(Decision{Kind: DecisionReload}) // must not panic
+	if err := j.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if got := testutil.ToFloat64(j.dropped); got != 1 {
+		t.Errorf("dropped = %v, want 1", got)
+	}
 }

@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,11 +21,11 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 	for _, d := range ds {
 		switch d.Kind {
 		case DecisionCheckpoint:
+			restored = len(d.States) // the last checkpoint is the one that counts
 			for _, c := range d.States {
 				st := e.cdnState(c.Policy, c.Region, c.CDN)
 				st.score, st.hasScore, st.status, st.ramp = c.Score, true, c.Status, c.Ramp
 				st.below, st.above = 0, 0
-				restored++
 			}
 		case DecisionState:
 			if d.Score == nil || d.CDN == "" {
@@ -38,7 +39,10 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 			case Recovering:
 				// The log has the status, not how far the ramp had come:
 				// start it over, which errs on the careful side.
-				st.ramp = 0.1
+				st.ramp = 1
+				if pi := e.cfg.policyIndex(d.Policy); pi >= 0 {
+					st.ramp = e.cfg.Policies[pi].Params.RecoveryStep
+				}
 			default:
 				st.status, st.ramp = Healthy, 1
 			}
@@ -57,9 +61,16 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 			}
 		}
 	}
-	kept := 0
+	// In the order they were set: the first pin or freeze of a region
+	// wins, after a restart as before it.
+	ordered := make([]*Override, 0, len(overrides))
 	for _, o := range overrides {
-		if o.Expires.After(now) && o.validate(&e.cfg, now) == nil {
+		ordered = append(ordered, o)
+	}
+	slices.SortFunc(ordered, func(a, b *Override) int { return a.Created.Compare(b.Created) })
+	kept := 0
+	for _, o := range ordered {
+		if o.validate(&e.cfg, now) == nil {
 			e.overrides = append(e.overrides, o)
 			kept++
 		}
