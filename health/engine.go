@@ -328,7 +328,7 @@ func (e *Engine) updateStatus(st *cdnState, p Params, policy, region, cdn string
 		return ""
 	}
 	st.lastChange = now
-	score := round(st.score, 1)
+	score := Round(st.score, 1)
 	e.journal.Record(Decision{Time: now, Kind: DecisionState, Policy: policy, Region: region, CDN: cdn,
 		From: string(from), To: string(st.status), Score: &score, Reason: reason, Signals: st.readings.Map()})
 	return fmt.Sprintf("%s %s", cdn, st.status)
@@ -348,7 +348,7 @@ func (e *Engine) logWeights(rs *regionState, policy, region string, live []float
 	rs.logged = share
 	m := map[string]float64{}
 	for i, cdn := range e.cfg.CDNs {
-		m[cdn.Name] = round(live[i], 2)
+		m[cdn.Name] = Round(live[i], 2)
 	}
 	reason := strings.Join(causes, "; ")
 	if reason == "" {
@@ -365,7 +365,7 @@ func (e *Engine) checkpoint(now time.Time) {
 		if !s.hasScore {
 			continue
 		}
-		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: round(s.score, 2), Status: s.status, Ramp: round(s.ramp, 3), Weight: round(s.weight, 3)})
+		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(s.weight, 3)})
 	}
 	sort.Slice(states, func(i, j int) bool {
 		a, b := states[i], states[j]

@@ -78,7 +78,7 @@ func (r *Readings) Map() map[string]float64 {
 	m := map[string]float64{}
 	for i, k := range kinds {
 		if v := *r.field(i); v != nil {
-			m[k] = round(*v, 4)
+			m[k] = Round(*v, 4)
 		}
 	}
 	return m
@@ -124,7 +124,9 @@ func (s store) totalGbps(cdn string, now time.Time, maxAge time.Duration) (float
 	return total, ok
 }
 
-func round(v float64, digits int) float64 {
+// Round rounds v to digits decimals, for numbers meant for people (logs,
+// reports) rather than for further arithmetic.
+func Round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
 }

@@ -63,10 +63,10 @@ func (e *Engine) View(now time.Time) View {
 			sh := shares(live)
 			for ci, cdn := range e.cfg.CDNs {
 				st := e.cdnState(p.Name, r, cdn.Name)
-				cv := CDNView{Name: cdn.Name, Status: st.status, Weight: round(live[ci], 3), Baseline: p.Baseline[ri][ci],
-					Share: round(sh[ci], 4), Signals: st.readings, Utilisation: st.utilised, LastChange: st.lastChange}
+				cv := CDNView{Name: cdn.Name, Status: st.status, Weight: Round(live[ci], 3), Baseline: p.Baseline[ri][ci],
+					Share: Round(sh[ci], 4), Signals: st.readings, Utilisation: st.utilised, LastChange: st.lastChange}
 				if st.hasScore {
-					s := round(st.score, 1)
+					s := Round(st.score, 1)
 					cv.Score = &s
 				}
 				if e.isDrained(p.Name, r, cdn.Name) {

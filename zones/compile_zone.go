@@ -184,7 +184,7 @@ func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, t
 	key := owner + "/" + typ
 	if first, seen := ttls[key]; seen {
 		if prev := n.Set(t); len(prev) > 0 && prev[0].Header().Ttl != ttl {
-			c.el.add(at+".ttl", "record %s %s: ttl %d differs from the ttl %d of the same RRset at line %d", owner, typ, ttl, prev[0].Header().Ttl, c.el.lines.at(first))
+			c.el.add(at+".ttl", "record %s %s: ttl %d differs from the ttl %d of the same RRset at line %d", owner, typ, ttl, prev[0].Header().Ttl, c.el.lines.At(first))
 			return
 		}
 		for _, old := range n.Set(t) {

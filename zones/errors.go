@@ -34,12 +34,12 @@ func (es Errors) Error() string {
 // errorList collects errors while compiling, locating each by key path.
 type errorList struct {
 	file  string
-	lines lineIndex
+	lines LineIndex
 	errs  Errors
 }
 
 func (l *errorList) add(path, format string, args ...any) {
-	l.errs = append(l.errs, &Error{File: l.file, Line: l.lines.at(path), Msg: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, &Error{File: l.file, Line: l.lines.At(path), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (l *errorList) addLine(line int, format string, args ...any) {

@@ -2,23 +2,24 @@ package zones
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
 
-// lineIndex maps key paths of a TOML document to the line that defines
-// them, so that validation errors can say FILE:LINE. The TOML library keeps
+// LineIndex maps key paths of a TOML document to the line that defines
+// them, so that validation errors can say FILE:LINE. It serves the policy
+// file here and the simulator's scenario file. The TOML library keeps
 // key positions private, so the document is scanned a second time here; it
 // has already parsed, so the scanner may assume well-formed input.
 //
 // Paths name array-of-table elements by index: "zone[1].steer[0].name".
-type lineIndex map[string]int
+type LineIndex map[string]int
 
 var indexSuffix = regexp.MustCompile(`\[\d+\]`)
 
-func indexLines(doc string) lineIndex {
-	idx := lineIndex{}
+// IndexLines indexes a document that has already parsed.
+func IndexLines(doc string) LineIndex {
+	idx := LineIndex{}
 	arrays := map[string]int{} // resolved array path → elements seen
 	current := ""
 	lines := strings.Split(doc, "\n")
@@ -70,14 +71,14 @@ func indexLines(doc string) lineIndex {
 	return idx
 }
 
-func (idx lineIndex) set(path string, line int) {
+func (idx LineIndex) set(path string, line int) {
 	if _, ok := idx[path]; !ok {
 		idx[path] = line
 	}
 }
 
-// at returns the line of path, or of its nearest ancestor, or 0.
-func (idx lineIndex) at(path string) int {
+// At returns the line of path, or of its nearest ancestor, or 0.
+func (idx LineIndex) At(path string) int {
 	for path != "" {
 		if l, ok := idx[path]; ok {
 			return l
@@ -91,20 +92,21 @@ func (idx lineIndex) at(path string) int {
 	return 0
 }
 
-// first returns the first line of any element path that, without its
-// array indexes, equals key (as the TOML library reports undecoded keys).
-func (idx lineIndex) first(key string) int {
-	var found []int
-	for p, l := range idx {
-		if indexSuffix.ReplaceAllString(p, "") == key {
-			found = append(found, l)
+// First returns the first line of the key as the TOML library reports
+// undecoded keys (without array indexes), or of its nearest ancestor, or 0.
+func (idx LineIndex) First(key string) int {
+	for k := key; k != ""; k = parentPath(k) {
+		best := 0
+		for p, l := range idx {
+			if indexSuffix.ReplaceAllString(p, "") == k && (best == 0 || l < best) {
+				best = l
+			}
+		}
+		if best > 0 {
+			return best
 		}
 	}
-	if len(found) == 0 {
-		return 0
-	}
-	sort.Ints(found)
-	return found[0]
+	return 0
 }
 
 func parentPath(p string) string {

@@ -44,7 +44,7 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 		}
 		return nil, Errors{{File: name, Msg: err.Error()}}
 	}
-	el := &errorList{file: name, lines: indexLines(doc)}
+	el := &errorList{file: name, lines: IndexLines(doc)}
 	var unknown []string
 	for _, k := range md.Undecoded() {
 		unknown = append(unknown, k.String())
@@ -56,7 +56,7 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 		if i > 0 && unknown[i-1] == k {
 			continue
 		}
-		el.addLine(el.lines.first(k), "unknown key %q", k)
+		el.addLine(el.lines.First(k), "unknown key %q", k)
 	}
 	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}
 	snap := c.compile(&f)

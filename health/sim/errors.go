@@ -12,13 +12,13 @@ import (
 // FILE:LINE: message, the shape `cdnsteer check` uses.
 type problems struct {
 	file  string
-	lines lines
+	lines zones.LineIndex
 	errs  zones.Errors
 }
 
 // add records a problem at the line of key path at.
 func (p *problems) add(at, format string, args ...any) {
-	p.errs = append(p.errs, &zones.Error{File: p.file, Line: p.lines.at(at), Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &zones.Error{File: p.file, Line: p.lines.At(at), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (p *problems) addLine(line int, format string, args ...any) {

@@ -64,14 +64,14 @@ func ParseScenario(name string, data []byte, snap *zones.Snapshot) (*Scenario, e
 		}
 		return nil, zones.Errors{{File: name, Msg: err.Error()}}
 	}
-	p := &problems{file: name, lines: indexLines(doc)}
+	p := &problems{file: name, lines: zones.IndexLines(doc)}
 	var unknown []string
 	for _, k := range md.Undecoded() {
 		unknown = append(unknown, k.String())
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
-		p.addLine(p.lines.undecoded(k), "unknown key %q", k)
+		p.addLine(p.lines.First(k), "unknown key %q", k)
 	}
 	sc := &Scenario{File: name}
 	b := &binder{p: p, sc: sc, snap: snap}

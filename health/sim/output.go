@@ -157,16 +157,11 @@ type jsonInterval struct {
 	Regions  map[string]map[string]jsonCell `json:"regions"`
 }
 
-func roundTo(v float64, prec int) float64 {
-	p := math.Pow(10, float64(prec))
-	return math.Round(v*p) / p
-}
-
 func ratio(v float64, ok bool) *float64 {
 	if !ok {
 		return nil
 	}
-	x := roundTo(v, 4)
+	x := health.Round(v, 4)
 	return &x
 }
 
@@ -188,21 +183,21 @@ func (r *Result) writeIntervalsJSON(w *bufio.Writer) error {
 	w.Write(head[:len(head)-1])
 	w.WriteString(`,"intervals":[` + "\n")
 	for i, iv := range ser.Intervals {
-		ji := jsonInterval{Time: stamp(iv.Time), Elapsed: iv.Elapsed.Seconds(), Audience: roundTo(iv.Audience, 0),
+		ji := jsonInterval{Time: stamp(iv.Time), Elapsed: iv.Elapsed.Seconds(), Audience: health.Round(iv.Audience, 0),
 			CDNs: map[string]jsonCDN{}, Regions: map[string]map[string]jsonCell{}}
 		for ci, cdn := range ser.CDNs {
 			t := &iv.CDNs[ci]
-			ji.CDNs[cdn] = jsonCDN{Viewers: roundTo(t.Viewers, 0), DemandGbps: roundTo(t.DemandGbps, 3), DeliveredGbps: roundTo(t.DeliveredGbps, 3),
-				Utilisation: ratio(t.Utilisation, sc.CDNs[ci].CommitGbps > 0), Impaired: roundTo(t.Impaired, 0)}
+			ji.CDNs[cdn] = jsonCDN{Viewers: health.Round(t.Viewers, 0), DemandGbps: health.Round(t.DemandGbps, 3), DeliveredGbps: health.Round(t.DeliveredGbps, 3),
+				Utilisation: ratio(t.Utilisation, sc.CDNs[ci].CommitGbps > 0), Impaired: health.Round(t.Impaired, 0)}
 		}
 		for ri, region := range ser.Regions {
 			m := map[string]jsonCell{}
 			for ci, cdn := range ser.CDNs {
 				c := &iv.Cells[ri][ci]
-				m[cdn] = jsonCell{Viewers: roundTo(c.Viewers, 0), DemandGbps: roundTo(c.DemandGbps, 3), DeliveredGbps: roundTo(c.DeliveredGbps, 3),
-					Utilisation: ratio(c.Utilisation, sc.CDNs[ci].Regions[ri].CommitGbps > 0), Impaired: roundTo(c.Impaired, 0),
-					Faulted: c.Faulted, Saturated: c.Saturated, TTFBMs: roundTo(c.TTFBMs, 1), ErrorRate: roundTo(c.ErrorRate, 5),
-					CacheHit: roundTo(c.CacheHit, 4), Weight: roundTo(c.Weight, 3), Share: roundTo(c.Share, 4), Score: c.Score, Status: c.Status}
+				m[cdn] = jsonCell{Viewers: health.Round(c.Viewers, 0), DemandGbps: health.Round(c.DemandGbps, 3), DeliveredGbps: health.Round(c.DeliveredGbps, 3),
+					Utilisation: ratio(c.Utilisation, sc.CDNs[ci].Regions[ri].CommitGbps > 0), Impaired: health.Round(c.Impaired, 0),
+					Faulted: c.Faulted, Saturated: c.Saturated, TTFBMs: health.Round(c.TTFBMs, 1), ErrorRate: health.Round(c.ErrorRate, 5),
+					CacheHit: health.Round(c.CacheHit, 4), Weight: health.Round(c.Weight, 3), Share: health.Round(c.Share, 4), Score: c.Score, Status: c.Status}
 			}
 			ji.Regions[region] = m
 		}
