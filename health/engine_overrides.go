@@ -20,7 +20,7 @@ func (e *Engine) AddOverride(o Override, now time.Time) (Override, error) {
 		o.Frozen = map[string]map[string]map[string]float64{}
 		for _, p := range e.cfg.Policies {
 			for ri, r := range e.cfg.Regions {
-				if !o.applies(p.Name, r) {
+				if !o.Applies(p.Name, r) {
 					continue
 				}
 				rs := e.regionState(p.Name, r)
@@ -94,14 +94,14 @@ func (e *Engine) expireOverrides(now time.Time) {
 // split, in that order of precedence; it returns the cause for the log.
 func (e *Engine) applyOverrides(policy, region string, live, base []float64) ([]float64, string) {
 	for _, o := range e.overrides {
-		if o.Action == ActionPin && o.applies(policy, region) {
+		if o.Action == ActionPin && o.Applies(policy, region) {
 			out := make([]float64, len(live))
 			out[e.cfg.cdnIndex(o.CDN)] = 1
 			return out, "pinned to " + o.CDN
 		}
 	}
 	for _, o := range e.overrides {
-		if o.Action != ActionFreeze || !o.applies(policy, region) {
+		if o.Action != ActionFreeze || !o.Applies(policy, region) {
 			continue
 		}
 		if m := o.Frozen[policy][region]; m != nil {
@@ -124,7 +124,7 @@ func (e *Engine) applyOverrides(policy, region string, live, base []float64) ([]
 // drained zeroes the weight of every CDN drained in this policy and region.
 func (e *Engine) drained(policy, region string, w []float64) []float64 {
 	for _, o := range e.overrides {
-		if o.Action == ActionDrain && o.applies(policy, region) {
+		if o.Action == ActionDrain && o.Applies(policy, region) {
 			if ci := e.cfg.cdnIndex(o.CDN); ci >= 0 {
 				w[ci] = 0
 			}
@@ -136,7 +136,7 @@ func (e *Engine) drained(policy, region string, w []float64) []float64 {
 // isDrained tells whether an operator drained cdn here.
 func (e *Engine) isDrained(policy, region, cdn string) bool {
 	for _, o := range e.overrides {
-		if o.Action == ActionDrain && o.CDN == cdn && o.applies(policy, region) {
+		if o.Action == ActionDrain && o.CDN == cdn && o.Applies(policy, region) {
 			return true
 		}
 	}

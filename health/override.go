@@ -42,7 +42,8 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
-func (o *Override) applies(policy, region string) bool {
+// Applies tells whether the override acts on a policy and region.
+func (o *Override) Applies(policy, region string) bool {
 	return (o.Policy == "" || o.Policy == policy) && (o.Region == "" || o.Region == region)
 }
 

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cdnsteer/cdnsteer/zones"
@@ -43,7 +44,8 @@ func summarise(w io.Writer, s *zones.Snapshot) {
 			}
 		}
 		fmt.Fprintf(w, "zone %s: %d records, %d steered names\n", z.Origin, records, len(steered))
-		for _, st := range sortedStrings(steered) {
+		slices.Sort(steered)
+		for _, st := range steered {
 			fmt.Fprintf(w, "  steer %s\n", st)
 		}
 	}

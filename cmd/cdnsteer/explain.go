@@ -53,7 +53,7 @@ func explainer(h *dnsserver.Handler, e *health.Engine) func(name, client, ecs st
 			}
 		}
 		for _, o := range view.Overrides {
-			if (o.Policy == "" || o.Policy == ex.Policy) && (o.Region == "" || o.Region == ex.Region) {
+			if o.Applies(ex.Policy, ex.Region) {
 				out.Overrides = append(out.Overrides, o)
 			}
 		}

@@ -208,8 +208,3 @@ func sortedAddrs(s *zones.Snapshot) []string {
 	sort.Strings(out)
 	return out
 }
-
-func sortedStrings(s []string) []string {
-	sort.Strings(s)
-	return s
-}

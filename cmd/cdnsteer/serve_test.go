@@ -168,12 +168,19 @@ func TestSteeringFollowsEdgeHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	json.NewDecoder(resp.Body).Decode(&state)
+	err = json.NewDecoder(resp.Body).Decode(&state)
 	resp.Body.Close()
+	if err != nil || len(state.Policies) == 0 || len(state.Policies[0].Regions) == 0 {
+		t.Fatalf("state API: %v %+v", err, state)
+	}
+	status := ""
 	for _, c := range state.Policies[0].Regions[0].CDNs {
-		if c.Name == "fastly" && c.Status != "degraded" {
-			t.Errorf("state API says fastly is %s", c.Status)
+		if c.Name == "fastly" {
+			status = c.Status
 		}
+	}
+	if status != "degraded" {
+		t.Errorf("state API says fastly is %q, want degraded", status)
 	}
 
 	edges["fastly"].failing.Store(false)
