@@ -57,7 +57,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	if useECS {
 		subject = q.edns.ecs.addr
 	}
-	region, res := st.region(subject, h.metrics)
+	region, bits := st.region(subject, h.metrics)
 	w := st.weights(p, region)
 	i := w.Pick(health.SubnetKey(subject))
 	if i < 0 {
@@ -86,7 +86,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	binary.BigEndian.PutUint16(out[off+10:], uint16(rdEnd-rdStart))
 	scope := uint8(0)
 	if useECS {
-		scope = ecsScope(res.Bits, subject)
+		scope = ecsScope(bits, subject)
 	}
 	out = out[:writeOPT(out, rdEnd, &q, st, scope)]
 	st.counters.queries[steered.Zone.Index][qtypeIndex(q.qtype)][0].Inc()

@@ -82,10 +82,16 @@ func (h *Handler) update(change func(*State)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	next := &State{}
-	if cur := h.state.Load(); cur != nil {
+	cur := h.state.Load()
+	if cur != nil {
 		*next = *cur
 	}
 	change(next)
+	if next.Snap != nil && (cur == nil || cur.Snap.GeoTable != next.Snap.GeoTable || cur.DB != next.DB) {
+		// Tens of milliseconds with a full country database: writers wait
+		// (they are rare), queries do not.
+		next.subnets = geo.NewSubnetMap(next.Snap.GeoTable, next.DB)
+	}
 	h.state.Store(next)
 }
 
@@ -332,9 +338,9 @@ func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
 	if useECS {
 		subject = q.edns.ecs.addr
 	}
-	region, res := q.st.region(subject, q.h.metrics)
+	region, bits := q.st.region(subject, q.h.metrics)
 	if useECS {
-		q.scope = ecsScope(res.Bits, subject)
+		q.scope = ecsScope(bits, subject)
 	}
 	w := q.st.weights(p, region)
 	i := w.Pick(health.SubnetKey(subject))

@@ -24,6 +24,9 @@ type State struct {
 
 	defaultRegion int
 	counters      *counters
+	// subnets folds Snap.GeoTable and DB into one lookup by /24; rebuilt
+	// when either changes.
+	subnets *geo.SubnetMap
 }
 
 // weights returns the split in force for a policy and region. Live weights
@@ -37,12 +40,17 @@ func (s *State) weights(p *zones.Policy, region int) *health.Weights {
 }
 
 // region finds the region of a client address: its index, and the prefix
-// length of the network that decided it.
-func (s *State) region(addr netip.Addr, m *Metrics) (int, geo.Result) {
-	res := s.Snap.GeoTable.Lookup(s.DB, addr)
-	m.geo[res.Source].Inc()
-	if res.Region < 0 {
-		return s.defaultRegion, res
+// length over which that answer holds (for the ECS scope).
+func (s *State) region(addr netip.Addr, m *Metrics) (region int, bits uint8) {
+	region, source, ok := s.subnets.Lookup24(addr)
+	bits = 24
+	if !ok {
+		res := s.Snap.GeoTable.Lookup(s.DB, addr)
+		region, source, bits = res.Region, res.Source, res.Bits
 	}
-	return res.Region, res
+	m.geo[source].Inc()
+	if region < 0 {
+		return s.defaultRegion, bits
+	}
+	return region, bits
 }

@@ -61,6 +61,33 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// BenchmarkSubnetMap is BenchmarkLookup's IPv4 case through the map the
+// nameserver builds per table and database, and the cost of building it.
+func BenchmarkSubnetMap(b *testing.B) {
+	db := benchDB(b)
+	tbl := mustTable(b, []RegionSpec{
+		{Name: "kr", Codes: []string{"KR"}},
+		{Name: "eu", Codes: []string{"EU"}},
+		{Name: "rest", Codes: []string{"*"}},
+	}, nil)
+	m := NewSubnetMap(tbl, db)
+	b.Logf("%d of 65536 /16s kept per /24", m.Blocks())
+	addrs := sampleAddrs(1<<16, false)
+	b.Run("lookup", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m.Lookup24(addrs[i&(len(addrs)-1)])
+			i++
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			NewSubnetMap(tbl, db)
+		}
+	})
+}
+
 func BenchmarkOpenDB(b *testing.B) {
 	path := os.Getenv("GEO_BENCH_DB")
 	if path == "" {

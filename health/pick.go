@@ -52,24 +52,62 @@ func (ws *Weights) Total() float64 {
 // grows past it, so a weight change of x% moves about x% of the keys.
 // It returns -1 when every weight is zero.
 func (ws *Weights) Pick(key uint64) int {
+	if len(ws.W) > maxPickInline {
+		return ws.pickEach(key)
+	}
+	// The logarithm is the costliest step of an answer, and usually one
+	// is enough: -ln(u) >= 2(1-u)/(1+u) on (0,1], so w(1+u)/(2(1-u))
+	// bounds a CDN's score from above, tightly for the draws near 1 that
+	// win. The CDN with the highest bound gets its exact score first; a
+	// CDN whose bound cannot beat the best exact score so far is skipped.
+	// The margin keeps rounding from ever changing the outcome.
+	var draw, bound [maxPickInline]float64
+	top, topBound := -1, math.Inf(-1)
+	for i, w := range ws.W {
+		if w <= 0 {
+			continue
+		}
+		u := ws.draw(key, i)
+		draw[i], bound[i] = u, w*(1+u)/(2*(1-u))
+		if bound[i] > topBound {
+			top, topBound = i, bound[i]
+		}
+	}
+	if top < 0 {
+		return -1
+	}
+	best, bestScore := top, -ws.W[top]/math.Log(draw[top])
+	for i, w := range ws.W {
+		if w <= 0 || i == top || bound[i] < bestScore*(1-1e-9) {
+			continue
+		}
+		// Ties go to the lower index, as in pickEach.
+		if s := -w / math.Log(draw[i]); s > bestScore || (s == bestScore && i < best) {
+			best, bestScore = i, s
+		}
+	}
+	return best
+}
+
+// maxPickInline is the most CDNs Pick handles with its bounds on the
+// stack; longer lists take pickEach.
+const maxPickInline = 16
+
+// draw is CDN i's pseudo-random draw for key, uniform in (0,1); -w/ln(u)
+// is the score of the standard weighted rendezvous scheme (Schindelhauer &
+// Schomaker).
+func (ws *Weights) draw(key uint64, i int) float64 {
+	return (float64(mix(key^ws.seeds[i])>>11) + 0.5) / (1 << 53)
+}
+
+// pickEach is Pick computing every CDN's exact score in index order.
+func (ws *Weights) pickEach(key uint64) int {
 	best, bestScore := -1, math.Inf(-1)
 	for i, w := range ws.W {
 		if w <= 0 {
 			continue
 		}
-		h := mix(key ^ ws.seeds[i])
-		// u is uniform in (0,1); -w/ln(u) is the score of the standard
-		// weighted rendezvous scheme (Schindelhauer & Schomaker).
-		u := (float64(h>>11) + 0.5) / (1 << 53)
-		// -ln(u) >= 1-u, so w/(1-u) bounds the score from above: when
-		// even that cannot beat the best so far, the logarithm — the
-		// costliest step of an answer — is skipped. The margin keeps
-		// rounding from ever changing the outcome.
-		if w/(1-u) < bestScore*(1-1e-9) {
-			continue
-		}
-		s := -w / math.Log(u)
-		if s > bestScore {
+		if s := -w / math.Log(ws.draw(key, i)); s > bestScore {
 			best, bestScore = i, s
 		}
 	}
