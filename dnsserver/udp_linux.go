@@ -26,7 +26,7 @@ type batchSocket struct {
 }
 
 const (
-	batchSize = 32
+	batchSize = 64
 	// recvBuf holds one query; anything longer is not a query we answer.
 	recvBuf = 4096
 )
