@@ -2,6 +2,7 @@ package geo
 
 import (
 	"net/netip"
+	"path/filepath"
 	"testing"
 )
 
@@ -107,7 +108,7 @@ func TestSubnetMapAgreesWithTable(t *testing.T) {
 }
 
 func TestSubnetMapLargeDB(t *testing.T) {
-	db := openBytes(t, "synthetic.mmdb", syntheticDB(t, 100_000, 1000))
+	db := openBytes(t, filepath.Join(t.TempDir(), "synthetic.mmdb"), syntheticDB(t, 100_000, 1000))
 	tbl := mustTable(t, []RegionSpec{
 		{Name: "kr", Codes: []string{"KR"}},
 		{Name: "eu", Codes: []string{"EU"}},
