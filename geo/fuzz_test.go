@@ -142,6 +142,7 @@ func FuzzLookup(f *testing.F) {
 	ref := newReference(f)
 	tbl := mustTable(f, testRegions(), testNetworks())
 	db := openTestDB(f, layoutCountry, testNets())
+	subnets := NewSubnetMap(tbl, db)
 	names := tbl.RegionNames()
 	name := func(r Result) string {
 		if r.Region < 0 {
@@ -157,6 +158,7 @@ func FuzzLookup(f *testing.F) {
 		}
 		got := tbl.Lookup(db, addr)
 		a := addr.Unmap()
+		checkSubnetMap(t, subnets, tbl, db, []netip.Addr{addr})
 		if got.Region < -1 || got.Region >= len(names) {
 			t.Fatalf("Lookup(%s).Region = %d, out of range", addr, got.Region)
 		}
