@@ -217,3 +217,69 @@ func TestGCCompletesWhileReadersWait(t *testing.T) {
 		}
 	}
 }
+
+func TestIdleTimeoutShrinksUnderPressure(t *testing.T) {
+	s := &Server{opts: Options{TCPIdleTimeout: 10 * time.Second}, tcpSlots: make(chan struct{}, 4)}
+	for used, want := range []time.Duration{10 * time.Second, 10 * time.Second, 10 * time.Second, 5 * time.Second, time.Second} {
+		for len(s.tcpSlots) < used {
+			s.tcpSlots <- struct{}{}
+		}
+		if got := s.idleTimeout(); got != want {
+			t.Errorf("%d of 4 connections open: idle timeout %v, want %v", used, got, want)
+		}
+	}
+}
+
+// TestIdleConnectionsCannotHoldTCP fills the connection slots: the last
+// connection must be closed after a tenth of the idle timeout, while the
+// first, opened when the server had room, still gets answers.
+func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
+	h := testHandler(t)
+	s, err := Listen([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}, h, Options{UDPSockets: 1, TCPIdleTimeout: 5 * time.Second, MaxTCPConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serve()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	ask := func(c net.Conn) error {
+		q := new(dns.Msg)
+		q.SetQuestion("stream.live.example.com.", dns.TypeA)
+		pkt, _ := q.Pack()
+		if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(pkt))), pkt...)); err != nil {
+			return err
+		}
+		var l [2]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(c, make([]byte, binary.BigEndian.Uint16(l[:])))
+		return err
+	}
+	var conns []net.Conn
+	for range 4 {
+		c, err := net.Dial("tcp", s.Addrs()[0].String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(4 * time.Second))
+		// An answer means the server holds the connection's slot.
+		if err := ask(c); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	start := time.Now()
+	var b [1]byte
+	if _, err := conns[3].Read(b[:]); err != io.EOF {
+		t.Fatalf("the connection that took the last slot: read = %v, want EOF from the server closing it within 4 s", err)
+	}
+	t.Logf("last connection closed after %v idle", time.Since(start).Round(time.Millisecond))
+	if err := ask(conns[0]); err != nil {
+		t.Fatalf("the first connection no longer answers: %v", err)
+	}
+}

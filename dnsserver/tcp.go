@@ -66,7 +66,7 @@ func (s *Server) serveTCP(c net.Conn) {
 	out := make([]byte, 2, 4096)
 	var lenBuf [2]byte
 	for !s.stopping.Load() {
-		c.SetReadDeadline(time.Now().Add(s.opts.TCPIdleTimeout))
+		c.SetReadDeadline(time.Now().Add(s.idleTimeout()))
 		if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 			return
 		}
@@ -98,4 +98,18 @@ func (s *Server) serveTCP(c net.Conn) {
 		}
 		out = out[:2]
 	}
+}
+
+// idleTimeout is how long a connection may wait for its next query. While
+// more than half the connection slots are taken it shrinks with the free
+// slots, to a tenth at the limit, so that idle clients cannot hold the
+// server's TCP capacity against clients with queries (RFC 7766 §6.2.3
+// lets a server under pressure close idle connections sooner).
+func (s *Server) idleTimeout() time.Duration {
+	full, limit := s.opts.TCPIdleTimeout, cap(s.tcpSlots)
+	used := len(s.tcpSlots)
+	if used*2 <= limit {
+		return full
+	}
+	return max(full*time.Duration(2*(limit-used))/time.Duration(limit), full/10)
 }
