@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +17,6 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/miekg/dns"
 )
 
 // lockedBuffer collects the demo's printout, written from the server's
@@ -82,57 +79,10 @@ func startDemo(t *testing.T) (demoRun, *lockedBuffer) {
 	return run, out
 }
 
-// spreadFrom asks for the steered name from n /24 client subnets (ECS)
-// built by subnet, and counts the CDNs named.
-func spreadFrom(t *testing.T, addr string, n int, subnet func(i int) [4]byte) map[string]int {
-	t.Helper()
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
-	counts := map[string]int{}
-	for i := range n {
-		q := new(dns.Msg)
-		q.SetQuestion("stream.live.example.com.", dns.TypeA)
-		q.SetEdns0(1232, false)
-		q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24,
-			Address: netip.AddrFrom4(subnet(i)).AsSlice()})
-		r, _, err := c.Exchange(q, addr)
-		if err != nil || len(r.Answer) != 1 {
-			t.Fatalf("query %d: %v %v", i, r, err)
-		}
-		target := r.Answer[0].(*dns.CNAME).Target
-		for _, cdn := range demoCDNs {
-			if strings.Contains(target, cdn) {
-				counts[cdn]++
-			}
-		}
-	}
-	return counts
-}
-
-func worldwide(i int) [4]byte { return [4]byte{10, 1, byte(i), 0} }
-func korea(i int) [4]byte     { return [4]byte{10, 82, byte(i), 0} }
-
 // api sends a request to the demo's HTTP endpoint and decodes the answer.
 func api(t *testing.T, run demoRun, method, path, token, body string, into any) int {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+run.HTTP+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if into != nil {
-		if err := json.Unmarshal(b, into); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
-		}
-	}
-	return resp.StatusCode
+	return apiCall(t, run.HTTP, method, path, token, body, into)
 }
 
 // stateOf returns a CDN's status and weight in a region, from /api/v1/state.
@@ -182,8 +132,8 @@ func TestDemo(t *testing.T) {
 
 	// Every edge is probed and healthy: every CDN gets answers, and Korea
 	// (kr: cloudfront 40 %) gets more CloudFront than the world (15 %).
-	await(t, "all four CDNs answered", 10*time.Second, func() bool { return len(spreadFrom(t, dnsAddr, 200, worldwide)) == 4 })
-	world, kr := spreadFrom(t, dnsAddr, 200, worldwide), spreadFrom(t, dnsAddr, 200, korea)
+	await(t, "all four CDNs answered", 10*time.Second, func() bool { return len(cdnSpread(t, dnsAddr, 200, worldwide)) == 4 })
+	world, kr := cdnSpread(t, dnsAddr, 200, worldwide), cdnSpread(t, dnsAddr, 200, korea)
 	if kr["cloudfront"] <= world["cloudfront"]*3/2 {
 		t.Errorf("cloudfront answers: %d of 200 Korean subnets, %d of 200 others; kr's weights do not apply", kr["cloudfront"], world["cloudfront"])
 	}
@@ -200,7 +150,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("degrading fastly: %d", code)
 	}
 	took := await(t, "fastly to leave the answers", 10*time.Second, func() bool {
-		return spreadFrom(t, dnsAddr, 200, worldwide)["fastly"] == 0 && spreadFrom(t, dnsAddr, 200, korea)["fastly"] == 0
+		return cdnSpread(t, dnsAddr, 200, worldwide)["fastly"] == 0 && cdnSpread(t, dnsAddr, 200, korea)["fastly"] == 0
 	})
 	t.Logf("fastly out of the answers %s after its edge started failing", took)
 	if st, w := stateOf(t, run, "kr", "fastly"); st != "degraded" || w != 0 {
@@ -336,7 +286,7 @@ func TestBrowserLiveView(t *testing.T) {
 	step("pinning kr", chromedp.Click(chromedp.CSS(`#regions .region[data-region="kr"] button[data-act="pin"]`)),
 		chromedp.SetValue(chromedp.CSS(`#f-cdn`), "cloudfront"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("kr's answers all on cloudfront", row("kr", "cloudfront")+`.querySelector('td.share').textContent.startsWith('100.0 %')`)
-	if got := spreadFrom(t, run.DNS[0], 50, korea); got["cloudfront"] != 50 {
+	if got := cdnSpread(t, run.DNS[0], 50, korea); got["cloudfront"] != 50 {
 		t.Errorf("kr pinned to cloudfront in the page, DNS answers %v", got)
 	}
 	step("ending the pin", chromedp.Click(chromedp.CSS(`#overrides tr[data-action="pin"] button`)), chromedp.Click(chromedp.CSS(`#action-ok`)))

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
 // restartToken is the admin bearer token of the restart test.
@@ -67,38 +63,19 @@ type restartAPI struct {
 // a JSON answer into out; it fails the test unless the status is want.
 func (a restartAPI) do(method, path string, body any, auth bool, want int, out any) {
 	a.t.Helper()
-	var rd io.Reader
+	var doc []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if doc, err = json.Marshal(body); err != nil {
 			a.t.Fatal(err)
 		}
-		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, "http://"+a.base+path, rd)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	token := ""
 	if auth {
-		req.Header.Set("Authorization", "Bearer "+restartToken)
+		token = restartToken
 	}
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		a.t.Fatalf("%s %s = %d, want %d: %s", method, path, resp.StatusCode, want, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			a.t.Fatalf("%s %s: decoding %s: %v", method, path, raw, err)
-		}
+	if got := apiCall(a.t, a.base, method, path, token, string(doc), out); got != want {
+		a.t.Fatalf("%s %s = %d, want %d", method, path, got, want)
 	}
 }
 
@@ -123,32 +100,6 @@ type restartExplain struct {
 	CDN       string            `json:"cdn"`
 	Target    string            `json:"target"`
 	Overrides []restartOverride `json:"overrides"`
-}
-
-// krTargets asks for the steered name from n KR client subnets (ECS
-// 10.10.i.0/24) and counts the CDNs answered, by the first label of the
-// CNAME target.
-func krTargets(t *testing.T, addr string, n int) map[string]int {
-	t.Helper()
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
-	counts := map[string]int{}
-	for i := 0; i < n; i++ {
-		q := new(dns.Msg)
-		q.SetQuestion("stream.live.example.com.", dns.TypeA)
-		q.SetEdns0(1232, false)
-		q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24,
-			Address: netip.AddrFrom4([4]byte{10, 10, byte(i), 0}).AsSlice()})
-		r, _, err := c.Exchange(q, addr)
-		if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
-			t.Fatalf("KR subnet 10.10.%d.0/24: %v %v", i, r, err)
-		}
-		cn, ok := r.Answer[0].(*dns.CNAME)
-		if !ok {
-			t.Fatalf("KR subnet 10.10.%d.0/24: answer %v is not a CNAME", i, r.Answer[0])
-		}
-		counts[strings.SplitN(cn.Target, ".", 2)[0]]++
-	}
-	return counts
 }
 
 // TestRestartKeepsOverridesAndAnnotations runs the server, pins region kr
@@ -176,7 +127,7 @@ func TestRestartKeepsOverridesAndAnnotations(t *testing.T) {
 		s := startServe(t, policy)
 		api := restartAPI{t, s.HTTP}
 
-		before := krTargets(t, s.DNS[0], subnets)
+		before := cdnSpread(t, s.DNS[0], subnets, krSubnet)
 		if before["akamai"] == 0 || before["fastly"] == 0 {
 			t.Fatalf("before the pin, %d KR subnets got %v: want both CDNs, or the pin cannot be seen", subnets, before)
 		}
@@ -192,7 +143,7 @@ func TestRestartKeepsOverridesAndAnnotations(t *testing.T) {
 		}
 
 		await(t, "every KR subnet on fastly after the pin", 10*time.Second, func() bool {
-			return krTargets(t, s.DNS[0], subnets)["fastly"] == subnets
+			return cdnSpread(t, s.DNS[0], subnets, krSubnet)["fastly"] == subnets
 		})
 	})
 	if t.Failed() {
@@ -252,7 +203,7 @@ func TestRestartKeepsOverridesAndAnnotations(t *testing.T) {
 
 		// The first evaluation after a restart already has the pin: no
 		// KR subnet may be answered akamai, not even briefly.
-		if got := krTargets(t, s.DNS[0], subnets); got["fastly"] != subnets {
+		if got := cdnSpread(t, s.DNS[0], subnets, krSubnet); got["fastly"] != subnets {
 			t.Errorf("after the restart %d KR subnets got %v, want all on fastly (pinned)", subnets, got)
 		}
 
@@ -260,7 +211,7 @@ func TestRestartKeepsOverridesAndAnnotations(t *testing.T) {
 		// given before the restart works, and the split comes back.
 		api.do("DELETE", "/api/v1/overrides/"+pinned.ID, nil, true, http.StatusNoContent, nil)
 		await(t, "KR subnets on both CDNs after deleting the pin", 10*time.Second, func() bool {
-			c := krTargets(t, s.DNS[0], subnets)
+			c := cdnSpread(t, s.DNS[0], subnets, krSubnet)
 			return c["akamai"] > 0 && c["fastly"] > 0
 		})
 	})

@@ -8,15 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/cdnsteer/cdnsteer/zones"
 )
@@ -78,27 +75,6 @@ func startServe(t *testing.T, policy string) started {
 	return started{}
 }
 
-// spread asks for the steered name from n client subnets (ECS) and counts
-// the targets.
-func spread(t *testing.T, addr string, n int) map[string]int {
-	t.Helper()
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
-	counts := map[string]int{}
-	for i := 0; i < n; i++ {
-		q := new(dns.Msg)
-		q.SetQuestion("stream.live.example.com.", dns.TypeA)
-		q.SetEdns0(1232, false)
-		q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24,
-			Address: netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}).AsSlice()})
-		r, _, err := c.Exchange(q, addr)
-		if err != nil || len(r.Answer) != 1 {
-			t.Fatalf("query %d: %v %v", i, r, err)
-		}
-		counts[strings.SplitN(r.Answer[0].(*dns.CNAME).Target, ".", 2)[0]]++
-	}
-	return counts
-}
-
 func await(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
@@ -148,10 +124,10 @@ func TestSteeringFollowsEdgeHealth(t *testing.T) {
 	s := startServe(t, fmt.Sprintf(edgePolicy, cdns.String()))
 	dnsAddr := s.DNS[0]
 
-	await(t, "all four CDNs answered", 10*time.Second, func() bool { return len(spread(t, dnsAddr, 200)) == 4 })
+	await(t, "all four CDNs answered", 10*time.Second, func() bool { return len(cdnSpread(t, dnsAddr, 200, numbered)) == 4 })
 
 	edges["fastly"].failing.Store(true)
-	took := await(t, "fastly to stop being answered", 10*time.Second, func() bool { return spread(t, dnsAddr, 200)["fastly"] == 0 })
+	took := await(t, "fastly to stop being answered", 10*time.Second, func() bool { return cdnSpread(t, dnsAddr, 200, numbered)["fastly"] == 0 })
 	t.Logf("fastly out of answers %s after its edge started failing (evaluation every 100ms, probes every 100ms)", took)
 
 	var state struct {
@@ -186,7 +162,7 @@ func TestSteeringFollowsEdgeHealth(t *testing.T) {
 	edges["fastly"].failing.Store(false)
 	var seen []int
 	await(t, "fastly back at its share", 20*time.Second, func() bool {
-		n := spread(t, dnsAddr, 400)["fastly"]
+		n := cdnSpread(t, dnsAddr, 400, numbered)["fastly"]
 		seen = append(seen, n)
 		return n > 70 // about a quarter of 400
 	})
