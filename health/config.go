@@ -1,5 +1,7 @@
 package health
 
+import "time"
+
 // Config is what the engine needs of a compiled policy. Indexes match the
 // policy snapshot's (CDNs, regions and policies in the same order), so the
 // Table the engine publishes can be read by index on the query path.
@@ -21,6 +23,9 @@ type CDNInfo struct {
 type PolicyInfo struct {
 	Name   string
 	Params Params
+	// TTL is the policy's answer TTL: resolvers keep an answer this long,
+	// so a change of weight reaches all of its traffic over about a TTL.
+	TTL time.Duration
 	// Baseline holds the contract split per region index, one weight per
 	// CDN index. Regions without weights of their own carry the default
 	// region's.

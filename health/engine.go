@@ -20,6 +20,7 @@ type Engine struct {
 	store     store
 	cdns      map[stateKey]*cdnState
 	regions   map[regionKey]*regionState
+	capacity  map[regionKey]*capacityHistory // by policy and CDN
 	overrides []*Override
 	journal   Journal
 	table     *Table
@@ -45,7 +46,7 @@ func NewEngine(cfg Config, j Journal) *Engine {
 	if j == nil {
 		j = nopJournal{}
 	}
-	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, journal: j}
+	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, capacity: map[regionKey]*capacityHistory{}, journal: j}
 	return e
 }
 
@@ -171,6 +172,16 @@ func (e *Engine) cdnState(policy, region, cdn string) *cdnState {
 	return s
 }
 
+func (e *Engine) capacityHistory(policy, cdn string) *capacityHistory {
+	k := regionKey{policy, cdn}
+	h := e.capacity[k]
+	if h == nil {
+		h = &capacityHistory{}
+		e.capacity[k] = h
+	}
+	return h
+}
+
 func (e *Engine) regionState(policy, region string) *regionState {
 	k := regionKey{policy, region}
 	s := e.regions[k]
@@ -210,16 +221,25 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 			f *= st.ramp
 		}
 		st.capacity, st.utilised = 1, nil
+		ch := e.capacityHistory(pol.Name, cdn.Name)
 		if cdn.CommitGbps > 0 {
-			if gbps, ok := e.store.totalGbps(cdn.Name, now, p.SignalMaxAge); ok {
+			if gbps, measured, ok := e.store.totalGbps(cdn.Name, now, p.SignalMaxAge); ok {
 				u := gbps / cdn.CommitGbps
 				st.utilised = &u
-				st.capacity = CapacityFactor(u, p)
+				// Judge the load the CDN carries now, not the one measured
+				// before the last changes reached it (capacity.go).
+				uNow := ch.presentUtilisation(u, measured, now, pol.TTL)
+				st.capacity = CapacityFactor(uNow, p)
 				if st.capacity < 1 {
-					causes = append(causes, fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100*u))
+					c := fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100*u)
+					if math.Abs(uNow-u) >= 0.01 {
+						c += fmt.Sprintf(" (%.0f%% now, by the split resolvers hold)", 100*uNow)
+					}
+					causes = append(causes, c)
 				}
 			}
 		}
+		ch.record(now, st.capacity, p.SignalMaxAge+pol.TTL)
 		live[ci] = base[ci] * f * st.capacity
 	}
 

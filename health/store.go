@@ -107,21 +107,23 @@ func (s store) view(cdn, region string, now time.Time, maxAge time.Duration) Rea
 
 // totalGbps is what a CDN delivers in all: its all-regions throughput when
 // fresh, else the sum of fresh per-region values.
-func (s store) totalGbps(cdn string, now time.Time, maxAge time.Duration) (float64, bool) {
+func (s store) totalGbps(cdn string, now time.Time, maxAge time.Duration) (gbps float64, measured time.Time, ok bool) {
 	fresh := func(r *reading) bool {
 		return r != nil && !r[3].t.IsZero() && now.Sub(r[3].t) <= maxAge
 	}
 	if r := s[storeKey{cdn, ""}]; fresh(r) {
-		return r[3].v, true
+		return r[3].v, r[3].t, true
 	}
-	total, ok := 0.0, false
 	for k, r := range s {
 		if k.cdn == cdn && k.region != "" && fresh(r) {
-			total += r[3].v
+			gbps += r[3].v
+			if !ok || r[3].t.Before(measured) {
+				measured = r[3].t
+			}
 			ok = true
 		}
 	}
-	return total, ok
+	return gbps, measured, ok
 }
 
 // Round rounds v to digits decimals, for numbers meant for people (logs,

@@ -166,7 +166,7 @@ func (s *Snapshot) Health() health.Config {
 		cfg.CDNs = append(cfg.CDNs, health.CDNInfo{Name: c.Name, CommitGbps: c.CommitGbps})
 	}
 	for _, p := range s.Policies {
-		pi := health.PolicyInfo{Name: p.Name, Params: p.Params}
+		pi := health.PolicyInfo{Name: p.Name, Params: p.Params, TTL: time.Duration(p.TTL) * time.Second}
 		for _, w := range p.Baseline {
 			pi.Baseline = append(pi.Baseline, append([]float64(nil), w.W...))
 		}
