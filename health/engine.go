@@ -220,7 +220,7 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 		case Recovering:
 			f *= st.ramp
 		}
-		st.capacity, st.utilised = 1, nil
+		st.capacity, st.utilised, st.utilNow = 1, nil, nil
 		ch := e.capacityHistory(pol.Name, cdn.Name)
 		if cdn.CommitGbps > 0 {
 			if gbps, measured, ok := e.store.totalGbps(cdn.Name, now, p.SignalMaxAge); ok {
@@ -229,6 +229,7 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 				// Judge the load the CDN carries now, not the one measured
 				// before the last changes reached it (capacity.go).
 				uNow := ch.presentUtilisation(u, measured, now, pol.TTL)
+				st.utilNow = &uNow
 				st.capacity = CapacityFactor(uNow, p)
 				if st.capacity < 1 {
 					c := fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100*u)

@@ -216,6 +216,42 @@ func TestCapacityStopsGrowthAtCommit(t *testing.T) {
 	}
 }
 
+// TestLateThroughputIsBroughtForward: edgio's throughput arrives 5 s late
+// and shows 92 % of its commit throughout. The first cut is made on it;
+// after that, the measurement predates the cut, so the engine judges the
+// load the cut has left (less), and the view shows both.
+func TestLateThroughputIsBroughtForward(t *testing.T) {
+	cfg := testConfig()
+	cfg.Policies[0].TTL = 20 * time.Second
+	e := NewEngine(cfg, nil)
+	late := func(cdn string, at time.Time) Signal {
+		s := good(cdn, at)
+		if cdn == "edgio" {
+			s = good(cdn, at.Add(-5*time.Second))
+			s.ThroughputGbps = F(138)
+		}
+		return s
+	}
+	at := run(e, t0, 1, late)
+	first := weightOf(e.Table(), 0, 2)
+	at = run(e, at, 10, late)
+	v := e.View(at).Policies[0].Regions[0].CDNs[2]
+	if v.Name != "edgio" || v.Utilisation == nil || v.UtilisationNow == nil {
+		t.Fatalf("edgio's view %+v carries no utilisation", v)
+	}
+	if math.Abs(*v.Utilisation-0.92) > 1e-9 || *v.UtilisationNow >= *v.Utilisation-0.01 {
+		t.Errorf("utilisation %v measured, %v now: want 0.92 and less now", *v.Utilisation, *v.UtilisationNow)
+	}
+	if v.CapacityFactor <= 0 || v.CapacityFactor >= 1 {
+		t.Errorf("capacity factor %v, want between 0 and 1", v.CapacityFactor)
+	}
+	// Judged on the measurement alone the factor would stay where the
+	// first evaluation put it; judged on the load left, it gives some back.
+	if w := weightOf(e.Table(), 0, 2); w <= first {
+		t.Errorf("edgio's weight %v after 10 s of the same late measurement, want above the first cut's %v", w, first)
+	}
+}
+
 func TestFailOpenWhenEveryCDNIsDown(t *testing.T) {
 	j := &memJournal{}
 	e := NewEngine(testConfig(), j)

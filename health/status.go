@@ -33,7 +33,8 @@ type cdnState struct {
 	readings   Readings
 	weight     float64
 	capacity   float64
-	utilised   *float64
+	utilised   *float64 // as measured
+	utilNow    *float64 // brought forward to now (capacity.go)
 }
 
 func newCDNState() *cdnState {

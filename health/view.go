@@ -36,10 +36,15 @@ type CDNView struct {
 	Weight   float64  `json:"weight"`
 	Baseline float64  `json:"baseline"`
 	// Share is the CDN's part of the region's new answers, 0..1.
-	Share       float64   `json:"share"`
-	Signals     Readings  `json:"signals"`
-	Utilisation *float64  `json:"utilisation,omitempty"`
-	LastChange  time.Time `json:"last_change,omitzero"`
+	Share   float64  `json:"share"`
+	Signals Readings `json:"signals"`
+	// Utilisation is the throughput signal ÷ the commit, as measured;
+	// UtilisationNow the same brought forward to now by the split
+	// resolvers hold, which is what CapacityFactor (1 = no limit) follows.
+	Utilisation    *float64  `json:"utilisation,omitempty"`
+	UtilisationNow *float64  `json:"utilisation_now,omitempty"`
+	CapacityFactor float64   `json:"capacity_factor"`
+	LastChange     time.Time `json:"last_change,omitzero"`
 }
 
 // View returns the state as of the last evaluation.
@@ -64,7 +69,7 @@ func (e *Engine) View(now time.Time) View {
 			for ci, cdn := range e.cfg.CDNs {
 				st := e.cdnState(p.Name, r, cdn.Name)
 				cv := CDNView{Name: cdn.Name, Status: st.status, Weight: Round(live[ci], 3), Baseline: p.Baseline[ri][ci],
-					Share: Round(sh[ci], 4), Signals: st.readings, Utilisation: st.utilised, LastChange: st.lastChange}
+					Share: Round(sh[ci], 4), Signals: st.readings, Utilisation: st.utilised, UtilisationNow: st.utilNow, CapacityFactor: Round(st.capacity, 4), LastChange: st.lastChange}
 				if st.hasScore {
 					s := Round(st.score, 1)
 					cv.Score = &s

@@ -106,7 +106,8 @@ export class Regions {
       setText(cells.err, fmt.pct(s.error_rate));
       setText(cells.hit, fmt.pct(s.cache_hit_ratio, 0));
       setText(cells.dl, fmt.mbps(s.download_mbps));
-      setText(cells.tp, s.throughput_gbps === undefined ? '—' : fmt.gbps(s.throughput_gbps) + (c.utilisation !== undefined ? ' (' + fmt.pct(c.utilisation, 0) + ' of commit)' : ''));
+      setText(cells.tp, s.throughput_gbps === undefined ? '—' : fmt.gbps(s.throughput_gbps) + (c.utilisation !== undefined ? ' (' + fmt.pct(c.utilisation, 0) + ' of commit' +
+        (c.utilisation_now !== undefined && Math.abs(c.utilisation_now - c.utilisation) >= 0.01 ? ', ≈' + fmt.pct(c.utilisation_now, 0) + ' now' : '') + ')' : ''));
       setText(cells.since, c.last_change ? fmt.span(now - Date.parse(c.last_change)) + ' ago' : 'since start');
       const drained = c.status === 'drained';
       setText(cells.act, drained ? 'Undrain' : 'Drain');
