@@ -17,7 +17,12 @@ import "time"
 type capacityHistory struct {
 	t []time.Time
 	k []float64
+	// initial is the factor in force before the first entry kept: 1 for
+	// a CDN never limited.
+	initial float64
 }
+
+func newCapacityHistory() *capacityHistory { return &capacityHistory{initial: 1} }
 
 // record notes the factor given at now and forgets what no estimate can
 // need any more.
@@ -33,6 +38,7 @@ func (h *capacityHistory) record(now time.Time, k float64, keep time.Duration) {
 		drop++
 	}
 	if drop > 0 {
+		h.initial = h.k[drop-1]
 		h.t = append(h.t[:0], h.t[drop:]...)
 		h.k = append(h.k[:0], h.k[drop:]...)
 	}
@@ -40,14 +46,15 @@ func (h *capacityHistory) record(now time.Time, k float64, keep time.Duration) {
 
 // held is the mean factor over the answers resolvers hold at t: those
 // given in the TTL before it, each factor weighted by how long it was in
-// force. Before the history starts the factor was 1.
+// force. A factor given at t itself is not yet held, so every region of a
+// policy, evaluated at one instant, sees the same history.
 func (h *capacityHistory) held(t time.Time, ttl time.Duration) float64 {
 	if ttl <= 0 {
-		return h.at(t)
+		return h.givenBefore(t)
 	}
 	from := t.Add(-ttl)
 	var sum float64
-	cur, curFrom := 1.0, from
+	cur, curFrom := h.initial, from
 	for i, ti := range h.t {
 		if !ti.After(from) {
 			cur = h.k[i]
@@ -63,11 +70,11 @@ func (h *capacityHistory) held(t time.Time, ttl time.Duration) float64 {
 	return sum / ttl.Seconds()
 }
 
-// at is the factor in force at t.
-func (h *capacityHistory) at(t time.Time) float64 {
-	k := 1.0
+// givenBefore is the last factor given before t.
+func (h *capacityHistory) givenBefore(t time.Time) float64 {
+	k := h.initial
 	for i, ti := range h.t {
-		if ti.After(t) {
+		if !ti.Before(t) {
 			break
 		}
 		k = h.k[i]
@@ -75,12 +82,21 @@ func (h *capacityHistory) at(t time.Time) float64 {
 	return k
 }
 
+// minHeldThen bounds how far a measurement is extrapolated: a CDN that
+// held under a tenth of its factor when measured carried load from a few
+// stragglers (resolvers stretching TTLs, long sessions), not in
+// proportion to its factor, so scaling it up would amplify noise.
+const minHeldThen = 0.1
+
 // presentUtilisation brings a utilisation measured at measured forward to
-// now by the change in the factor resolvers hold. A CDN that held no
-// traffic then tells nothing about its share now: the measurement stands.
+// now by the change in the factor resolvers hold. A measurement stamped
+// after now (a clock ahead of ours) counts as taken now.
 func (h *capacityHistory) presentUtilisation(u float64, measured, now time.Time, ttl time.Duration) float64 {
+	if measured.After(now) {
+		measured = now
+	}
 	then := h.held(measured, ttl)
-	if then <= 0 {
+	if then < minHeldThen {
 		return u
 	}
 	return u * h.held(now, ttl) / then

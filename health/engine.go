@@ -20,7 +20,7 @@ type Engine struct {
 	store     store
 	cdns      map[stateKey]*cdnState
 	regions   map[regionKey]*regionState
-	capacity  map[regionKey]*capacityHistory // by policy and CDN
+	capacity  map[cdnKey]*capacityHistory
 	overrides []*Override
 	journal   Journal
 	table     *Table
@@ -30,6 +30,7 @@ type Engine struct {
 
 type stateKey struct{ policy, region, cdn string }
 type regionKey struct{ policy, region string }
+type cdnKey struct{ policy, cdn string }
 
 // CheckpointInterval is how often the full state goes to the decision
 // log, bounding what a warm restart can miss.
@@ -46,7 +47,7 @@ func NewEngine(cfg Config, j Journal) *Engine {
 	if j == nil {
 		j = nopJournal{}
 	}
-	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, capacity: map[regionKey]*capacityHistory{}, journal: j}
+	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, capacity: map[cdnKey]*capacityHistory{}, journal: j}
 	return e
 }
 
@@ -64,6 +65,11 @@ func (e *Engine) SetConfig(cfg Config, now time.Time) {
 		}
 	}
 	e.cfg = cfg
+	for k := range e.capacity {
+		if cfg.policyIndex(k.policy) < 0 || cfg.cdnIndex(k.cdn) < 0 {
+			delete(e.capacity, k)
+		}
+	}
 	// endOverride edits e.overrides: walk a copy.
 	for _, o := range append([]*Override(nil), e.overrides...) {
 		if err := o.validate(&cfg, now); err != nil && !isExpiry(err) {
@@ -173,10 +179,10 @@ func (e *Engine) cdnState(policy, region, cdn string) *cdnState {
 }
 
 func (e *Engine) capacityHistory(policy, cdn string) *capacityHistory {
-	k := regionKey{policy, cdn}
+	k := cdnKey{policy, cdn}
 	h := e.capacity[k]
 	if h == nil {
-		h = &capacityHistory{}
+		h = newCapacityHistory()
 		e.capacity[k] = h
 	}
 	return h

@@ -519,3 +519,40 @@ func TestRestoreKeepsOverrideOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionsAgreeOnACDNsCapacityFactor: the factor follows the CDN's
+// total load, so every region of a policy must get the same one, whatever
+// the TTL (with TTL 0 the regions evaluated later used to see the factor
+// the first had just given, and alternated).
+func TestRegionsAgreeOnACDNsCapacityFactor(t *testing.T) {
+	for _, ttl := range []time.Duration{0, 20 * time.Second} {
+		cfg := testConfig()
+		cfg.Regions = []string{"default", "kr", "jp"}
+		cfg.Policies[0].Baseline = [][]float64{{40, 15, 20, 25}, {30, 40, 10, 20}, {30, 40, 10, 20}}
+		cfg.Policies[0].TTL = ttl
+		e := NewEngine(cfg, nil)
+		late := func(cdn string, at time.Time) Signal {
+			s := good(cdn, at)
+			if cdn == "edgio" {
+				s = good(cdn, at.Add(-5*time.Second))
+				s.ThroughputGbps = F(138)
+			}
+			return s
+		}
+		at, limited := t0, false
+		for range 6 {
+			at = run(e, at, 1, late)
+			var ks []float64
+			for _, r := range e.View(at).Policies[0].Regions {
+				ks = append(ks, r.CDNs[2].CapacityFactor)
+			}
+			if ks[1] != ks[0] || ks[2] != ks[0] {
+				t.Fatalf("TTL %s, %s: edgio's capacity factor by region %v, want one value", ttl, at.Sub(t0), ks)
+			}
+			limited = limited || ks[0] < 1
+		}
+		if !limited {
+			t.Errorf("TTL %s: edgio at 92 %% of its commit was never limited", ttl)
+		}
+	}
+}

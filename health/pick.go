@@ -97,7 +97,13 @@ const maxPickInline = 16
 // is the score of the standard weighted rendezvous scheme (Schindelhauer &
 // Schomaker).
 func (ws *Weights) draw(key uint64, i int) float64 {
-	return (float64(mix(key^ws.seeds[i])>>11) + 0.5) / (1 << 53)
+	u := (float64(mix(key^ws.seeds[i])>>11) + 0.5) / (1 << 53)
+	if u == 1 {
+		// The top value rounds up to 1 (one key in 2^53): keep it the
+		// highest draw without reaching ln(1) = 0.
+		u = math.Nextafter(1, 0)
+	}
+	return u
 }
 
 // pickEach is Pick computing every CDN's exact score in index order.

@@ -119,3 +119,35 @@ func TestPickShortcutChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// unmix inverts mix, to build the key whose draw is the highest possible.
+func unmix(x uint64) uint64 {
+	inverse := func(a uint64) uint64 { // of an odd a, modulo 2^64 (Newton)
+		x := a
+		for range 6 {
+			x *= 2 - a*x
+		}
+		return x
+	}
+	x ^= x>>31 ^ x>>62
+	x *= inverse(0x94d049bb133111eb)
+	x ^= x>>27 ^ x>>54
+	x *= inverse(0xbf58476d1ce4e5b9)
+	x ^= x>>30 ^ x>>60
+	return x
+}
+
+func TestHighestDrawIsStillADraw(t *testing.T) {
+	ws := NewWeights([]string{"akamai", "fastly"}, []float64{1, 1})
+	key := unmix(^uint64(0)) ^ ws.seeds[0]
+	if mix(key^ws.seeds[0]) != ^uint64(0) {
+		t.Fatal("unmix does not invert mix")
+	}
+	if u := ws.draw(key, 0); !(u > 0 && u < 1) {
+		t.Fatalf("draw %v, want inside (0,1)", u)
+	}
+	// The highest draw wins against an equal weight, on both paths.
+	if a, b := ws.Pick(key), ws.pickEach(key); a != 0 || b != 0 {
+		t.Errorf("Pick %d, pickEach %d, want 0 (the highest draw)", a, b)
+	}
+}
