@@ -49,7 +49,7 @@ type Server struct {
 
 	wg       sync.WaitGroup
 	mu       sync.Mutex // guards conns; never taken on the query path
-	conns    map[net.Conn]struct{}
+	conns    map[net.Conn]*tcpConn
 	stopping atomic.Bool
 	tcpSlots chan struct{}
 }
@@ -75,7 +75,7 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{h: h, opts: opts, conns: map[net.Conn]struct{}{}, tcpSlots: make(chan struct{}, opts.MaxTCPConns)}
+	s := &Server{h: h, opts: opts, conns: map[net.Conn]*tcpConn{}, tcpSlots: make(chan struct{}, opts.MaxTCPConns)}
 	for _, a := range addrs {
 		if err := s.bind(a); err != nil {
 			s.closeAll()

@@ -245,20 +245,6 @@ func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	ask := func(c net.Conn) error {
-		q := new(dns.Msg)
-		q.SetQuestion("stream.live.example.com.", dns.TypeA)
-		pkt, _ := q.Pack()
-		if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(pkt))), pkt...)); err != nil {
-			return err
-		}
-		var l [2]byte
-		if _, err := io.ReadFull(c, l[:]); err != nil {
-			return err
-		}
-		_, err := io.ReadFull(c, make([]byte, binary.BigEndian.Uint16(l[:])))
-		return err
-	}
 	var conns []net.Conn
 	for range 4 {
 		c, err := net.Dial("tcp", s.Addrs()[0].String())
@@ -268,7 +254,7 @@ func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(4 * time.Second))
 		// An answer means the server holds the connection's slot.
-		if err := ask(c); err != nil {
+		if err := tcpAsk(c); err != nil {
 			t.Fatal(err)
 		}
 		conns = append(conns, c)
@@ -279,7 +265,81 @@ func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
 		t.Fatalf("the connection that took the last slot: read = %v, want EOF from the server closing it within 4 s", err)
 	}
 	t.Logf("last connection closed after %v idle", time.Since(start).Round(time.Millisecond))
-	if err := ask(conns[0]); err != nil {
+	if err := tcpAsk(conns[0]); err != nil {
 		t.Fatalf("the first connection no longer answers: %v", err)
 	}
+}
+
+// TestIdleConnectionGivesWayToANewClient: with every slot taken by a
+// connection waiting for a query, a new client is served and the
+// connection idle longest is closed, instead of the new one.
+func TestIdleConnectionGivesWayToANewClient(t *testing.T) {
+	defer func(d time.Duration) { minIdleToEvict = d }(minIdleToEvict)
+	minIdleToEvict = 0
+	h := testHandler(t)
+	s, err := Listen([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}, h, Options{UDPSockets: 1, TCPIdleTimeout: 10 * time.Second, MaxTCPConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serve()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", s.Addrs()[0].String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if err := tcpAsk(c); err != nil {
+			t.Fatalf("query on a new connection: %v", err)
+		}
+		return c
+	}
+	idle := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for _, tc := range s.conns {
+			if tc.idleSince.Load() != 0 {
+				n++
+			}
+		}
+		return n
+	}
+	first := dial()
+	for idle() < 1 {
+		runtime.Gosched()
+	}
+	second := dial()
+	for idle() < 2 {
+		runtime.Gosched()
+	}
+	dial() // the third, with both slots taken by idle connections
+	var b [1]byte
+	if _, err := first.Read(b[:]); err != io.EOF {
+		t.Fatalf("the connection idle longest: read = %v, want EOF", err)
+	}
+	if err := tcpAsk(second); err != nil {
+		t.Fatalf("the other connection no longer answers: %v", err)
+	}
+}
+
+// tcpAsk sends one steered query over c and reads the answer.
+func tcpAsk(c net.Conn) error {
+	q := new(dns.Msg)
+	q.SetQuestion("stream.live.example.com.", dns.TypeA)
+	pkt, _ := q.Pack()
+	if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(pkt))), pkt...)); err != nil {
+		return err
+	}
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(c, make([]byte, binary.BigEndian.Uint16(l[:])))
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,13 +27,13 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		select {
-		case s.tcpSlots <- struct{}{}:
-		default:
-			// At the connection limit: shed this one, keep the others.
+		if !s.takeSlot() {
+			// At the connection limit and nobody idle: shed this one,
+			// keep the others.
 			c.Close()
 			continue
 		}
+		tc := &tcpConn{}
 		s.mu.Lock()
 		if s.stopping.Load() {
 			s.mu.Unlock()
@@ -40,10 +41,10 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 			<-s.tcpSlots
 			continue
 		}
-		s.conns[c] = struct{}{}
+		s.conns[c] = tc
 		s.mu.Unlock()
 		s.wg.Add(1)
-		go s.serveTCP(c)
+		go s.serveTCP(c, tc)
 	}
 }
 
@@ -51,7 +52,7 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 // client closes it, stays idle too long, or sends something unusable.
 // Several queries on one connection (RFC 7766 pipelining) are read and
 // answered one after the other.
-func (s *Server) serveTCP(c net.Conn) {
+func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -67,7 +68,12 @@ func (s *Server) serveTCP(c net.Conn) {
 	var lenBuf [2]byte
 	for !s.stopping.Load() {
 		c.SetReadDeadline(time.Now().Add(s.idleTimeout()))
-		if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		if r.Buffered() == 0 {
+			tc.idleSince.Store(time.Now().UnixNano())
+		}
+		_, err := io.ReadFull(r, lenBuf[:])
+		tc.idleSince.Store(0)
+		if err != nil {
 			return
 		}
 		n := int(binary.BigEndian.Uint16(lenBuf[:]))
@@ -112,4 +118,59 @@ func (s *Server) idleTimeout() time.Duration {
 		return full
 	}
 	return max(full*time.Duration(2*(limit-used))/time.Duration(limit), full/10)
+}
+
+// tcpConn is what the server knows of one connection's activity.
+type tcpConn struct {
+	// idleSince is when the connection began waiting for its next query
+	// with nothing buffered (unix nanoseconds), 0 while it has work.
+	idleSince atomic.Int64
+}
+
+// minIdleToEvict is how long a connection must have waited for a query
+// before a new client may take its slot: long enough that a pipelining
+// client between two writes is never cut off.
+var minIdleToEvict = time.Second
+
+// takeSlot reserves a connection slot. When all are taken it closes the
+// connection that has been idle longest, if one has been idle a while,
+// and waits briefly for its slot (RFC 7766 §6.2.3: a server under
+// pressure should reclaim idle connections rather than refuse new ones).
+func (s *Server) takeSlot() bool {
+	select {
+	case s.tcpSlots <- struct{}{}:
+		return true
+	default:
+	}
+	if !s.closeIdlest() {
+		return false
+	}
+	select {
+	case s.tcpSlots <- struct{}{}:
+		return true
+	case <-time.After(100 * time.Millisecond):
+		return false
+	}
+}
+
+// closeIdlest closes the connection idle longest, if any has been idle
+// for minIdleToEvict; its goroutine then frees its slot.
+func (s *Server) closeIdlest() bool {
+	limit := time.Now().Add(-minIdleToEvict).UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var idlest net.Conn
+	oldest := limit
+	for c, tc := range s.conns {
+		if since := tc.idleSince.Load(); since != 0 && since <= oldest {
+			idlest, oldest = c, since
+		}
+	}
+	if idlest == nil {
+		return false
+	}
+	// Not a candidate again while its goroutine winds down.
+	s.conns[idlest].idleSince.Store(0)
+	idlest.Close()
+	return true
 }
