@@ -11,7 +11,7 @@
 #                  region's CDN, and Unbound caches each answer for the
 #                  ECS scope cdnsteer returns.
 #   3. wire        EDNS and wire behaviour, DNS Flag Day / ednscomp style,
-#                  with dig, kdig and scripts/conformance/dnswire.py.
+#                  with dig, kdig, tcpdump and scripts/conformance/dnswire.py.
 #   4. load        dnsperf while the policy is replaced ten times, and
 #                  while it is broken: nothing lost; a second server on the
 #                  same address must not start.
@@ -202,7 +202,8 @@ abort() {
 
 section "tools"
 declare -A pkg_of=([zonemaster-cli]=zonemaster-cli [dnsviz]=dnsviz [unbound]=unbound [dnsperf]=dnsperf
-	[dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsd]=nsd [curl]=curl [python3]=python3 [ss]=iproute2)
+	[dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsd]=nsd [curl]=curl [python3]=python3 [ss]=iproute2
+	[tcpdump]=tcpdump)
 need=()
 for t in "${!pkg_of[@]}"; do
 	command -v "$t" >/dev/null 2>&1 || need+=("${pkg_of[$t]}")
@@ -727,6 +728,25 @@ run_wire() {
 		pass "kdig TCP keepopen" "three queries in sequence on one kept-open TCP connection: 3 NOERROR"
 	else
 		fail "kdig TCP keepopen" "$(oneline "$(grep -E 'status|From' <<<"$k")")"
+	fi
+
+	# --- IP: replies are never fragmented by the server (RFC 9715)
+	local dfcap=$tmp/df.txt dfpid i
+	timeout 10 tcpdump -n -v -i lo -c 1 "udp and src host $NS1 and src port 53" >"$dfcap" 2>&1 &
+	dfpid=$!
+	for i in $(seq 100); do
+		grep -q 'listening on' "$dfcap" && break
+		sleep 0.05
+	done
+	ask "$NS1" +nocookie "$STEER" A
+	wait "$dfpid" || true
+	# Linux sets DF on UDP by default too, but then may still fragment
+	# on a (forged) path MTU report and draws an IP ID per packet; in
+	# probe mode a reply is an atomic datagram (RFC 6864): DF, ID 0.
+	if grep -q 'id 0, offset 0, flags \[DF\]' "$dfcap" && grep -q "$NS1.53 >" "$dfcap"; then
+		pass "atomic UDP replies" "tcpdump: the reply to a steered query left with id 0, flags [DF] (IP_PMTUDISC_PROBE)"
+	else
+		fail "atomic UDP replies" "want id 0, flags [DF] on the reply; tcpdump saw: $(oneline "$(grep -m1 'proto UDP' "$dfcap" || tail -n 3 "$dfcap")")"
 	fi
 
 	# --- names, case, sections
