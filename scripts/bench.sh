@@ -100,6 +100,7 @@ for s in "${SERVER_LIST[@]}"; do
 done
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib/procs.sh"
 repo=$(cd "$here/.." && pwd)
 tmpl=$here/bench
 RESULTS=${1:-${OUT:-bench-results.md}}
@@ -177,15 +178,7 @@ WORK=$(cd "$WORK" && pwd)
 
 PIDS=() # servers this script started and has not stopped yet
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_pids "${PIDS[@]}"
 	PIDS=()
 	restore_policy_rc
 	if [[ ${KEEP:-} == 1 ]]; then
@@ -303,10 +296,7 @@ start_server() { # start_server NAME ROUND
 
 stop_server() {
 	local p=$SPID
-	kill -TERM "$p" 2>/dev/null || true
-	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
+	stop_pids "$p"
 	local keep=() q
 	for q in "${PIDS[@]}"; do [[ $q == "$p" ]] || keep+=("$q"); done
 	PIDS=("${keep[@]}")

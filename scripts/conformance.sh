@@ -44,6 +44,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib/procs.sh
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	export PATH="/usr/local/go/bin:$PATH"
 fi
@@ -109,23 +110,9 @@ names=()
 logs=()
 
 cleanup() {
-	local rc=$? i pid n
+	local rc=$? i
 	trap - EXIT INT TERM HUP
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill "${pids[$i]}" 2>/dev/null || true
-	done
-	for i in "${!pids[@]}"; do
-		pid=${pids[$i]}
-		for ((n = 0; n < 50; n++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			echo "${names[$i]} (pid $pid) did not stop on SIGTERM; killing it" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_pids "${pids[@]}"
 	if ((rc != 0 || failed > 0)); then
 		for i in "${!logs[@]}"; do
 			[[ -f ${logs[$i]} ]] || continue
@@ -157,14 +144,8 @@ spawn() {
 }
 # stop PID: end one process started here and forget it.
 stop() {
-	local pid=$1 i n
-	kill "$pid" 2>/dev/null || true
-	for ((n = 0; n < 50; n++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	local pid=$1 i
+	stop_pids "$pid"
 	for i in "${!pids[@]}"; do
 		if [[ ${pids[$i]} == "$pid" ]]; then
 			unset 'pids[i]' 'names[i]' 'logs[i]'

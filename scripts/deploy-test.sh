@@ -39,6 +39,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib/procs.sh
 repo=$PWD
 deploy=$repo/scripts/deploy
 
@@ -73,19 +74,9 @@ check() {
 }
 
 cleanup() {
-	local rc=$? pid n
+	local rc=$?
 	trap - EXIT INT TERM HUP
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		for ((n = 0; n < 50; n++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_pids "${pids[@]}"
 	[[ -n $tmp ]] && rm -rf "$tmp"
 	exit "$rc"
 }

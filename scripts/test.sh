@@ -12,6 +12,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib/procs.sh
 
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	export PATH="/usr/local/go/bin:$PATH"
@@ -35,23 +36,9 @@ die() {
 }
 
 cleanup() {
-	local rc=$? i pid n
+	local rc=$? i
 	trap - EXIT INT TERM HUP
-	for i in "${!pids[@]}"; do
-		kill "${pids[$i]}" 2>/dev/null || true
-	done
-	for i in "${!pids[@]}"; do
-		pid=${pids[$i]}
-		for ((n = 0; n < 50; n++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			echo "server ${names[$i]} (pid $pid) did not stop on SIGTERM; killing it" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_pids "${pids[@]}"
 	if ((rc != 0)); then
 		for i in "${!logs[@]}"; do
 			echo "----- log of server ${names[$i]} (${logs[$i]}) -----" >&2
