@@ -17,12 +17,18 @@ import (
 // startServer runs the real listeners on ephemeral loopback ports.
 func startServer(t *testing.T, addrs ...string) (*Server, *Handler) {
 	t.Helper()
+	return startServerWith(t, Options{UDPSockets: 2, TCPIdleTimeout: 300 * time.Millisecond}, addrs...)
+}
+
+// startServerWith is startServer with the given options.
+func startServerWith(t *testing.T, opts Options, addrs ...string) (*Server, *Handler) {
+	t.Helper()
 	h := testHandler(t)
 	var aps []netip.AddrPort
 	for _, a := range addrs {
 		aps = append(aps, netip.MustParseAddrPort(a))
 	}
-	s, err := Listen(aps, h, Options{UDPSockets: 2, TCPIdleTimeout: 300 * time.Millisecond})
+	s, err := Listen(aps, h, opts)
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -234,17 +240,7 @@ func TestIdleTimeoutShrinksUnderPressure(t *testing.T) {
 // connection must be closed after a tenth of the idle timeout, while the
 // first, opened when the server had room, still gets answers.
 func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
-	h := testHandler(t)
-	s, err := Listen([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}, h, Options{UDPSockets: 1, TCPIdleTimeout: 5 * time.Second, MaxTCPConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Serve()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
+	s, _ := startServerWith(t, Options{UDPSockets: 1, TCPIdleTimeout: 5 * time.Second, MaxTCPConns: 4}, "127.0.0.1:0")
 	var conns []net.Conn
 	for range 4 {
 		c, err := net.Dial("tcp", s.Addrs()[0].String())
@@ -276,17 +272,7 @@ func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
 func TestIdleConnectionGivesWayToANewClient(t *testing.T) {
 	defer func(d time.Duration) { minIdleToEvict = d }(minIdleToEvict)
 	minIdleToEvict = 0
-	h := testHandler(t)
-	s, err := Listen([]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}, h, Options{UDPSockets: 1, TCPIdleTimeout: 10 * time.Second, MaxTCPConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Serve()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
+	s, _ := startServerWith(t, Options{UDPSockets: 1, TCPIdleTimeout: 10 * time.Second, MaxTCPConns: 2}, "127.0.0.1:0")
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", s.Addrs()[0].String())
 		if err != nil {

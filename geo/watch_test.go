@@ -34,6 +34,19 @@ func newCallbacks() *callbacks {
 	return &callbacks{loads: make(chan *DB, 64), errs: make(chan error, 64)}
 }
 
+// watch starts a Watcher on path with a short debounce, closed when the
+// test ends.
+func watch(t *testing.T, path string) (*Watcher, *callbacks) {
+	t.Helper()
+	cb := newCallbacks()
+	w, err := NewWatcher(path, cb.onLoad, cb.onError, WithDebounce(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w, cb
+}
+
 func (c *callbacks) onLoad(db *DB)     { c.loads <- db }
 func (c *callbacks) onError(err error) { c.errs <- err }
 
@@ -93,12 +106,7 @@ func TestWatcherReloadsUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl := mustTable(t, testRegions(), nil)
-	cb := newCallbacks()
-	w, err := NewWatcher(path, cb.onLoad, cb.onError, WithDebounce(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, cb := watch(t, path)
 	cb.awaitRegion(t, tbl, "kr", false)
 
 	// Lookups run against whatever DB is current for the whole test; every
@@ -178,12 +186,7 @@ func TestWatcherStartsWithoutFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "GeoLite2-Country.mmdb")
 	tbl := mustTable(t, testRegions(), nil)
-	cb := newCallbacks()
-	w, err := NewWatcher(path, cb.onLoad, cb.onError, WithDebounce(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, cb := watch(t, path)
 	if err := cb.awaitError(t); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("first load error = %v, want one wrapping fs.ErrNotExist", err)
 	}
@@ -217,12 +220,7 @@ func TestWatcherFollowsSymlinkSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl := mustTable(t, testRegions(), nil)
-	cb := newCallbacks()
-	w, err := NewWatcher(path, cb.onLoad, cb.onError, WithDebounce(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	_, cb := watch(t, path)
 	cb.awaitRegion(t, tbl, "kr", false)
 
 	if err := os.Symlink("v2", filepath.Join(dir, "..data_tmp")); err != nil {

@@ -169,33 +169,25 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 }
 
 func (e *Engine) cdnState(policy, region, cdn string) *cdnState {
-	k := stateKey{policy, region, cdn}
-	s := e.cdns[k]
-	if s == nil {
-		s = newCDNState()
-		e.cdns[k] = s
-	}
-	return s
+	return entry(e.cdns, stateKey{policy, region, cdn}, newCDNState)
 }
 
 func (e *Engine) capacityHistory(policy, cdn string) *capacityHistory {
-	k := cdnKey{policy, cdn}
-	h := e.capacity[k]
-	if h == nil {
-		h = newCapacityHistory()
-		e.capacity[k] = h
-	}
-	return h
+	return entry(e.capacity, cdnKey{policy, cdn}, newCapacityHistory)
 }
 
 func (e *Engine) regionState(policy, region string) *regionState {
-	k := regionKey{policy, region}
-	s := e.regions[k]
-	if s == nil {
-		s = &regionState{}
-		e.regions[k] = s
+	return entry(e.regions, regionKey{policy, region}, func() *regionState { return &regionState{} })
+}
+
+// entry returns m[k], storing a new one first when there is none.
+func entry[K comparable, V any](m map[K]*V, k K, create func() *V) *V {
+	v := m[k]
+	if v == nil {
+		v = create()
+		m[k] = v
 	}
-	return s
+	return v
 }
 
 func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {

@@ -3,8 +3,6 @@ package sim
 import (
 	"testing"
 	"time"
-
-	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 // BenchmarkFootball3h simulates three hours of the football example at
@@ -13,15 +11,8 @@ import (
 //
 //	go test -run - -bench Football3h -benchtime 3x -cpu 1 ./health/sim
 func BenchmarkFootball3h(b *testing.B) {
-	snap, err := zones.Load("../../zones/examples/football.toml")
-	if err != nil {
-		b.Fatal(err)
-	}
 	for b.Loop() {
-		sc, err := LoadScenario("../../zones/examples/football-scenario.toml", snap)
-		if err != nil {
-			b.Fatal(err)
-		}
+		sc := footballScenario(b)
 		sc.Duration, sc.Step = 3*time.Hour, time.Second
 		res := mustRun(b, sc, nil)
 		if res.Summary.PeakAudience != 1800000 {
@@ -32,15 +23,8 @@ func BenchmarkFootball3h(b *testing.B) {
 
 // BenchmarkFootball3hWrite adds writing every output, the report included.
 func BenchmarkFootball3hWrite(b *testing.B) {
-	snap, err := zones.Load("../../zones/examples/football.toml")
-	if err != nil {
-		b.Fatal(err)
-	}
 	for b.Loop() {
-		sc, err := LoadScenario("../../zones/examples/football-scenario.toml", snap)
-		if err != nil {
-			b.Fatal(err)
-		}
+		sc := footballScenario(b)
 		sc.Duration, sc.Step = 3*time.Hour, time.Second
 		if err := mustRun(b, sc, nil).Write(b.TempDir()); err != nil {
 			b.Fatal(err)

@@ -3,22 +3,13 @@ package sim
 import (
 	"testing"
 	"time"
-
-	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 // TestFootballExample keeps the committed example valid: its policy and
 // scenario load, say what the README says, and the first minutes run.
 // The whole match is BenchmarkFootball's job.
 func TestFootballExample(t *testing.T) {
-	snap, err := zones.Load("../../zones/examples/football.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := LoadScenario("../../zones/examples/football-scenario.toml", snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := footballScenario(t)
 	if len(sc.CDNs) != 4 || len(sc.Regions) != 6 || sc.Curve.Peak() != 1.8e6 || len(sc.Faults) != 2 || len(sc.Overrides) != 1 {
 		t.Errorf("%d CDNs, %d regions, peak %g, %d faults, %d overrides", len(sc.CDNs), len(sc.Regions), sc.Curve.Peak(), len(sc.Faults), len(sc.Overrides))
 	}
@@ -45,14 +36,7 @@ func TestFootballExample(t *testing.T) {
 // as it does with prompt telemetry: a few degradations (the scenario's
 // two faults), no CDN far past its commit.
 func TestLateThroughputDoesNotSwing(t *testing.T) {
-	snap, err := zones.Load("../../zones/examples/football.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := LoadScenario("../../zones/examples/football-scenario.toml", snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := footballScenario(t)
 	sc.Telemetry.ThroughputDelay = 5 * time.Second
 	s := mustRun(t, sc, nil).Summary
 	t.Logf("%d degradations, %.0f viewer-minutes impaired", s.Degradations, s.ViewerMinutesImpaired)

@@ -72,3 +72,18 @@ func mustRun(t testing.TB, sc *Scenario, observe func(*Step)) *Result {
 	}
 	return res
 }
+
+// footballScenario loads the committed football example: its policy and
+// its scenario.
+func footballScenario(tb testing.TB) *Scenario {
+	tb.Helper()
+	snap, err := zones.Load("../../zones/examples/football.toml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sc, err := LoadScenario("../../zones/examples/football-scenario.toml", snap)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sc
+}
