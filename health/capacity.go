@@ -12,6 +12,36 @@ import "time"
 // now: scaled by how much of the CDN's capacity factor resolvers hold now
 // against what they held when it was measured.
 
+// cdnLoad is one CDN's load as one policy judges it: its capacity factor
+// and the utilisation behind it, computed once per evaluation for all the
+// policy's regions (the throughput is the CDN's total), and the history
+// of the factors given.
+type cdnLoad struct {
+	factor   float64  // 1: no limit
+	utilised *float64 // the throughput signal ÷ the commit, as measured
+	utilNow  *float64 // the same brought forward to now
+	history  capacityHistory
+}
+
+func newCDNLoad() *cdnLoad { return &cdnLoad{factor: 1, history: capacityHistory{initial: 1}} }
+
+// updateLoads computes the capacity factor of every CDN of pol as of now.
+func (e *Engine) updateLoads(pol *PolicyInfo, now time.Time) {
+	p := pol.Params
+	for _, cdn := range e.cfg.CDNs {
+		ld := e.cdnLoad(pol.Name, cdn.Name)
+		ld.factor, ld.utilised, ld.utilNow = 1, nil, nil
+		if cdn.CommitGbps > 0 {
+			if gbps, measured, ok := e.store.totalGbps(cdn.Name, now, p.SignalMaxAge); ok {
+				u := gbps / cdn.CommitGbps
+				uNow := ld.history.presentUtilisation(u, measured, now, pol.TTL)
+				ld.factor, ld.utilised, ld.utilNow = CapacityFactor(uNow, p), &u, &uNow
+			}
+		}
+		ld.history.record(now, ld.factor, p.SignalMaxAge+pol.TTL)
+	}
+}
+
 // capacityHistory is the capacity factor a policy gave one CDN at each
 // evaluation, far enough back to cover the telemetry's age plus a TTL.
 type capacityHistory struct {
@@ -22,10 +52,9 @@ type capacityHistory struct {
 	initial float64
 }
 
-func newCapacityHistory() *capacityHistory { return &capacityHistory{initial: 1} }
 
-// record notes the factor given at now and forgets what no estimate can
-// need any more.
+// record notes the factor given at now, replacing one given at the same
+// time, and forgets what no estimate can need any more.
 func (h *capacityHistory) record(now time.Time, k float64, keep time.Duration) {
 	if n := len(h.t); n > 0 && !now.After(h.t[n-1]) {
 		h.k[n-1] = k
@@ -46,8 +75,7 @@ func (h *capacityHistory) record(now time.Time, k float64, keep time.Duration) {
 
 // held is the mean factor over the answers resolvers hold at t: those
 // given in the TTL before it, each factor weighted by how long it was in
-// force. A factor given at t itself is not yet held, so every region of a
-// policy, evaluated at one instant, sees the same history.
+// force; a factor given at t itself is not yet held.
 func (h *capacityHistory) held(t time.Time, ttl time.Duration) float64 {
 	if ttl <= 0 {
 		return h.givenBefore(t)

@@ -9,7 +9,7 @@ import (
 func TestCapacityHistoryHeld(t *testing.T) {
 	t0 := time.Date(2026, 6, 14, 11, 0, 0, 0, time.UTC)
 	ttl := 20 * time.Second
-	h := newCapacityHistory()
+	h := &capacityHistory{initial: 1}
 	if got := h.held(t0, ttl); got != 1 {
 		t.Errorf("no history: held %v, want 1", got)
 	}
@@ -42,7 +42,7 @@ func TestCapacityHistoryHeld(t *testing.T) {
 
 func TestCapacityHistoryForgetsOnlyWhatNoEstimateNeeds(t *testing.T) {
 	t0 := time.Date(2026, 6, 14, 11, 0, 0, 0, time.UTC)
-	h := newCapacityHistory()
+	h := &capacityHistory{initial: 1}
 	for i := range 100 {
 		h.record(t0.Add(time.Duration(i)*time.Second), float64(i%2), 10*time.Second)
 	}
@@ -71,7 +71,7 @@ func TestCapacityHistoryForgetsOnlyWhatNoEstimateNeeds(t *testing.T) {
 
 func TestPresentUtilisationLimits(t *testing.T) {
 	t0 := time.Date(2026, 6, 14, 11, 0, 0, 0, time.UTC)
-	h := newCapacityHistory()
+	h := &capacityHistory{initial: 1}
 	h.record(t0, 0.05, time.Minute)
 	h.record(t0.Add(10*time.Second), 1, time.Minute)
 	// Measured while the CDN held a twentieth of its factor: the load was

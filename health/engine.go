@@ -20,7 +20,7 @@ type Engine struct {
 	store     store
 	cdns      map[stateKey]*cdnState
 	regions   map[regionKey]*regionState
-	capacity  map[cdnKey]*capacityHistory
+	loads     map[cdnKey]*cdnLoad
 	overrides []*Override
 	journal   Journal
 	table     *Table
@@ -47,7 +47,7 @@ func NewEngine(cfg Config, j Journal) *Engine {
 	if j == nil {
 		j = nopJournal{}
 	}
-	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, capacity: map[cdnKey]*capacityHistory{}, journal: j}
+	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, loads: map[cdnKey]*cdnLoad{}, journal: j}
 	return e
 }
 
@@ -65,9 +65,9 @@ func (e *Engine) SetConfig(cfg Config, now time.Time) {
 		}
 	}
 	e.cfg = cfg
-	for k := range e.capacity {
+	for k := range e.loads {
 		if cfg.policyIndex(k.policy) < 0 || cfg.cdnIndex(k.cdn) < 0 {
-			delete(e.capacity, k)
+			delete(e.loads, k)
 		}
 	}
 	// endOverride edits e.overrides: walk a copy.
@@ -156,6 +156,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 	names := e.cfg.cdnNames()
 	w := make([][]*Weights, len(e.cfg.Policies))
 	for pi := range e.cfg.Policies {
+		e.updateLoads(&e.cfg.Policies[pi], now)
 		w[pi] = make([]*Weights, len(e.cfg.Regions))
 		for ri := range e.cfg.Regions {
 			w[pi][ri] = NewWeights(names, e.evaluateRegion(pi, ri, now))
@@ -172,8 +173,8 @@ func (e *Engine) cdnState(policy, region, cdn string) *cdnState {
 	return entry(e.cdns, stateKey{policy, region, cdn}, newCDNState)
 }
 
-func (e *Engine) capacityHistory(policy, cdn string) *capacityHistory {
-	return entry(e.capacity, cdnKey{policy, cdn}, newCapacityHistory)
+func (e *Engine) cdnLoad(policy, cdn string) *cdnLoad {
+	return entry(e.loads, cdnKey{policy, cdn}, newCDNLoad)
 }
 
 func (e *Engine) regionState(policy, region string) *regionState {
@@ -218,28 +219,15 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 		case Recovering:
 			f *= st.ramp
 		}
-		st.capacity, st.utilised, st.utilNow = 1, nil, nil
-		ch := e.capacityHistory(pol.Name, cdn.Name)
-		if cdn.CommitGbps > 0 {
-			if gbps, measured, ok := e.store.totalGbps(cdn.Name, now, p.SignalMaxAge); ok {
-				u := gbps / cdn.CommitGbps
-				st.utilised = &u
-				// Judge the load the CDN carries now, not the one measured
-				// before the last changes reached it (capacity.go).
-				uNow := ch.presentUtilisation(u, measured, now, pol.TTL)
-				st.utilNow = &uNow
-				st.capacity = CapacityFactor(uNow, p)
-				if st.capacity < 1 {
-					c := fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100*u)
-					if math.Abs(uNow-u) >= 0.01 {
-						c += fmt.Sprintf(" (%.0f%% now, by the split resolvers hold)", 100*uNow)
-					}
-					causes = append(causes, c)
-				}
+		ld := e.cdnLoad(pol.Name, cdn.Name)
+		if ld.factor < 1 {
+			c := fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100**ld.utilised)
+			if math.Abs(*ld.utilNow-*ld.utilised) >= 0.01 {
+				c += fmt.Sprintf(" (%.0f%% now, by the split resolvers hold)", 100**ld.utilNow)
 			}
+			causes = append(causes, c)
 		}
-		ch.record(now, st.capacity, p.SignalMaxAge+pol.TTL)
-		live[ci] = base[ci] * f * st.capacity
+		live[ci] = base[ci] * f * ld.factor
 	}
 
 	// Telemetry gone stale: hold the last measured split and drift to the
@@ -289,9 +277,6 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 		e.journal.Record(Decision{Time: now, Kind: DecisionFailOpenEnd, Policy: pol.Name, Region: region, Reason: "a CDN is available again"})
 	}
 
-	for ci, cdn := range e.cfg.CDNs {
-		e.cdnState(pol.Name, region, cdn.Name).weight = live[ci]
-	}
 	rs.live = live
 	e.logWeights(rs, pol.Name, region, live, causes, now)
 	return live
@@ -384,7 +369,11 @@ func (e *Engine) checkpoint(now time.Time) {
 		if !s.hasScore {
 			continue
 		}
-		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(s.weight, 3)})
+		weight := 0.0
+		if rs, ci := e.regions[regionKey{k.policy, k.region}], e.cfg.cdnIndex(k.cdn); rs != nil && ci >= 0 && ci < len(rs.live) {
+			weight = rs.live[ci]
+		}
+		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(weight, 3)})
 	}
 	sort.Slice(states, func(i, j int) bool {
 		a, b := states[i], states[j]

@@ -31,10 +31,6 @@ type cdnState struct {
 	ramp       float64
 	lastChange time.Time
 	readings   Readings
-	weight     float64
-	capacity   float64
-	utilised   *float64 // as measured
-	utilNow    *float64 // brought forward to now (capacity.go)
 }
 
 func newCDNState() *cdnState {

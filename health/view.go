@@ -67,9 +67,9 @@ func (e *Engine) View(now time.Time) View {
 			}
 			sh := shares(live)
 			for ci, cdn := range e.cfg.CDNs {
-				st := e.cdnState(p.Name, r, cdn.Name)
+				st, ld := e.cdnState(p.Name, r, cdn.Name), e.cdnLoad(p.Name, cdn.Name)
 				cv := CDNView{Name: cdn.Name, Status: st.status, Weight: Round(live[ci], 3), Baseline: p.Baseline[ri][ci],
-					Share: Round(sh[ci], 4), Signals: st.readings, Utilisation: st.utilised, UtilisationNow: st.utilNow, CapacityFactor: Round(st.capacity, 4), LastChange: st.lastChange}
+					Share: Round(sh[ci], 4), Signals: st.readings, Utilisation: ld.utilised, UtilisationNow: ld.utilNow, CapacityFactor: Round(ld.factor, 4), LastChange: st.lastChange}
 				if st.hasScore {
 					s := Round(st.score, 1)
 					cv.Score = &s
