@@ -52,7 +52,6 @@ type capacityHistory struct {
 	initial float64
 }
 
-
 // record notes the factor given at now, replacing one given at the same
 // time, and forgets what no estimate can need any more.
 func (h *capacityHistory) record(now time.Time, k float64, keep time.Duration) {
