@@ -173,6 +173,15 @@ func parseECS(b []byte) (ecs, error) {
 	return v, nil
 }
 
+// ecsFromPrefix is the option of a query for the client subnet p.
+func ecsFromPrefix(p netip.Prefix) ecs {
+	family := uint16(2)
+	if p.Addr().Is4() {
+		family = 1
+	}
+	return ecs{present: true, family: family, source: uint8(p.Bits()), addr: p.Addr()}
+}
+
 func skipName(pkt []byte, off int) (int, error) {
 	for {
 		if off >= len(pkt) {

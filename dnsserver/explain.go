@@ -36,8 +36,8 @@ type Explanation struct {
 }
 
 // Explain tells what a query for name from client (with an ECS prefix
-// when ecs is valid) would be answered right now.
-func (h *Handler) Explain(name string, client netip.Addr, ecs netip.Prefix) (*Explanation, error) {
+// when subnet is valid) would be answered right now.
+func (h *Handler) Explain(name string, client netip.Addr, subnet netip.Prefix) (*Explanation, error) {
 	st := h.state.Load()
 	qname := dns.CanonicalName(name)
 	if _, ok := dns.IsDomainName(qname); !ok || name == "" {
@@ -56,39 +56,32 @@ func (h *Handler) Explain(name string, client netip.Addr, ecs netip.Prefix) (*Ex
 	}
 	p := node.Steer
 	e := &Explanation{Name: qname, Client: client.String(), Policy: p.Name, RegionBasis: "resolver", TTL: p.TTL}
-	subject := client
-	useECS := ecs.IsValid() && st.Snap.Geo.ECS && ecs.Bits() > 0
-	if ecs.IsValid() {
-		e.ECS = ecs.Masked().String()
+	var opt ecs
+	if subnet.IsValid() {
+		e.ECS = subnet.Masked().String()
+		opt = ecsFromPrefix(subnet.Masked())
 	}
-	if useECS {
-		subject = ecs.Masked().Addr()
+	c := st.choose(p, client, opt)
+	if c.byECS {
 		e.RegionBasis = "ecs"
+		e.Scope = int(c.scope)
 	}
-	res := st.Snap.GeoTable.Lookup(st.DB, subject)
-	ri := res.Region
-	if ri < 0 {
-		ri = st.defaultRegion
+	e.Region = st.Snap.Regions[c.region].Name
+	e.RegionSource = c.source.String()
+	// The country is for people; queries do not need it, so only the full
+	// lookup knows it.
+	if cc := st.Snap.GeoTable.Lookup(st.DB, c.subject).Country; cc != [2]byte{} {
+		e.Country = string(cc[:])
 	}
-	e.Region = st.Snap.Regions[ri].Name
-	e.RegionSource = res.Source.String()
-	if res.Country != [2]byte{} {
-		e.Country = string(res.Country[:])
-	}
-	if useECS {
-		e.Scope = int(ecsScope(res.Bits, subject))
-	}
-	w := st.weights(p, ri)
-	e.LiveWeights = w != p.Baseline[ri]
+	e.LiveWeights = c.weights != p.Baseline[c.region]
 	e.Weights = map[string]float64{}
 	for ci, cdn := range st.Snap.CDNs {
-		e.Weights[cdn.Name] = w.W[ci]
+		e.Weights[cdn.Name] = c.weights.W[ci]
 	}
-	i := w.Pick(health.SubnetKey(subject))
-	if i < 0 {
+	if c.cdn < 0 {
 		return nil, fmt.Errorf("no CDN has weight in region %s", e.Region)
 	}
-	e.CDN = st.Snap.CDNs[i].Name
-	e.Target = strings.ToLower(p.Targets[i])
+	e.CDN = st.Snap.CDNs[c.cdn].Name
+	e.Target = strings.ToLower(p.Targets[c.cdn])
 	return e, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
-	"github.com/cdnsteer/cdnsteer/health"
 )
 
 // The fast path answers the query that matters — a steered name asked
@@ -52,18 +51,11 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	}
 	p := steered.Policy
 
-	subject := client
-	useECS := q.edns.ecs.present && st.Snap.Geo.ECS && q.edns.ecs.source > 0
-	if useECS {
-		subject = q.edns.ecs.addr
-	}
-	region, bits := st.region(subject, h.metrics)
-	w := st.weights(p, region)
-	i := w.Pick(health.SubnetKey(subject))
-	if i < 0 {
+	c := st.choose(p, client, q.edns.ecs)
+	if c.cdn < 0 {
 		return nil, false
 	}
-	target := st.Snap.CDNs[i].TargetWire
+	target := st.Snap.CDNs[c.cdn].TargetWire
 
 	// The reply must fit the client's buffer; the general path truncates
 	// in the rare case it does not.
@@ -84,13 +76,10 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	rdStart := off + 12
 	rdEnd := rdStart + compressTarget(out[rdStart:], target, pkt[12:q.qEnd-4])
 	binary.BigEndian.PutUint16(out[off+10:], uint16(rdEnd-rdStart))
-	scope := uint8(0)
-	if useECS {
-		scope = ecsScope(bits, subject)
-	}
-	out = out[:writeOPT(out, rdEnd, &q, st, scope)]
+	out = out[:writeOPT(out, rdEnd, &q, st, c.scope)]
+	h.metrics.geo[c.source].Inc()
 	st.counters.queries[steered.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
-	st.counters.answers[p.Index][region][i].Inc()
+	st.counters.answers[p.Index][c.region][c.cdn].Inc()
 	return h.fastLimit(out, client, st, start, &q)
 }
 

@@ -333,26 +333,18 @@ func (q *query) referral(resp *dns.Msg, z *zones.Zone, cut *zones.Node, name str
 // a name with a CNAME has no other data (RFC 1034 §3.6.2), and resolvers
 // follow it for A, AAAA, HTTPS and the rest alike.
 func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
-	subject := q.client
-	useECS := q.edns.ecs.present && q.st.Snap.Geo.ECS && q.edns.ecs.source > 0
-	if useECS {
-		subject = q.edns.ecs.addr
-	}
-	region, bits := q.st.region(subject, q.h.metrics)
-	if useECS {
-		q.scope = ecsScope(bits, subject)
-	}
-	w := q.st.weights(p, region)
-	i := w.Pick(health.SubnetKey(subject))
-	if i < 0 {
+	c := q.st.choose(p, q.client, q.edns.ecs)
+	q.scope = c.scope
+	if c.cdn < 0 {
 		q.fail(resp, dns.RcodeServerFailure)
 		return
 	}
 	resp.Answer = append(resp.Answer, &dns.CNAME{
 		Hdr:    dns.RR_Header{Name: question.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: p.TTL},
-		Target: p.Targets[i],
+		Target: p.Targets[c.cdn],
 	})
-	q.st.counters.answers[p.Index][region][i].Inc()
+	q.h.metrics.geo[c.source].Inc()
+	q.st.counters.answers[p.Index][c.region][c.cdn].Inc()
 }
 
 // maxChain bounds how many in-zone CNAMEs are followed in one answer.

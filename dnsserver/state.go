@@ -39,18 +39,50 @@ func (s *State) weights(p *zones.Policy, region int) *health.Weights {
 	return p.Baseline[region]
 }
 
-// region finds the region of a client address: its index, and the prefix
-// length over which that answer holds (for the ECS scope).
-func (s *State) region(addr netip.Addr, m *Metrics) (region int, bits uint8) {
+// choice is how a steered answer is made for one query.
+type choice struct {
+	// subject is the address whose region and subnet decide: the client
+	// subnet when the query has one (and geo.ecs is on), else the
+	// resolver's address.
+	subject netip.Addr
+	byECS   bool
+	region  int
+	source  geo.Source
+	// scope is the ECS SCOPE PREFIX-LENGTH of the reply: 0 unless byECS.
+	scope uint8
+	// cdn indexes the snapshot's CDNs; -1 when no CDN has weight.
+	cdn     int
+	weights *health.Weights
+}
+
+// choose picks the CDN of policy p for a query from client carrying e.
+// It counts nothing: the caller counts the region lookup once it answers.
+func (s *State) choose(p *zones.Policy, client netip.Addr, e ecs) choice {
+	c := choice{subject: client}
+	if e.present && s.Snap.Geo.ECS && e.source > 0 {
+		c.subject, c.byECS = e.addr, true
+	}
+	var bits uint8
+	c.region, c.source, bits = s.region(c.subject)
+	if c.byECS {
+		c.scope = ecsScope(bits, c.subject)
+	}
+	c.weights = s.weights(p, c.region)
+	c.cdn = c.weights.Pick(health.SubnetKey(c.subject))
+	return c
+}
+
+// region finds the region of a client address, what decided it, and the
+// prefix length over which that answer holds (for the ECS scope).
+func (s *State) region(addr netip.Addr) (region int, source geo.Source, bits uint8) {
 	region, source, ok := s.subnets.Lookup24(addr)
 	bits = 24
 	if !ok {
 		res := s.Snap.GeoTable.Lookup(s.DB, addr)
 		region, source, bits = res.Region, res.Source, res.Bits
 	}
-	m.geo[source].Inc()
 	if region < 0 {
-		return s.defaultRegion, bits
+		region = s.defaultRegion
 	}
-	return region, bits
+	return region, source, bits
 }
