@@ -22,7 +22,7 @@ type Metrics struct {
 
 	// geo counts region lookups by how they were decided, indexed by
 	// geo.Source; "none" is a lookup that found no region (a failure).
-	geo [5]prometheus.Counter
+	geo [geo.NumSources]prometheus.Counter
 }
 
 // NewMetrics registers the nameserver's series on reg.

@@ -2,7 +2,6 @@ package dnsserver
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -52,11 +51,12 @@ func (q *query) limit(out []byte, resp *dns.Msg, start time.Time) []byte {
 		class, name = rrl.ClassNXDomain, q.z.Origin
 	case q.rcode != dns.RcodeSuccess || q.z == nil:
 	case !resp.Authoritative && len(resp.Ns) > 0:
-		class, name = rrl.ClassReferral, strings.ToLower(resp.Ns[0].Header().Name)
+		class, name = rrl.ClassReferral, resp.Ns[0].Header().Name
 	case len(resp.Answer) == 0:
-		class, name = rrl.ClassNoData, strings.ToLower(resp.Question[0].Name)
+		class, name = rrl.ClassNoData, resp.Question[0].Name
 	default:
-		class, name = rrl.ClassAnswer, strings.ToLower(resp.Question[0].Name)
+		class, name = rrl.ClassAnswer, resp.Question[0].Name
 	}
+	// The limiter folds the name's case itself.
 	return applyRRL(out, q.st.RRL.Decide(q.client, class, []byte(name), q.qtype, q.st.RRL.At(start)))
 }

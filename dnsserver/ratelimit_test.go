@@ -120,12 +120,19 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, action string) f
 func TestRateLimitOffByDefaultAndLogOnly(t *testing.T) {
 	for _, tc := range []struct{ name, extra string }{{"off", ""}, {"log only", "[rrl]\nenabled = true\nresponses_per_second = 1\nlog_only = true\n"}} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, _ := rrlHandler(t, tc.extra)
+			h, reg := rrlHandler(t, tc.extra)
 			for i := 0; i < 100; i++ {
 				q := new(dns.Msg)
 				q.SetQuestion("stream.live.example.com.", dns.TypeA)
 				if r := exchange(t, h, q, false); r == nil || r.Truncated || len(r.Answer) != 1 {
 					t.Fatalf("query %d limited: %v", i, r)
+				}
+			}
+			// Log only must still judge: the limiter runs and says what it
+			// would have limited.
+			if tc.extra != "" {
+				if n := counterValue(t, reg, "cdnsteer_rrl_responses_total", "would_limit"); n < 90 {
+					t.Errorf("log only: %v of 100 replies at 1/s counted would_limit", n)
 				}
 			}
 		})

@@ -21,7 +21,6 @@ import (
 // GC keep running while readers wait.
 type batchSocket struct {
 	fd       int
-	v6       bool
 	draining atomic.Bool
 }
 
@@ -88,7 +87,7 @@ func openUDP(a netip.AddrPort) (udpSocket, error) {
 	if err := unix.Bind(fd, sa); err != nil {
 		return fail("bind", err)
 	}
-	return &batchSocket{fd: fd, v6: family == unix.AF_INET6}, nil
+	return &batchSocket{fd: fd}, nil
 }
 
 func (b *batchSocket) port() uint16 {

@@ -18,6 +18,8 @@ const (
 	SourceContinent
 	// SourceDefault means the region listing "*" caught the address.
 	SourceDefault
+	// NumSources counts the sources, for arrays indexed by Source.
+	NumSources int = iota
 )
 
 // String returns the lowercase name used in logs and metrics labels.

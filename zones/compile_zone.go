@@ -33,6 +33,7 @@ func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
 		z.Index = len(s.Zones)
 		s.Zones = append(s.Zones, z)
 		s.byOrigin[z.Origin] = z
+		s.longestOrigin = max(s.longestOrigin, len(z.Origin))
 	}
 	if len(zcs) == 0 {
 		c.el.addLine(0, "no [[zone]] is defined: there is nothing to serve")

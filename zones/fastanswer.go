@@ -164,11 +164,16 @@ func (z *Zone) Absent(name []byte) bool {
 }
 
 // ZoneOf returns the zone with the longest origin that contains a
-// lower-case, fully qualified name, without building a string.
+// lower-case, fully qualified name, without building a string. Suffixes
+// longer than every origin are skipped unhashed: a flood of long random
+// names costs one map lookup per label of the origins' depth, not per
+// label of the name.
 func (s *Snapshot) ZoneOf(name []byte) *Zone {
 	for off := 0; off < len(name); {
-		if z := s.byOrigin[string(name[off:])]; z != nil {
-			return z
+		if len(name)-off <= s.longestOrigin {
+			if z := s.byOrigin[string(name[off:])]; z != nil {
+				return z
+			}
 		}
 		for off < len(name) && name[off] != '.' {
 			off++

@@ -29,6 +29,8 @@ type Snapshot struct {
 	RRL        *RRL        // nil: no response rate limiting
 
 	byOrigin map[string]*Zone
+	// longestOrigin bounds the suffixes ZoneOf looks up.
+	longestOrigin int
 	// steered indexes every steered name (lower case, fully qualified)
 	// for the query fast path: one map read answers "is this steered?".
 	steered map[string]Steered
