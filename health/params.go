@@ -61,8 +61,8 @@ type Params struct {
 
 // DefaultParams suit a live event probed every second: a CDN that stops
 // answering loses its new traffic within about three evaluations, one bad
-// probe moves nothing, and a recovered CDN regains its share within about
-// half a minute.
+// probe moves nothing, and a recovered CDN regains its share in about
+// 20 s (TestRecoveryIsGradual).
 func DefaultParams() Params {
 	return Params{
 		EvalInterval:  time.Second,

@@ -7,7 +7,8 @@ import (
 
 // TestFootballExample keeps the committed example valid: its policy and
 // scenario load, say what the README says, and the first minutes run.
-// The whole match is BenchmarkFootball's job.
+// The whole match is BenchmarkFootball3h's and
+// TestLateThroughputDoesNotSwing's job.
 func TestFootballExample(t *testing.T) {
 	sc := footballScenario(t)
 	if len(sc.CDNs) != 4 || len(sc.Regions) != 6 || sc.Curve.Peak() != 1.8e6 || len(sc.Faults) != 2 || len(sc.Overrides) != 1 {
