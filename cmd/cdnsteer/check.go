@@ -17,17 +17,28 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *config == "" {
-		fmt.Fprintln(stderr, "cdnsteer check: -config FILE is required")
-		return 2
-	}
-	snap, err := zones.Load(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	snap, code := loadPolicy("check", *config, stderr)
+	if snap == nil {
+		return code
 	}
 	summarise(stdout, snap)
 	return 0
+}
+
+// loadPolicy loads the -config file of a command; when it cannot, it says
+// why on stderr and returns the exit status: 2 for no file named, 1 for
+// a file that does not load.
+func loadPolicy(cmd, path string, stderr io.Writer) (*zones.Snapshot, int) {
+	if path == "" {
+		fmt.Fprintf(stderr, "cdnsteer %s: -config FILE is required\n", cmd)
+		return nil, 2
+	}
+	snap, err := zones.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 1
+	}
+	return snap, 0
 }
 
 func summarise(w io.Writer, s *zones.Snapshot) {

@@ -83,3 +83,17 @@ func apiCall(t *testing.T, base, method, path, token, body string, into any) int
 	}
 	return resp.StatusCode
 }
+
+// await polls cond until it holds, failing the test after limit; it
+// returns how long that took.
+func await(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > limit {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start)
+}

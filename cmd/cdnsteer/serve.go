@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -30,16 +29,11 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *config == "" {
-		fmt.Fprintln(stderr, "cdnsteer serve: -config FILE is required")
-		return 2
+	snap, code := loadPolicy("serve", *config, stderr)
+	if snap == nil {
+		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	snap, err := zones.Load(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := runServer(ctx, snap, log, nil); err != nil {

@@ -75,18 +75,6 @@ func startServe(t *testing.T, policy string) started {
 	return started{}
 }
 
-func await(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > limit {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 const edgePolicy = `
 [server]
 dns = ["127.0.0.1:0"]

@@ -9,7 +9,6 @@ import (
 
 	event "github.com/cdnsteer/cdnsteer/health/report"
 	"github.com/cdnsteer/cdnsteer/health/sim"
-	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 // simulate rehearses an event in virtual time: health/sim does the work,
@@ -29,10 +28,9 @@ func simulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "cdnsteer simulate: -config FILE, -scenario FILE and -o DIR are required")
 		return 2
 	}
-	snap, err := zones.Load(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	snap, code := loadPolicy("simulate", *config, stderr)
+	if snap == nil {
+		return code
 	}
 	sc, err := sim.LoadScenario(*scenario, snap)
 	if err != nil {

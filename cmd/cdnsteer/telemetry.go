@@ -60,6 +60,9 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 			t.promStop()
 			t.promStop = nil
 		}
+		// The stopped source's series go with it, whether or not a new
+		// one starts.
+		t.promReg.set(nil)
 		t.promCfg = snap.Prometheus
 		if p := snap.Prometheus; p != nil {
 			reg := prometheus.NewRegistry()
@@ -74,8 +77,6 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 				go src.Run(ctx)
 				t.log.Info("prometheus source started", "url", p.URL, "interval", p.Interval)
 			}
-		} else {
-			t.promReg.set(nil)
 		}
 	}
 
