@@ -37,7 +37,7 @@ var identifier = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // compiler turns a decoded File into a Snapshot, recording every problem
 // rather than stopping at the first.
 type compiler struct {
-	el  *errorList
+	el  *ErrorList
 	dir string
 	// where maps "owner" and "owner/TYPE" to the key path of the first
 	// record or steer that defined them, so that errors found across
@@ -109,20 +109,20 @@ func (c *compiler) server(sc *ServerConfig) Server {
 		addrs = []string{DefaultDNS}
 	}
 	if len(addrs) == 0 {
-		c.el.add("server.dns", "server.dns: at least one address is needed")
+		c.el.Add("server.dns", "server.dns: at least one address is needed")
 	}
 	seen := map[netip.AddrPort]bool{}
 	for _, a := range addrs {
 		ap, err := netip.ParseAddrPort(a)
 		switch {
 		case err != nil:
-			c.el.add("server.dns", "server.dns: %q is not an IP:port address (IPv6 as [::1]:53)", a)
+			c.el.Add("server.dns", "server.dns: %q is not an IP:port address (IPv6 as [::1]:53)", a)
 			continue
 		case ap.Addr().IsUnspecified():
-			c.el.add("server.dns", "server.dns: %q: bind each service address explicitly (replies must leave from the address that was asked)", a)
+			c.el.Add("server.dns", "server.dns: %q: bind each service address explicitly (replies must leave from the address that was asked)", a)
 			continue
 		case seen[ap]:
-			c.el.add("server.dns", "server.dns: %q is listed twice", a)
+			c.el.Add("server.dns", "server.dns: %q is listed twice", a)
 			continue
 		}
 		seen[ap] = true
@@ -133,7 +133,7 @@ func (c *compiler) server(sc *ServerConfig) Server {
 		s.HTTP = *sc.HTTP
 		if s.HTTP != "" {
 			if _, err := netip.ParseAddrPort(s.HTTP); err != nil {
-				c.el.add("server.http", "server.http: %q is not an IP:port address (empty disables HTTP)", s.HTTP)
+				c.el.Add("server.http", "server.http: %q is not an IP:port address (empty disables HTTP)", s.HTTP)
 			}
 		}
 	}
@@ -141,7 +141,7 @@ func (c *compiler) server(sc *ServerConfig) Server {
 	s.DecisionLog = c.path(sc.DecisionLog)
 	for key, v := range map[string]string{"chaos_version": sc.ChaosVersion, "chaos_id": sc.ChaosID} {
 		if len(v) > 255 || strings.ContainsAny(v, "\n\r") {
-			c.el.add("server."+key, "server.%s: at most 255 characters on one line", key)
+			c.el.Add("server."+key, "server.%s: at most 255 characters on one line", key)
 		}
 	}
 	s.ChaosVersion, s.ChaosID = sc.ChaosVersion, sc.ChaosID
@@ -155,25 +155,25 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 		cc := m[name]
 		at := "cdn." + name
 		if !identifier.MatchString(name) {
-			c.el.add(at, "cdn %q: name must be lower-case letters, digits, '-' or '_'", name)
+			c.el.Add(at, "cdn %q: name must be lower-case letters, digits, '-' or '_'", name)
 		}
 		cdn := CDN{Name: name}
 		if cc.Target == "" {
-			c.el.add(at, "cdn %q: target is missing", name)
+			c.el.Add(at, "cdn %q: target is missing", name)
 		} else if t, ok := fqdn(cc.Target); !ok {
-			c.el.add(at+".target", "cdn %q: target %q is not a valid domain name", name, cc.Target)
+			c.el.Add(at+".target", "cdn %q: target %q is not a valid domain name", name, cc.Target)
 		} else {
 			cdn.Target = t
 			cdn.TargetWire = make([]byte, 256)
 			n, err := dns.PackDomainName(t, cdn.TargetWire, 0, nil, false)
 			if err != nil {
-				c.el.add(at+".target", "cdn %q: target %q cannot be encoded: %v", name, cc.Target, err)
+				c.el.Add(at+".target", "cdn %q: target %q cannot be encoded: %v", name, cc.Target, err)
 			}
 			cdn.TargetWire = cdn.TargetWire[:n]
 		}
 		if cc.CommitGbps != nil {
 			if v := *cc.CommitGbps; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-				c.el.add(at+".commit_gbps", "cdn %q: commit_gbps must be a positive number", name)
+				c.el.Add(at+".commit_gbps", "cdn %q: commit_gbps must be a positive number", name)
 			} else {
 				cdn.CommitGbps = v
 			}
@@ -189,7 +189,7 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 func (c *compiler) probe(at, cdn string, pc *ProbeConfig) *Probe {
 	p := &Probe{URL: pc.URL, Interval: DefaultProbeInterval, Timeout: DefaultProbeTimeout, Host: pc.Host, Address: pc.Address}
 	if u, err := url.Parse(pc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.el.add(at+".url", "cdn %q: probe url %q must be an absolute http:// or https:// URL", cdn, pc.URL)
+		c.el.Add(at+".url", "cdn %q: probe url %q must be an absolute http:// or https:// URL", cdn, pc.URL)
 	}
 	if pc.Interval != nil {
 		p.Interval = *pc.Interval
@@ -198,14 +198,14 @@ func (c *compiler) probe(at, cdn string, pc *ProbeConfig) *Probe {
 		p.Timeout = *pc.Timeout
 	}
 	if p.Interval <= 0 {
-		c.el.add(at+".interval", "cdn %q: probe interval must be positive", cdn)
+		c.el.Add(at+".interval", "cdn %q: probe interval must be positive", cdn)
 	}
 	if p.Timeout <= 0 || p.Timeout > p.Interval {
-		c.el.add(at+".timeout", "cdn %q: probe timeout must be positive and at most the interval (%s)", cdn, p.Interval)
+		c.el.Add(at+".timeout", "cdn %q: probe timeout must be positive and at most the interval (%s)", cdn, p.Interval)
 	}
 	if pc.Address != "" {
 		if _, err := netip.ParseAddrPort(pc.Address); err != nil {
-			c.el.add(at+".address", "cdn %q: probe address %q is not an IP:port address", cdn, pc.Address)
+			c.el.Add(at+".address", "cdn %q: probe address %q is not an IP:port address", cdn, pc.Address)
 		}
 	}
 	return p
@@ -237,7 +237,7 @@ func (c *compiler) regions(m map[string][]string) []Region {
 	out := make([]Region, 0, len(names))
 	for _, name := range names {
 		if !identifier.MatchString(name) {
-			c.el.add("regions."+name, "region %q: name must be lower-case letters, digits, '-' or '_'", name)
+			c.el.Add("regions."+name, "region %q: name must be lower-case letters, digits, '-' or '_'", name)
 		}
 		out = append(out, Region{Name: name, Codes: m[name]})
 	}
@@ -253,15 +253,15 @@ func (c *compiler) geo(gc *GeoConfig, regions []Region) Geo {
 		at := fmt.Sprintf("geo.network[%d]", i)
 		p, err := netip.ParsePrefix(n.CIDR)
 		if err != nil {
-			c.el.add(at+".cidr", "geo.network: %q is not a CIDR prefix", n.CIDR)
+			c.el.Add(at+".cidr", "geo.network: %q is not a CIDR prefix", n.CIDR)
 			continue
 		}
 		if p.Masked() != p {
-			c.el.add(at+".cidr", "geo.network: %q has host bits set; did you mean %q?", n.CIDR, p.Masked().String())
+			c.el.Add(at+".cidr", "geo.network: %q has host bits set; did you mean %q?", n.CIDR, p.Masked().String())
 			continue
 		}
 		if !hasRegion(regions, n.Region) {
-			c.el.add(at+".region", "geo.network %s: region %q is not defined in [regions]", n.CIDR, n.Region)
+			c.el.Add(at+".region", "geo.network %s: region %q is not defined in [regions]", n.CIDR, n.Region)
 			continue
 		}
 		g.Networks = append(g.Networks, GeoNetwork{Prefix: p, Region: n.Region})
@@ -281,14 +281,14 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 		pc := m[name]
 		at := "policy." + name
 		if !identifier.MatchString(name) {
-			c.el.add(at, "policy %q: name must be lower-case letters, digits, '-' or '_'", name)
+			c.el.Add(at, "policy %q: name must be lower-case letters, digits, '-' or '_'", name)
 		}
 		p := &Policy{Name: name, Index: len(out), TTL: DefaultPolicyTTL, Targets: targets,
 			Baseline: make([]*health.Weights, len(s.Regions)), Defined: make([]bool, len(s.Regions))}
 		p.Params = c.params(at, name, &pc)
 		if pc.TTL != nil {
 			if t := *pc.TTL; t < 0 || t > 86400 {
-				c.el.add(at+".ttl", "policy %q: ttl %d is outside 0..86400", name, t)
+				c.el.Add(at+".ttl", "policy %q: ttl %d is outside 0..86400", name, t)
 			} else {
 				p.TTL = uint32(t)
 			}
@@ -297,7 +297,7 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 			rat := at + ".region." + rname
 			ri := s.RegionIndex(rname)
 			if ri < 0 {
-				c.el.add(rat, "policy %q: region %q is not defined in [regions]", name, rname)
+				c.el.Add(rat, "policy %q: region %q is not defined in [regions]", name, rname)
 				continue
 			}
 			w := make([]float64, len(s.CDNs))
@@ -307,10 +307,10 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 				ci := cdnIndex(s.CDNs, cdn)
 				switch {
 				case ci < 0:
-					c.el.add(rat+".weights", "policy %q region %q: weight for unknown cdn %q (defined: %s)", name, rname, cdn, strings.Join(cdnNames, ", "))
+					c.el.Add(rat+".weights", "policy %q region %q: weight for unknown cdn %q (defined: %s)", name, rname, cdn, strings.Join(cdnNames, ", "))
 					ok = false
 				case v < 0 || math.IsNaN(v) || math.IsInf(v, 0):
-					c.el.add(rat+".weights", "policy %q region %q: weight of %q must be a number >= 0", name, rname, cdn)
+					c.el.Add(rat+".weights", "policy %q region %q: weight of %q must be a number >= 0", name, rname, cdn)
 					ok = false
 				default:
 					w[ci] = v
@@ -318,7 +318,7 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 				}
 			}
 			if ok && total <= 0 {
-				c.el.add(rat, "policy %q region %q: weights are missing or all zero", name, rname)
+				c.el.Add(rat, "policy %q region %q: weights are missing or all zero", name, rname)
 				ok = false
 			}
 			if ok {
@@ -329,7 +329,7 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 		def := s.RegionIndex(DefaultRegion)
 		if !p.Defined[def] {
 			if _, given := pc.Region[DefaultRegion]; !given {
-				c.el.add(at, "policy %q: [policy.%s.region.default] weights are required (they serve every region without its own)", name, name)
+				c.el.Add(at, "policy %q: [policy.%s.region.default] weights are required (they serve every region without its own)", name, name)
 			}
 		} else {
 			for i := range p.Baseline {

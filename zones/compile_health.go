@@ -63,7 +63,7 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 				break
 			}
 		}
-		c.el.add(where, "policy %q: %v", name, err)
+		c.el.Add(where, "policy %q: %v", name, err)
 	}
 	return p
 }
@@ -91,7 +91,7 @@ func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
 	}
 	p := &Prometheus{URL: pc.URL, Interval: DefaultPromInterval, Timeout: DefaultPromTimeout, Queries: pc.Queries, Samples: pc.Samples}
 	if u, err := url.Parse(pc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.el.add("prometheus.url", "prometheus: url %q must be an absolute http:// or https:// URL", pc.URL)
+		c.el.Add("prometheus.url", "prometheus: url %q must be an absolute http:// or https:// URL", pc.URL)
 	}
 	if pc.Interval != nil {
 		p.Interval = *pc.Interval
@@ -100,10 +100,10 @@ func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
 		p.Timeout = *pc.Timeout
 	}
 	if p.Interval <= 0 || p.Timeout <= 0 || p.Timeout > p.Interval {
-		c.el.add("prometheus", "prometheus: interval and timeout must be positive, timeout at most the interval")
+		c.el.Add("prometheus", "prometheus: interval and timeout must be positive, timeout at most the interval")
 	}
 	if len(pc.Queries) == 0 {
-		c.el.add("prometheus", "prometheus: [prometheus.queries] needs at least one of %s", strings.Join(promSignals, ", "))
+		c.el.Add("prometheus", "prometheus: [prometheus.queries] needs at least one of %s", strings.Join(promSignals, ", "))
 	}
 	for _, k := range sortedKeys(pc.Queries) {
 		known := false
@@ -111,10 +111,10 @@ func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
 			known = known || s == k
 		}
 		if !known {
-			c.el.add("prometheus.queries."+k, "prometheus: unknown query %q (use %s)", k, strings.Join(promSignals, ", "))
+			c.el.Add("prometheus.queries."+k, "prometheus: unknown query %q (use %s)", k, strings.Join(promSignals, ", "))
 		}
 		if strings.TrimSpace(pc.Queries[k]) == "" {
-			c.el.add("prometheus.queries."+k, "prometheus: query %q is empty", k)
+			c.el.Add("prometheus.queries."+k, "prometheus: query %q is empty", k)
 		}
 	}
 	return p
@@ -142,7 +142,7 @@ func (c *compiler) geoTable(s *Snapshot) *geo.Table {
 			if m := regionInError.FindStringSubmatch(line); m != nil {
 				at = "regions." + m[1]
 			}
-			c.el.add(at, "%s", line)
+			c.el.Add(at, "%s", line)
 		}
 		return nil
 	}

@@ -41,7 +41,7 @@ func (c *compiler) rrl(rc *RRLConfig) *RRL {
 			return
 		}
 		if *v < lo || *v > hi {
-			c.el.add("rrl."+key, "rrl.%s: %d is outside %d..%d", key, *v, lo, hi)
+			c.el.Add("rrl."+key, "rrl.%s: %d is outside %d..%d", key, *v, lo, hi)
 			return
 		}
 		*dst = *v
@@ -55,7 +55,7 @@ func (c *compiler) rrl(rc *RRLConfig) *RRL {
 	intKey("table_size", rc.TableSize, &r.TableSize, 8, 1<<24)
 	if rc.Window != nil {
 		if *rc.Window < time.Second || *rc.Window > time.Hour {
-			c.el.add("rrl.window", "rrl.window: %s is outside 1s..1h", *rc.Window)
+			c.el.Add("rrl.window", "rrl.window: %s is outside 1s..1h", *rc.Window)
 		} else {
 			r.Window = *rc.Window
 		}
@@ -63,7 +63,7 @@ func (c *compiler) rrl(rc *RRLConfig) *RRL {
 	for _, e := range rc.Exempt {
 		p, err := netip.ParsePrefix(e)
 		if err != nil || p.Masked() != p {
-			c.el.add("rrl.exempt", "rrl.exempt: %q is not a CIDR prefix without host bits", e)
+			c.el.Add("rrl.exempt", "rrl.exempt: %q is not a CIDR prefix without host bits", e)
 			continue
 		}
 		r.Exempt = append(r.Exempt, p)

@@ -22,12 +22,12 @@ func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
 			continue
 		}
 		if other := s.byOrigin[z.Origin]; other != nil {
-			c.el.add(fmt.Sprintf("zone[%d].origin", i), "zone %q is defined twice", z.Origin)
+			c.el.Add(fmt.Sprintf("zone[%d].origin", i), "zone %q is defined twice", z.Origin)
 			continue
 		}
 		for _, other := range s.Zones {
 			if dns.IsSubDomain(other.Origin, z.Origin) || dns.IsSubDomain(z.Origin, other.Origin) {
-				c.el.add(fmt.Sprintf("zone[%d].origin", i), "zone %q overlaps zone %q: serve one zone and delegate the other", z.Origin, other.Origin)
+				c.el.Add(fmt.Sprintf("zone[%d].origin", i), "zone %q overlaps zone %q: serve one zone and delegate the other", z.Origin, other.Origin)
 			}
 		}
 		z.Index = len(s.Zones)
@@ -36,7 +36,7 @@ func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
 		s.longestOrigin = max(s.longestOrigin, len(z.Origin))
 	}
 	if len(zcs) == 0 {
-		c.el.addLine(0, "no [[zone]] is defined: there is nothing to serve")
+		c.el.AddLine(0, "no [[zone]] is defined: there is nothing to serve")
 	}
 }
 
@@ -44,9 +44,9 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 	origin, ok := fqdn(zc.Origin)
 	if !ok {
 		if zc.Origin == "" {
-			c.el.add(at, "zone: origin is missing")
+			c.el.Add(at, "zone: origin is missing")
 		} else {
-			c.el.add(at+".origin", "zone: origin %q is not a valid domain name", zc.Origin)
+			c.el.Add(at+".origin", "zone: origin %q is not a valid domain name", zc.Origin)
 		}
 		return nil
 	}
@@ -56,7 +56,7 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 			return uint32(def)
 		}
 		if *v < 0 || *v > math.MaxInt32 {
-			c.el.add(at+"."+key, "zone %s: %s %d is outside 0..%d", origin, key, *v, math.MaxInt32)
+			c.el.Add(at+"."+key, "zone %s: %s %d is outside 0..%d", origin, key, *v, math.MaxInt32)
 			return uint32(def)
 		}
 		return uint32(*v)
@@ -66,12 +66,12 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 	apex := z.node(origin)
 
 	if len(zc.NS) == 0 {
-		c.el.add(at, "zone %s: ns is missing: list the names of the servers the zone is delegated to", origin)
+		c.el.Add(at, "zone %s: ns is missing: list the names of the servers the zone is delegated to", origin)
 	}
 	for _, n := range zc.NS {
 		host, ok := fqdn(n)
 		if !ok {
-			c.el.add(at+".ns", "zone %s: ns %q is not a valid domain name", origin, n)
+			c.el.Add(at+".ns", "zone %s: ns %q is not a valid domain name", origin, n)
 			continue
 		}
 		z.NS = append(z.NS, &dns.NS{Hdr: hdr(origin, dns.TypeNS, ttl), Ns: host})
@@ -80,7 +80,7 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 	if zc.Hostmaster != "" {
 		m := dns.CanonicalName(mailbox(zc.Hostmaster))
 		if _, ok := dns.IsDomainName(m); !ok || strings.ContainsAny(m, " \t") {
-			c.el.add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox", origin, zc.Hostmaster)
+			c.el.Add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox", origin, zc.Hostmaster)
 		}
 		mbox = m
 	}
@@ -111,21 +111,21 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 		p := s.PolicyByName(sc.Policy)
 		switch {
 		case sc.Policy == "":
-			c.el.add(sat, "steer %s: policy is missing", owner)
+			c.el.Add(sat, "steer %s: policy is missing", owner)
 			continue
 		case p == nil:
-			c.el.add(sat+".policy", "steer %s: policy %q is not defined", owner, sc.Policy)
+			c.el.Add(sat+".policy", "steer %s: policy %q is not defined", owner, sc.Policy)
 			continue
 		case owner == origin:
-			c.el.add(sat+".name", "steer %s: the zone apex cannot be steered (a CNAME cannot live beside SOA and NS)", owner)
+			c.el.Add(sat+".name", "steer %s: the zone apex cannot be steered (a CNAME cannot live beside SOA and NS)", owner)
 			continue
 		}
 		n := z.node(owner)
 		switch {
 		case n.Steer != nil:
-			c.el.add(sat+".name", "steer %s: name is steered twice", owner)
+			c.el.Add(sat+".name", "steer %s: name is steered twice", owner)
 		case len(n.Sets) > 0:
-			c.el.add(sat+".name", "steer %s: collides with a static %s record at the same name", owner, dns.TypeToString[n.Sets[0].Type])
+			c.el.Add(sat+".name", "steer %s: collides with a static %s record at the same name", owner, dns.TypeToString[n.Sets[0].Type])
 		default:
 			n.Steer = p
 			c.note(owner, "", sat)
@@ -144,25 +144,25 @@ func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, t
 	t, known := recordTypes[typ]
 	switch {
 	case rc.Type == "":
-		c.el.add(at, "record %s: type is missing", owner)
+		c.el.Add(at, "record %s: type is missing", owner)
 		return
 	case !known:
-		c.el.add(at+".type", "record %s: type %q is not supported (use A, AAAA, CNAME, TXT, MX, CAA, NS, SRV)", owner, rc.Type)
+		c.el.Add(at+".type", "record %s: type %q is not supported (use A, AAAA, CNAME, TXT, MX, CAA, NS, SRV)", owner, rc.Type)
 		return
 	case rc.Value == "":
-		c.el.add(at, "record %s %s: value is missing", owner, typ)
+		c.el.Add(at, "record %s %s: value is missing", owner, typ)
 		return
 	case strings.ContainsAny(rc.Value, "\n\r"):
-		c.el.add(at+".value", "record %s %s: value must be one line", owner, typ)
+		c.el.Add(at+".value", "record %s %s: value must be one line", owner, typ)
 		return
 	case t == dns.TypeNS && owner == z.Origin:
-		c.el.add(at+".type", "record %s NS: the apex NS records come from the zone's ns list", owner)
+		c.el.Add(at+".type", "record %s NS: the apex NS records come from the zone's ns list", owner)
 		return
 	}
 	ttl := defTTL
 	if rc.TTL != nil {
 		if *rc.TTL < 0 || *rc.TTL > math.MaxInt32 {
-			c.el.add(at+".ttl", "record %s %s: ttl %d is outside 0..%d", owner, typ, *rc.TTL, math.MaxInt32)
+			c.el.Add(at+".ttl", "record %s %s: ttl %d is outside 0..%d", owner, typ, *rc.TTL, math.MaxInt32)
 			return
 		}
 		ttl = uint32(*rc.TTL)
@@ -174,23 +174,23 @@ func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, t
 	zp := dns.NewZoneParser(strings.NewReader(fmt.Sprintf("%s %d IN %s %s\n", owner, ttl, typ, value)), z.Origin, "")
 	rr, ok := zp.Next()
 	if err := zp.Err(); err != nil || !ok || rr.Header().Rrtype != t {
-		c.el.add(at+".value", "record %s %s: bad value %q", owner, typ, rc.Value)
+		c.el.Add(at+".value", "record %s %s: bad value %q", owner, typ, rc.Value)
 		return
 	}
 	if _, more := zp.Next(); more {
-		c.el.add(at+".value", "record %s %s: value holds more than one record", owner, typ)
+		c.el.Add(at+".value", "record %s %s: value holds more than one record", owner, typ)
 		return
 	}
 	n := z.node(owner)
 	key := owner + "/" + typ
 	if first, seen := ttls[key]; seen {
 		if prev := n.Set(t); len(prev) > 0 && prev[0].Header().Ttl != ttl {
-			c.el.add(at+".ttl", "record %s %s: ttl %d differs from the ttl %d of the same RRset at line %d", owner, typ, ttl, prev[0].Header().Ttl, c.el.lines.At(first))
+			c.el.Add(at+".ttl", "record %s %s: ttl %d differs from the ttl %d of the same RRset at line %d", owner, typ, ttl, prev[0].Header().Ttl, c.el.Line(first))
 			return
 		}
 		for _, old := range n.Set(t) {
 			if dns.IsDuplicate(old, rr) {
-				c.el.add(at, "record %s %s %s is listed twice", owner, typ, rc.Value)
+				c.el.Add(at, "record %s %s %s is listed twice", owner, typ, rc.Value)
 				return
 			}
 		}
@@ -217,7 +217,7 @@ func (c *compiler) owner(at, name, origin string) (string, bool) {
 	var full string
 	switch {
 	case name == "":
-		c.el.add(at, "name is missing (use \"@\" for the zone apex)")
+		c.el.Add(at, "name is missing (use \"@\" for the zone apex)")
 		return "", false
 	case name == "@":
 		return origin, true
@@ -227,16 +227,16 @@ func (c *compiler) owner(at, name, origin string) (string, bool) {
 		full = name + "." + origin
 	}
 	if strings.Contains(name, "*") {
-		c.el.add(at+".name", "name %q: wildcards are not supported", name)
+		c.el.Add(at+".name", "name %q: wildcards are not supported", name)
 		return "", false
 	}
 	owner, ok := fqdn(full)
 	if !ok {
-		c.el.add(at+".name", "name %q is not a valid domain name", name)
+		c.el.Add(at+".name", "name %q is not a valid domain name", name)
 		return "", false
 	}
 	if !dns.IsSubDomain(origin, owner) {
-		c.el.add(at+".name", "name %q is outside zone %s", name, origin)
+		c.el.Add(at+".name", "name %q is outside zone %s", name, origin)
 		return "", false
 	}
 	return owner, true
@@ -252,17 +252,17 @@ func (c *compiler) checkZone(at string, z *Zone) {
 		if cn := n.Set(dns.TypeCNAME); cn != nil {
 			switch {
 			case name == z.Origin:
-				c.el.add(c.at(name, "CNAME", at), "zone %s: a CNAME cannot be at the zone apex", z.Origin)
+				c.el.Add(c.at(name, "CNAME", at), "zone %s: a CNAME cannot be at the zone apex", z.Origin)
 			case len(cn) > 1:
-				c.el.add(c.at(name, "CNAME", at), "record %s CNAME: a name can have only one CNAME", name)
+				c.el.Add(c.at(name, "CNAME", at), "record %s CNAME: a name can have only one CNAME", name)
 			case len(n.Sets) > 1:
-				c.el.add(c.at(name, "CNAME", at), "record %s CNAME: a CNAME cannot live beside other records (%s)", name, dns.TypeToString[otherType(n, dns.TypeCNAME)])
+				c.el.Add(c.at(name, "CNAME", at), "record %s CNAME: a CNAME cannot live beside other records (%s)", name, dns.TypeToString[otherType(n, dns.TypeCNAME)])
 			}
 		}
 		if name != z.Origin && n.Set(dns.TypeNS) != nil {
 			n.Delegation = true
 			if len(n.Sets) > 1 {
-				c.el.add(c.at(name, "NS", at), "record %s: a delegation (NS) cannot have other records (%s) at the same name", name, dns.TypeToString[otherType(n, dns.TypeNS)])
+				c.el.Add(c.at(name, "NS", at), "record %s: a delegation (NS) cannot have other records (%s) at the same name", name, dns.TypeToString[otherType(n, dns.TypeNS)])
 			}
 		}
 	}
@@ -273,11 +273,11 @@ func (c *compiler) checkZone(at string, z *Zone) {
 			continue
 		}
 		if n.Steer != nil {
-			c.el.add(c.at(name, "", at), "steer %s: name is below the delegation %s", name, cut.Name)
+			c.el.Add(c.at(name, "", at), "steer %s: name is below the delegation %s", name, cut.Name)
 		}
 		for _, set := range n.Sets {
 			if set.Type != dns.TypeA && set.Type != dns.TypeAAAA {
-				c.el.add(c.at(name, dns.TypeToString[set.Type], at), "record %s %s: name is below the delegation %s (only glue addresses may be)", name, dns.TypeToString[set.Type], cut.Name)
+				c.el.Add(c.at(name, dns.TypeToString[set.Type], at), "record %s %s: name is below the delegation %s (only glue addresses may be)", name, dns.TypeToString[set.Type], cut.Name)
 			}
 		}
 	}
@@ -291,7 +291,7 @@ func (c *compiler) checkZone(at string, z *Zone) {
 				break
 			}
 			if seen[cur] {
-				c.el.add(c.at(name, "CNAME", at), "record %s CNAME: the chain loops back to %s", name, cur)
+				c.el.Add(c.at(name, "CNAME", at), "record %s CNAME: the chain loops back to %s", name, cur)
 				break
 			}
 			seen[cur] = true
@@ -306,7 +306,7 @@ func (c *compiler) checkZone(at string, z *Zone) {
 			continue
 		}
 		if n, cut := z.Find(host); cut == nil && (n == nil || (n.Set(dns.TypeA) == nil && n.Set(dns.TypeAAAA) == nil)) {
-			c.el.add(at+".ns", "zone %s: name server %s is inside the zone but has no A or AAAA record", z.Origin, host)
+			c.el.Add(at+".ns", "zone %s: name server %s is inside the zone but has no A or AAAA record", z.Origin, host)
 		}
 	}
 	for _, n := range z.nodes {

@@ -2,6 +2,7 @@ package zones
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -31,17 +32,33 @@ func (es Errors) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
-// errorList collects errors while compiling, locating each by key path.
-type errorList struct {
+// ErrorList collects the problems of one TOML document, each at the line
+// of its key path, so that an operator fixes them all in one pass; the
+// policy compiler and the scenario binder both report through one.
+type ErrorList struct {
 	file  string
 	lines LineIndex
 	errs  Errors
 }
 
-func (l *errorList) add(path, format string, args ...any) {
-	l.errs = append(l.errs, &Error{File: l.file, Line: l.lines.At(path), Msg: fmt.Sprintf(format, args...)})
+// Add records a problem at the line of key path.
+func (l *ErrorList) Add(path, format string, args ...any) {
+	l.AddLine(l.lines.At(path), format, args...)
 }
 
-func (l *errorList) addLine(line int, format string, args ...any) {
+// AddLine records a problem at a line.
+func (l *ErrorList) AddLine(line int, format string, args ...any) {
 	l.errs = append(l.errs, &Error{File: l.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Line is the line of key path.
+func (l *ErrorList) Line(path string) int { return l.lines.At(path) }
+
+// Err returns the problems in line order, or nil when there are none.
+func (l *ErrorList) Err() error {
+	if len(l.errs) == 0 {
+		return nil
+	}
+	sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].Line < l.errs[j].Line })
+	return l.errs
 }

@@ -30,8 +30,27 @@ func Load(path string) (*Snapshot, error) {
 // messages; relative paths in the policy are resolved against its folder.
 func Parse(name string, data []byte) (*Snapshot, error) {
 	var f File
+	el, err := DecodeTOML(name, data, &f)
+	if err != nil {
+		return nil, err
+	}
+	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}
+	snap := c.compile(&f)
+	if err := el.Err(); err != nil {
+		return nil, err
+	}
+	snap.File = name
+	snap.Hash = sha256.Sum256(data)
+	return snap, nil
+}
+
+// DecodeTOML decodes a TOML document into v strictly. A document that does
+// not decode comes back as Errors at its line; otherwise the ErrorList
+// returned already holds one "unknown key" problem for each key v has no
+// field for (once, even when every element of an array table repeats it).
+func DecodeTOML(name string, data []byte, v any) (*ErrorList, error) {
 	doc := string(data)
-	md, err := toml.Decode(doc, &f)
+	md, err := toml.Decode(doc, v)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -44,27 +63,17 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 		}
 		return nil, Errors{{File: name, Msg: err.Error()}}
 	}
-	el := &errorList{file: name, lines: IndexLines(doc)}
+	el := &ErrorList{file: name, lines: IndexLines(doc)}
 	var unknown []string
 	for _, k := range md.Undecoded() {
 		unknown = append(unknown, k.String())
 	}
 	sort.Strings(unknown)
 	for i, k := range unknown {
-		// Keys of array tables are reported once per element; once is
-		// enough.
 		if i > 0 && unknown[i-1] == k {
 			continue
 		}
-		el.addLine(el.lines.First(k), "unknown key %q", k)
+		el.AddLine(el.lines.First(k), "unknown key %q", k)
 	}
-	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}
-	snap := c.compile(&f)
-	if len(el.errs) > 0 {
-		sort.SliceStable(el.errs, func(i, j int) bool { return el.errs[i].Line < el.errs[j].Line })
-		return nil, el.errs
-	}
-	snap.File = name
-	snap.Hash = sha256.Sum256(data)
-	return snap, nil
+	return el, nil
 }

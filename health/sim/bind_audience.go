@@ -7,29 +7,29 @@ import "fmt"
 func (b *binder) curve(a *audienceFile) {
 	switch {
 	case len(a.Points) > 0 && len(a.Phase) > 0:
-		b.p.add("audience", "give the audience curve as points or as phases, not both")
+		b.p.Add("audience", "give the audience curve as points or as phases, not both")
 		return
 	case len(a.Points) == 0 && len(a.Phase) == 0:
-		b.p.add("audience", "the audience curve needs points or [[audience.phase]] tables")
+		b.p.Add("audience", "the audience curve needs points or [[audience.phase]] tables")
 		return
 	}
 	if a.BitrateMbps != nil && *a.BitrateMbps <= 0 {
-		b.p.add("audience.bitrate_mbps", "bitrate_mbps must be positive")
+		b.p.Add("audience.bitrate_mbps", "bitrate_mbps must be positive")
 	}
 	if len(a.Points) > 0 {
 		if a.StartViewers != nil {
-			b.p.add("audience.start_viewers", "start_viewers applies to phases; the first point sets the start")
+			b.p.Add("audience.start_viewers", "start_viewers applies to phases; the first point sets the start")
 		}
 		for i, pt := range a.Points {
 			if pt.At == nil || pt.Viewers == nil {
-				b.p.add("audience.points", "point %d needs at and viewers", i+1)
+				b.p.Add("audience.points", "point %d needs at and viewers", i+1)
 				return
 			}
 			if *pt.Viewers < 0 || *pt.At < 0 {
-				b.p.add("audience.points", "point %d: at and viewers must not be negative", i+1)
+				b.p.Add("audience.points", "point %d: at and viewers must not be negative", i+1)
 			}
 			if i > 0 && *pt.At < *a.Points[i-1].At {
-				b.p.add("audience.points", "point %d: times must not go back (%s after %s)", i+1, *pt.At, *a.Points[i-1].At)
+				b.p.Add("audience.points", "point %d: times must not go back (%s after %s)", i+1, *pt.At, *a.Points[i-1].At)
 			}
 			b.sc.Curve.Points = append(b.sc.Curve.Points, Point{*pt.At, *pt.Viewers})
 		}
@@ -39,18 +39,18 @@ func (b *binder) curve(a *audienceFile) {
 	if a.StartViewers != nil {
 		start = *a.StartViewers
 		if start < 0 {
-			b.p.add("audience.start_viewers", "start_viewers must not be negative")
+			b.p.Add("audience.start_viewers", "start_viewers must not be negative")
 		}
 	}
 	specs := make([]phaseSpec, len(a.Phase))
 	for i, ph := range a.Phase {
 		at := fmt.Sprintf("audience.phase[%d]", i)
 		if ph.Duration == nil || *ph.Duration <= 0 {
-			b.p.add(at, "phase %d needs a positive duration", i+1)
+			b.p.Add(at, "phase %d needs a positive duration", i+1)
 			return
 		}
 		if (ph.Viewers != nil && *ph.Viewers < 0) || (ph.Settle != nil && *ph.Settle < 0) {
-			b.p.add(at, "phase %d: viewers must not be negative", i+1)
+			b.p.Add(at, "phase %d: viewers must not be negative", i+1)
 		}
 		s := phaseSpec{name: ph.Name, shape: ph.Shape, duration: *ph.Duration, viewers: ph.Viewers, settle: ph.Settle, annotate: true}
 		if s.name == "" {
@@ -66,7 +66,7 @@ func (b *binder) curve(a *audienceFile) {
 	}
 	c, err := buildPhases(start, specs)
 	if err != nil {
-		b.p.add("audience.phase", "%v", err)
+		b.p.Add("audience.phase", "%v", err)
 		return
 	}
 	b.sc.Curve = c

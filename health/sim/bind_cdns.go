@@ -6,7 +6,7 @@ func (b *binder) cdns(f *scenarioFile) {
 	cfg := b.sc.Policy.Config
 	for name := range f.CDN {
 		if indexOfCDN(cfg, name) < 0 {
-			b.p.add("cdn."+name, "cdn %q is not in the policy file", name)
+			b.p.Add("cdn."+name, "cdn %q is not in the policy file", name)
 		}
 	}
 	global := b.quality(DefaultQuality(), &f.Quality, "quality")
@@ -18,12 +18,12 @@ func (b *binder) cdns(f *scenarioFile) {
 		c.CeilingGbps = c.CommitGbps * DefaultCeilingFactor
 		b.setF(&c.CeilingGbps, cf.CeilingGbps, at+".ceiling_gbps", 0, 1e9)
 		if c.CeilingGbps > 0 && c.CeilingGbps < c.CommitGbps {
-			b.p.add(at+".ceiling_gbps", "cdn %q: ceiling_gbps %g is below its commit %g", info.Name, c.CeilingGbps, c.CommitGbps)
+			b.p.Add(at+".ceiling_gbps", "cdn %q: ceiling_gbps %g is below its commit %g", info.Name, c.CeilingGbps, c.CommitGbps)
 		}
 		q := b.quality(global, &cf.Quality, at+".quality")
 		for name := range cf.Region {
 			if indexOf(cfg.Regions, name) < 0 {
-				b.p.add(at+".region."+name, "region %q is not in policy %q", name, b.sc.Policy.Name)
+				b.p.Add(at+".region."+name, "region %q is not in policy %q", name, b.sc.Policy.Name)
 			}
 		}
 		for _, region := range cfg.Regions {
@@ -34,10 +34,10 @@ func (b *binder) cdns(f *scenarioFile) {
 			cr.CeilingGbps = cr.CommitGbps * DefaultCeilingFactor
 			b.setF(&cr.CeilingGbps, rf.CeilingGbps, rat+".ceiling_gbps", 0, 1e9)
 			if rf.CeilingGbps != nil && cr.CommitGbps == 0 {
-				b.p.add(rat+".ceiling_gbps", "a regional ceiling needs a regional commit_gbps")
+				b.p.Add(rat+".ceiling_gbps", "a regional ceiling needs a regional commit_gbps")
 			}
 			if cr.CeilingGbps > 0 && cr.CeilingGbps < cr.CommitGbps {
-				b.p.add(rat+".ceiling_gbps", "cdn %q region %q: ceiling_gbps %g is below its commit %g", info.Name, region, cr.CeilingGbps, cr.CommitGbps)
+				b.p.Add(rat+".ceiling_gbps", "cdn %q region %q: ceiling_gbps %g is below its commit %g", info.Name, region, cr.CeilingGbps, cr.CommitGbps)
 			}
 			cr.Quality = b.quality(q, &rf.Quality, rat+".quality")
 			c.Regions = append(c.Regions, cr)

@@ -14,36 +14,36 @@ func (b *binder) faults(fs []faultFile) {
 		f := Fault{Name: ff.Name, CDN: ff.CDN, Region: ff.Region, CacheHit: 1, region: -1}
 		f.cdn = indexOfCDN(cfg, ff.CDN)
 		if f.cdn < 0 {
-			b.p.add(at+".cdn", "fault %d: unknown cdn %q", i+1, ff.CDN)
+			b.p.Add(at+".cdn", "fault %d: unknown cdn %q", i+1, ff.CDN)
 		}
 		if ff.Region != "" {
 			if f.region = indexOf(cfg.Regions, ff.Region); f.region < 0 {
-				b.p.add(at+".region", "fault %d: unknown region %q", i+1, ff.Region)
+				b.p.Add(at+".region", "fault %d: unknown region %q", i+1, ff.Region)
 			}
 		}
 		if ff.Start == nil {
-			b.p.add(at, "fault %d needs a start", i+1)
+			b.p.Add(at, "fault %d needs a start", i+1)
 			continue
 		}
 		f.Start = *ff.Start
 		switch {
 		case ff.End != nil && ff.Duration != nil:
-			b.p.add(at+".end", "fault %d: give end or duration, not both", i+1)
+			b.p.Add(at+".end", "fault %d: give end or duration, not both", i+1)
 		case ff.End != nil:
 			f.End = *ff.End
 		case ff.Duration != nil:
 			f.End = f.Start + *ff.Duration
 		default:
-			b.p.add(at, "fault %d needs an end or a duration", i+1)
+			b.p.Add(at, "fault %d needs an end or a duration", i+1)
 		}
 		if f.End <= f.Start || f.Start < 0 {
-			b.p.add(at, "fault %d must end after it starts", i+1)
+			b.p.Add(at, "fault %d must end after it starts", i+1)
 		}
 		b.setF(&f.TTFBAddMs, ff.TTFBAddMs, at+".ttfb_add_ms", 0, 600000)
 		b.setF(&f.ErrorRate, ff.ErrorRate, at+".error_rate", 0, 1)
 		b.setF(&f.CacheHit, ff.CacheHit, at+".cache_hit", 0, 1)
 		if ff.TTFBAddMs == nil && ff.ErrorRate == nil && ff.CacheHit == nil {
-			b.p.add(at, "fault %d changes nothing: set ttfb_add_ms, error_rate or cache_hit", i+1)
+			b.p.Add(at, "fault %d changes nothing: set ttfb_add_ms, error_rate or cache_hit", i+1)
 		}
 		if f.Name == "" {
 			f.Name = f.describe()
@@ -81,31 +81,31 @@ func (b *binder) overrides(ofs []overrideFile) {
 		switch of.Action {
 		case "drain":
 			if of.CDN == "" {
-				b.p.add(at, "override %d: drain needs a cdn", i+1)
+				b.p.Add(at, "override %d: drain needs a cdn", i+1)
 			}
 		case "pin":
 			if of.CDN == "" || of.Region == "" {
-				b.p.add(at, "override %d: pin needs a cdn and a region", i+1)
+				b.p.Add(at, "override %d: pin needs a cdn and a region", i+1)
 			}
 		case "freeze":
 			if of.CDN != "" {
-				b.p.add(at+".cdn", "override %d: freeze holds a region's whole split; leave cdn out", i+1)
+				b.p.Add(at+".cdn", "override %d: freeze holds a region's whole split; leave cdn out", i+1)
 			}
 		default:
-			b.p.add(at+".action", "override %d: unknown action %q (drain, pin, freeze)", i+1, of.Action)
+			b.p.Add(at+".action", "override %d: unknown action %q (drain, pin, freeze)", i+1, of.Action)
 		}
 		if of.CDN != "" && indexOfCDN(cfg, of.CDN) < 0 {
-			b.p.add(at+".cdn", "override %d: unknown cdn %q", i+1, of.CDN)
+			b.p.Add(at+".cdn", "override %d: unknown cdn %q", i+1, of.CDN)
 		}
 		if of.Region != "" && indexOf(cfg.Regions, of.Region) < 0 {
-			b.p.add(at+".region", "override %d: unknown region %q", i+1, of.Region)
+			b.p.Add(at+".region", "override %d: unknown region %q", i+1, of.Region)
 		}
 		if of.At == nil || *of.At < 0 {
-			b.p.add(at, "override %d needs at (0 or more)", i+1)
+			b.p.Add(at, "override %d needs at (0 or more)", i+1)
 			continue
 		}
 		if of.Duration == nil || *of.Duration <= 0 {
-			b.p.add(at, "override %d needs a positive duration", i+1)
+			b.p.Add(at, "override %d needs a positive duration", i+1)
 			continue
 		}
 		a.At, a.Duration = *of.At, *of.Duration
@@ -129,7 +129,7 @@ func (b *binder) notes(as []annotationFile) {
 	for i, af := range as {
 		at := fmt.Sprintf("annotation[%d]", i)
 		if af.At == nil || *af.At < 0 || strings.TrimSpace(af.Text) == "" {
-			b.p.add(at, "annotation %d needs at (0 or more) and text", i+1)
+			b.p.Add(at, "annotation %d needs at (0 or more) and text", i+1)
 			continue
 		}
 		b.sc.Notes = append(b.sc.Notes, Note{At: *af.At, Text: strings.TrimSpace(af.Text), Tags: af.Tags})

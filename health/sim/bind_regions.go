@@ -17,7 +17,7 @@ func (b *binder) regions(f *scenarioFile) {
 	}
 	for name := range f.Region {
 		if indexOf(cfg.Regions, name) < 0 {
-			b.p.add("region."+name, "region %q is not in policy %q (regions: %s)", name, b.sc.Policy.Name, strings.Join(cfg.Regions, ", "))
+			b.p.Add("region."+name, "region %q is not in policy %q (regions: %s)", name, b.sc.Policy.Name, strings.Join(cfg.Regions, ", "))
 		}
 	}
 	total := 0.0
@@ -33,7 +33,7 @@ func (b *binder) regions(f *scenarioFile) {
 			at := "region." + name
 			b.setF(&r.Share, rf.Share, at+".share", 0, 1e9)
 			if rf.Share == nil {
-				b.p.add(at, "region %q needs a share", name)
+				b.p.Add(at, "region %q needs a share", name)
 			}
 			b.setF(&r.BitrateMbps, rf.BitrateMbps, at+".bitrate_mbps", 1e-3, 1e6)
 			b.setI(&r.Resolvers, rf.Resolvers, at+".resolvers", 1, 1e6)
@@ -44,7 +44,7 @@ func (b *binder) regions(f *scenarioFile) {
 			if rf.StretchTTL != nil {
 				r.StretchTTL = *rf.StretchTTL
 				if r.StretchTTL <= 0 {
-					b.p.add(at+".stretch_ttl", "stretch_ttl must be positive")
+					b.p.Add(at+".stretch_ttl", "stretch_ttl must be positive")
 				}
 			}
 		}
@@ -52,7 +52,7 @@ func (b *binder) regions(f *scenarioFile) {
 		b.sc.Regions = append(b.sc.Regions, r)
 	}
 	if total <= 0 {
-		b.p.add("region", "the region shares add up to 0: nobody is watching")
+		b.p.Add("region", "the region shares add up to 0: nobody is watching")
 		return
 	}
 	for i := range b.sc.Regions {
@@ -69,7 +69,7 @@ func (b *binder) telemetry(t *telemetryFile) {
 		}
 		*dst = *v
 		if *v < 0 || (positive && *v == 0) {
-			b.p.add("telemetry."+key, "telemetry.%s must be %s", key, map[bool]string{true: "positive", false: "0 or more"}[positive])
+			b.p.Add("telemetry."+key, "telemetry.%s must be %s", key, map[bool]string{true: "positive", false: "0 or more"}[positive])
 		}
 	}
 	dur(&tm.Interval, t.Interval, "interval", true)

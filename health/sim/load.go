@@ -1,16 +1,10 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"github.com/cdnsteer/cdnsteer/zones"
 )
@@ -35,8 +29,6 @@ const (
 // DefaultStart is the virtual start time when the scenario gives none.
 var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-var decodeErrLine = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "[^"]*"\))?: (.*)$`)
-
 // LoadScenario reads the scenario file at path and binds it to a policy of
 // snap. Every problem comes back at once, as FILE:LINE: message.
 func LoadScenario(path string, snap *zones.Snapshot) (*Scenario, error) {
@@ -51,32 +43,14 @@ func LoadScenario(path string, snap *zones.Snapshot) (*Scenario, error) {
 // error messages.
 func ParseScenario(name string, data []byte, snap *zones.Snapshot) (*Scenario, error) {
 	var f scenarioFile
-	doc := string(data)
-	md, err := toml.Decode(doc, &f)
+	p, err := zones.DecodeTOML(name, data, &f)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, zones.Errors{{File: name, Line: pe.Position.Line, Msg: strings.TrimPrefix(pe.Message, "toml: ")}}
-		}
-		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return nil, zones.Errors{{File: name, Line: line, Msg: m[2]}}
-		}
-		return nil, zones.Errors{{File: name, Msg: err.Error()}}
-	}
-	p := &problems{file: name, lines: zones.IndexLines(doc)}
-	var unknown []string
-	for _, k := range md.Undecoded() {
-		unknown = append(unknown, k.String())
-	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		p.addLine(p.lines.First(k), "unknown key %q", k)
+		return nil, err
 	}
 	sc := &Scenario{File: name}
 	b := &binder{p: p, sc: sc, snap: snap}
 	b.bind(&f)
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	return sc, nil
@@ -85,7 +59,7 @@ func ParseScenario(name string, data []byte, snap *zones.Snapshot) (*Scenario, e
 // binder applies defaults and checks a decoded scenario against its
 // policy, recording every problem.
 type binder struct {
-	p    *problems
+	p    *zones.ErrorList
 	sc   *Scenario
 	snap *zones.Snapshot
 }
@@ -107,13 +81,13 @@ func (b *binder) bind(f *scenarioFile) {
 	if f.Step != nil {
 		sc.Step = *f.Step
 		if sc.Step <= 0 {
-			b.p.add("step", "step must be positive")
+			b.p.Add("step", "step must be positive")
 		}
 	}
 	if f.OutputInterval != nil {
 		sc.OutputInterval = *f.OutputInterval
 		if sc.OutputInterval < 0 {
-			b.p.add("output_interval", "output_interval must not be negative")
+			b.p.Add("output_interval", "output_interval must not be negative")
 		}
 	}
 	sc.Seed = DefaultSeed
@@ -127,9 +101,9 @@ func (b *binder) bind(f *scenarioFile) {
 	}
 	switch {
 	case sc.Duration <= 0:
-		b.p.add("duration", "duration must be positive (set it, or give the audience curve a length)")
+		b.p.Add("duration", "duration must be positive (set it, or give the audience curve a length)")
 	case sc.Duration < sc.Step:
-		b.p.add("duration", "duration %s is shorter than one step (%s); durations are strings such as \"3h\"", sc.Duration, sc.Step)
+		b.p.Add("duration", "duration %s is shorter than one step (%s); durations are strings such as \"3h\"", sc.Duration, sc.Step)
 	}
 	b.regions(f)
 	b.telemetry(&f.Telemetry)
@@ -147,13 +121,13 @@ func (b *binder) policy(name string) bool {
 	case name != "":
 		pol = b.snap.PolicyByName(name)
 		if pol == nil {
-			b.p.add("policy", "unknown policy %q", name)
+			b.p.Add("policy", "unknown policy %q", name)
 			return false
 		}
 	case len(ps) == 1:
 		pol = ps[0]
 	default:
-		b.p.add("policy", "the policy file has %d policies: say which with policy = NAME", len(ps))
+		b.p.Add("policy", "the policy file has %d policies: say which with policy = NAME", len(ps))
 		return false
 	}
 	cfg := b.snap.Health()
@@ -173,7 +147,7 @@ func (b *binder) setF(dst *float64, v *float64, at string, lo, hi float64) {
 		return
 	}
 	if !(*v >= lo && *v <= hi) {
-		b.p.add(at, "%s = %g is outside %g..%g", lastKey(at), *v, lo, hi)
+		b.p.Add(at, "%s = %g is outside %g..%g", lastKey(at), *v, lo, hi)
 		return
 	}
 	*dst = *v
@@ -184,7 +158,7 @@ func (b *binder) setI(dst *int, v *int, at string, lo, hi int) {
 		return
 	}
 	if *v < lo || *v > hi {
-		b.p.add(at, "%s = %d is outside %d..%d", lastKey(at), *v, lo, hi)
+		b.p.Add(at, "%s = %d is outside %d..%d", lastKey(at), *v, lo, hi)
 		return
 	}
 	*dst = *v

@@ -144,6 +144,7 @@ cdn = "zz"
 start = "1m"
 duration = "1m"
 ttfb_add_ms = 100
+loudness = 2
 [[fault]]
 cdn = "a"
 start = "1m"
@@ -164,13 +165,17 @@ duration = "1m"
 		`s.toml:9: ecs_share = 1.5 is outside 0..1`,
 		`s.toml:12: cdn "a": ceiling_gbps 50 is below its commit 100`,
 		`s.toml:14: fault 1: unknown cdn "zz"`,
-		`s.toml:18: fault 2 changes nothing`,
-		`s.toml:22: unknown key "fault.loudness"`,
-		`s.toml:24: override 1: unknown action "reboot"`,
+		`s.toml:19: fault 2 changes nothing`,
+		`s.toml:18: unknown key "fault.loudness"`,
+		`s.toml:25: override 1: unknown action "reboot"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
+	}
+	// A key unknown in every element of an array table is one problem.
+	if n := strings.Count(err.Error(), `unknown key "fault.loudness"`); n != 1 {
+		t.Errorf("unknown fault.loudness reported %d times:\n%v", n, err)
 	}
 	if _, err := ParseScenario("s.toml", []byte("[audience\n"), snap); err == nil || !strings.HasPrefix(err.Error(), "s.toml:2:") {
 		t.Errorf("syntax error = %v", err)
