@@ -9,11 +9,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/probe"
 )
 
 // Defaults of keys the operator may leave out. README.md documents them;
@@ -22,8 +22,8 @@ const (
 	DefaultDNS           = "127.0.0.1:1053"
 	DefaultHTTP          = "127.0.0.1:8053"
 	DefaultPolicyTTL     = 20
-	DefaultProbeInterval = time.Second
-	DefaultProbeTimeout  = 800 * time.Millisecond
+	DefaultProbeInterval = probe.DefaultInterval
+	DefaultProbeTimeout  = probe.DefaultTimeout
 	DefaultRecordTTL     = 3600
 	DefaultSerial        = 1
 	DefaultRefresh       = 14400

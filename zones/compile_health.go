@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/prom"
 )
 
 // params compiles a policy's scoring keys over the defaults.
@@ -79,8 +80,8 @@ type Prometheus struct {
 
 // Defaults of [prometheus].
 const (
-	DefaultPromInterval = 5 * time.Second
-	DefaultPromTimeout  = 3 * time.Second
+	DefaultPromInterval = prom.DefaultInterval
+	DefaultPromTimeout  = prom.DefaultTimeout
 )
 
 var promSignals = []string{health.KindTTFB, health.KindErrorRate, health.KindCacheHit, health.KindThroughput}
