@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -35,32 +34,22 @@ func toJSON(n health.Annotation) annotationJSON {
 
 // postAnnotation adds a note to the timeline.
 func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
-	if _, err := query(r); err != nil {
-		writeRequestError(w, err)
-		return
-	}
 	var req annotationRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		writeRequestError(w, err)
+	if !decodeRequest(w, r, &req) {
 		return
 	}
 	n := health.Annotation{Text: req.Text, Tags: req.Tags}
 	if req.Time != "" {
-		t, err := time.Parse(time.RFC3339, req.Time)
-		if err != nil {
-			writeRequestError(w, badRequest("time", "time: %q is not an RFC 3339 time", req.Time))
+		t, rerr := parseTime("time", req.Time)
+		if rerr != nil {
+			writeRequestError(w, rerr)
 			return
 		}
 		n.Time = t
 	}
 	n, err := a.cfg.Annotations.Add(n, a.cfg.Now())
 	if err != nil {
-		var fe *health.FieldError
-		if errors.As(err, &fe) {
-			writeRequestError(w, fieldError("", fe))
-			return
-		}
-		writeError(w, http.StatusInternalServerError, err.Error())
+		a.writeEngineError(w, err, "adding the annotation")
 		return
 	}
 	a.cfg.Logger.Info("annotation added via API", "id", n.ID, "text", n.Text, "remote", r.RemoteAddr)
@@ -83,8 +72,6 @@ func (a *api) listAnnotations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string][]annotationJSON{"annotations": out})
 }
 
-// plusHint explains the usual reason a time in a query string does not
-// parse: an unencoded "+" of a zone offset arrives as a space.
 // sinceParam reads the only query parameter a polling endpoint takes,
 // ?since=RFC3339 (zero when absent).
 func sinceParam(r *http.Request) (time.Time, *requestError) {
@@ -96,13 +83,15 @@ func sinceParam(r *http.Request) (time.Time, *requestError) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, badRequest("since", "since: %q is not an RFC 3339 time%s", s, plusHint(s))
+	t, rerr := parseTime("since", s)
+	if rerr != nil {
+		rerr.msg += plusHint(s)
 	}
-	return t, nil
+	return t, rerr
 }
 
+// plusHint explains the usual reason a time in a query string does not
+// parse: an unencoded "+" of a zone offset arrives as a space.
 func plusHint(s string) string {
 	if strings.Contains(s, " ") {
 		return ` (write the "+" of a zone offset as %2B)`

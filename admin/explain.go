@@ -1,10 +1,7 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/cdnsteer/cdnsteer/health"
 )
 
 // ExplainFunc answers why a client gets the answer it gets for a name
@@ -33,13 +30,7 @@ func (a *api) getExplain(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := a.cfg.Explain(q.Get("name"), q.Get("client"), q.Get("ecs"))
 	if err != nil {
-		var fe *health.FieldError
-		if errors.As(err, &fe) {
-			writeRequestError(w, fieldError("", fe))
-			return
-		}
-		a.cfg.Logger.Error("explain failed", "name", q.Get("name"), "client", q.Get("client"), "err", err)
-		writeError(w, http.StatusInternalServerError, "explain failed: "+err.Error())
+		a.writeEngineError(w, err, "explain of "+q.Get("name")+" for "+q.Get("client"))
 		return
 	}
 	writeJSON(w, http.StatusOK, v)

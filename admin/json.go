@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cdnsteer/cdnsteer/health"
 )
@@ -101,6 +102,43 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) *requestError {
 	default:
 		return badRequest("", "unexpected data after the JSON object")
 	}
+}
+
+// decodeRequest reads the JSON body of a request that takes no query
+// parameters into v. When it cannot, it has answered the 4xx and returns
+// false.
+func decodeRequest(w http.ResponseWriter, r *http.Request, v any) bool {
+	if _, rerr := query(r); rerr != nil {
+		writeRequestError(w, rerr)
+		return false
+	}
+	if rerr := decodeBody(w, r, v); rerr != nil {
+		writeRequestError(w, rerr)
+		return false
+	}
+	return true
+}
+
+// parseTime reads the RFC 3339 time s given for field.
+func parseTime(field, s string) (time.Time, *requestError) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, badRequest(field, "%s: %q is not an RFC 3339 time", field, s)
+	}
+	return t, nil
+}
+
+// writeEngineError answers an error of the engine doing what: a
+// FieldError is the caller's mistake (400, naming the field), anything
+// else is ours (logged, 500).
+func (a *api) writeEngineError(w http.ResponseWriter, err error, what string) {
+	var fe *health.FieldError
+	if errors.As(err, &fe) {
+		writeRequestError(w, fieldError("", fe))
+		return
+	}
+	a.cfg.Logger.Error(what+" failed", "err", err)
+	writeError(w, http.StatusInternalServerError, what+" failed: "+err.Error())
 }
 
 func isTooLarge(err error) bool {

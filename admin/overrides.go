@@ -47,10 +47,10 @@ func (o *overrideRequest) expiry(now time.Time) (time.Time, *requestError) {
 		}
 		return now.Add(d), nil
 	case o.Expires != "":
-		t, err := time.Parse(time.RFC3339, o.Expires)
+		t, rerr := parseTime("expires", o.Expires)
 		switch {
-		case err != nil:
-			return time.Time{}, badRequest("expires", "expires: %q is not an RFC 3339 time", o.Expires)
+		case rerr != nil:
+			return time.Time{}, rerr
 		case !t.After(now):
 			return time.Time{}, badRequest("expires", "expires: %s has already passed", o.Expires)
 		case t.Sub(now) > maxOverrideTTL:
@@ -64,13 +64,8 @@ func (o *overrideRequest) expiry(now time.Time) (time.Time, *requestError) {
 // postOverride puts a drain, pin or freeze in force. The engine validates
 // names against the policy and records the override in the decision log.
 func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
-	if _, err := query(r); err != nil {
-		writeRequestError(w, err)
-		return
-	}
 	var req overrideRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		writeRequestError(w, err)
+	if !decodeRequest(w, r, &req) {
 		return
 	}
 	now := a.cfg.Now()
@@ -86,13 +81,7 @@ func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 	o, err := a.cfg.Engine.AddOverride(health.Override{Action: req.Action, CDN: req.CDN, Region: req.Region,
 		Policy: req.Policy, Expires: expires, Reason: req.Reason}, now)
 	if err != nil {
-		var fe *health.FieldError
-		if errors.As(err, &fe) {
-			writeRequestError(w, fieldError("", fe))
-			return
-		}
-		a.cfg.Logger.Error("adding an override failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "cannot add the override: "+err.Error())
+		a.writeEngineError(w, err, "adding the override")
 		return
 	}
 	a.cfg.Logger.Info("override added via API", "id", o.ID, "action", o.Action, "policy", o.Policy, "region", o.Region,

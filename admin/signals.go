@@ -43,13 +43,8 @@ type signalJSON struct {
 // entry is good, so a rejected batch changes nothing and can be resent
 // once fixed.
 func (a *api) postSignals(w http.ResponseWriter, r *http.Request) {
-	if _, err := query(r); err != nil {
-		writeRequestError(w, err)
-		return
-	}
 	var req signalsRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		writeRequestError(w, err)
+	if !decodeRequest(w, r, &req) {
 		return
 	}
 	sigs, err := a.checkSignals(req.Signals, a.cfg.Now())
@@ -75,9 +70,9 @@ func (a *api) checkSignals(in []signalJSON, now time.Time) ([]health.Signal, *re
 		at := fmt.Sprintf("signals[%d]", i)
 		t := now
 		if s.Time != "" {
-			var err error
-			if t, err = time.Parse(time.RFC3339, s.Time); err != nil {
-				return nil, badRequest(at+".time", "%s.time: %q is not an RFC 3339 time", at, s.Time)
+			var rerr *requestError
+			if t, rerr = parseTime(at+".time", s.Time); rerr != nil {
+				return nil, rerr
 			}
 			if t.After(now.Add(signalFuture)) {
 				return nil, badRequest(at+".time", "%s.time: %s is more than %s in the future", at, s.Time, signalFuture)
