@@ -2,7 +2,6 @@ package admin
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
@@ -16,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/cdnsteer/cdnsteer/internal/filewatch"
 )
 
 // maxTokenFile bounds what is read from the token file: a token is a line,
@@ -41,14 +40,9 @@ type auth struct {
 	path string
 	log  *slog.Logger
 
-	state  atomic.Pointer[tokenState]
-	loadMu sync.Mutex // serialises loads, so an older read never lands last
-	last   os.FileInfo
-
-	fsw       *fsnotify.Watcher
-	cancel    context.CancelFunc
-	done      chan struct{}
-	closeOnce sync.Once
+	state   atomic.Pointer[tokenState]
+	loadMu  sync.Mutex // serialises loads, so an older read never lands last
+	watcher *filewatch.Watcher
 }
 
 // newAuth reads the token file and starts watching it. Without a path,
@@ -81,8 +75,7 @@ func (a *auth) load() error {
 	a.loadMu.Lock()
 	defer a.loadMu.Unlock()
 	prev := a.state.Load()
-	token, fi, err := readToken(a.path)
-	a.last = fi
+	token, err := readToken(a.path)
 	switch {
 	case err != nil:
 		a.state.Store(&tokenState{disabled: "writes are disabled: the admin token file cannot be read"})
@@ -104,113 +97,38 @@ func (a *auth) load() error {
 	return nil
 }
 
-func readToken(path string) (string, os.FileInfo, error) {
+func readToken(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("admin token file: %w", err)
+		return "", fmt.Errorf("admin token file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", nil, fmt.Errorf("admin token file: %w", err)
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
 	if err != nil {
-		return "", nil, fmt.Errorf("admin token file %s: %w", path, err)
+		return "", fmt.Errorf("admin token file %s: %w", path, err)
 	}
 	if len(b) > maxTokenFile {
-		return "", nil, fmt.Errorf("admin token file %s is larger than %d bytes: not a token", path, maxTokenFile)
+		return "", fmt.Errorf("admin token file %s is larger than %d bytes: not a token", path, maxTokenFile)
 	}
-	return string(bytes.TrimSpace(b)), fi, nil
+	return string(bytes.TrimSpace(b)), nil
 }
 
-// watch follows the token file's folder, not the file, so that a token
-// written to a temporary file and renamed into place (or a Kubernetes
-// secret's symlink swap) is seen. Without inotify the token still reloads
-// on ReloadToken.
+// watch re-reads the token file when it is replaced: written in place,
+// renamed into place, or swapped behind a Kubernetes secret's symlink.
+// Without inotify the token still reloads on ReloadToken.
 func (a *auth) watch() {
-	fsw, err := fsnotify.NewWatcher()
-	if err == nil {
-		err = fsw.Add(filepath.Dir(a.path))
-		if err != nil {
-			_ = fsw.Close()
+	w, err := filewatch.Start(a.path, tokenDebounce, func() {
+		if err := a.load(); err != nil {
+			a.log.Error("admin token reload failed: API writes are refused until the file is readable", "err", err)
 		}
-	}
+	}, func(err error) {
+		a.log.Warn("admin token watch error", "file", a.path, "err", err)
+	})
 	if err != nil {
 		a.log.Warn("cannot watch the admin token file: a new token takes effect on SIGHUP", "file", a.path, "err", err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a.fsw, a.cancel, a.done = fsw, cancel, make(chan struct{})
-	go a.run(ctx)
-}
-
-// run reloads after events in the folder settle. An event naming the file
-// always reloads; others (a neighbour such as the decision log, a symlink
-// swap) reload only when the path now resolves to a different file, so a
-// busy neighbour costs a stat, not a read.
-func (a *auth) run(ctx context.Context) {
-	defer close(a.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	armed, named := false, false
-	base := filepath.Base(a.path)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-a.fsw.Events:
-			if !ok {
-				return
-			}
-			if filepath.Base(ev.Name) == base {
-				named = true
-			}
-			if !armed {
-				timer.Reset(tokenDebounce)
-				armed = true
-			}
-		case err, ok := <-a.fsw.Errors:
-			if !ok {
-				return
-			}
-			// Events may have been lost: re-read rather than trust that
-			// nothing changed.
-			a.log.Warn("admin token watch error", "file", a.path, "err", err)
-			named = true
-			if !armed {
-				timer.Reset(tokenDebounce)
-				armed = true
-			}
-		case <-timer.C:
-			armed = false
-			if named || a.changed() {
-				named = false
-				if err := a.load(); err != nil {
-					a.log.Error("admin token reload failed: API writes are refused until the file is readable", "err", err)
-				}
-			}
-		}
-	}
-}
-
-// changed reports whether the path now names another file, or the same
-// file with another size or modification time, than the one last read.
-func (a *auth) changed() bool {
-	fi, err := os.Stat(a.path)
-	a.loadMu.Lock()
-	last := a.last
-	a.loadMu.Unlock()
-	switch {
-	case err != nil:
-		// Gone: worth a load only if the last one found a file, so that
-		// writes stop; a file still missing is not news.
-		return last != nil
-	case last == nil:
-		return true
-	}
-	return !os.SameFile(fi, last) || !fi.ModTime().Equal(last.ModTime()) || fi.Size() != last.Size()
+	a.watcher = w
 }
 
 // reload is ReloadToken: a no-op without a token file.
@@ -223,14 +141,9 @@ func (a *auth) reload() error {
 
 // close stops the watcher; it is safe to call more than once.
 func (a *auth) close() {
-	a.closeOnce.Do(func() {
-		if a.fsw == nil {
-			return
-		}
-		a.cancel()
-		_ = a.fsw.Close()
-		<-a.done
-	})
+	if a.watcher != nil {
+		a.watcher.Close()
+	}
 }
 
 // check tells whether r may write. It answers the request itself when

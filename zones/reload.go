@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cdnsteer/cdnsteer/internal/filewatch"
 )
 
 // Reloader keeps a policy file's compiled snapshot current. Every reload
@@ -70,42 +71,29 @@ func (r *Reloader) Trigger(reason string) {
 // Watching is closed once Run watches the file.
 func (r *Reloader) Watching() <-chan struct{} { return r.watching }
 
-// Run reloads on triggers and on changes to the file until ctx ends. It
-// watches the file's folder, not the file, so that editors and tools that
-// write a new file and rename it over the old one are seen.
+// Run reloads on triggers and on changes to the file until ctx ends:
+// written in place, renamed over, or swapped behind a symlink
+// (internal/filewatch).
 func (r *Reloader) Run(ctx context.Context) error {
-	w, err := fsnotify.NewWatcher()
+	changed := make(chan struct{}, 1)
+	w, err := filewatch.Start(filepath.Clean(r.path), debounce, func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}, func(err error) { r.log.Warn("policy watch error", "err", err) })
 	if err != nil {
 		return fmt.Errorf("watch policy: %w", err)
 	}
 	defer w.Close()
-	dir := filepath.Dir(r.path)
-	if err := w.Add(dir); err != nil {
-		return fmt.Errorf("watch policy folder %s: %w", dir, err)
-	}
-	name := filepath.Clean(r.path)
 	close(r.watching)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case reason := <-r.trigger:
 			r.reload(reason, true)
-		case ev, ok := <-w.Events:
-			if !ok {
-				return nil
-			}
-			if filepath.Clean(ev.Name) == name && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
-				timer.Reset(debounce)
-			}
-		case err, ok := <-w.Errors:
-			if !ok {
-				return nil
-			}
-			r.log.Warn("policy watch error", "err", err)
-		case <-timer.C:
+		case <-changed:
 			r.reload("file changed", false)
 		}
 	}

@@ -100,3 +100,54 @@ func TestReloaderKeepsOldPolicyOnError(t *testing.T) {
 		t.Errorf("success count = %v, want 2", got)
 	}
 }
+
+// TestReloaderFollowsSymlinkSwap: Kubernetes mounts a ConfigMap as
+// policy.toml -> ..data/policy.toml with ..data -> a timestamped folder,
+// and updates it by pointing ..data at a new folder: no event names
+// policy.toml. The reloader must still apply the new policy.
+func TestReloaderFollowsSymlinkSwap(t *testing.T) {
+	dir := t.TempDir()
+	good := base + zoneHead + "[[zone.steer]]\nname = \"s\"\npolicy = \"p\"\n"
+	for v, body := range map[string]string{"v1": good, "v2": good + "[policy.p]\nttl = 9\n"} {
+		if err := os.Mkdir(filepath.Join(dir, v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, v, "policy.toml"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "policy.toml")
+	if err := os.Symlink(filepath.Join("..data", "policy.toml"), path); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := make(chan *Snapshot, 10)
+	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-r.Watching()
+
+	// The swap, as the kubelet does it: a new link renamed over ..data.
+	if err := os.Symlink("v2", filepath.Join(dir, "..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-applied:
+		if ttl := s.Policies[0].TTL; ttl != 9 {
+			t.Errorf("applied a policy with ttl %d, want the new 9", ttl)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the policy behind the swapped symlink was not applied within 5 s")
+	}
+}
