@@ -46,12 +46,19 @@ func newRules(c Config) rules {
 	return r
 }
 
+// fresh tells whether a bucket with debt d is as good as never seen: its
+// credit is full, or its debt is so old (past the window) that it has
+// been earned back.
+func fresh(d, window int64) bool {
+	return d <= -creditCap || d > window+staleSlack
+}
+
 // charge debits one response of class cl from a bucket with debt d and
 // slip count n, and returns the bucket's new state and the action. fresh
 // is the state of a bucket never seen, or seen so long ago that it has
 // earned its full credit back.
 func (r *rules) charge(d int64, n uint64, cl Class) (int64, uint64, Action) {
-	if d <= -creditCap || d > r.window+staleSlack {
+	if fresh(d, r.window) {
 		d, n = -creditCap, 0 // full credit; BIND forgets the slip count too
 	}
 	d += r.interval[cl]

@@ -115,7 +115,7 @@ func evictScore(w, now uint64, window int64) int64 {
 		return math.MinInt64
 	}
 	d := debt(w, now)
-	if d <= -creditCap || d > window+staleSlack {
+	if fresh(d, window) {
 		return math.MinInt64
 	}
 	return d

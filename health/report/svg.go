@@ -19,9 +19,6 @@ const (
 	marginB = 30
 	plotW   = chartW - marginL - marginR
 	plotH   = chartH - marginT - marginB
-	// maxColumns bounds the points drawn per series: one or two per
-	// pixel column keep the peaks without bloating the file.
-	maxColumns = plotW
 )
 
 // SVG renders the chart as an inline <svg> element.
