@@ -87,34 +87,45 @@ func DefaultParams() Params {
 
 // Validate reports the first setting that cannot work.
 func (p Params) Validate() error {
+	bad := func(msg string, keys ...string) error { return &ParamError{Keys: keys, Msg: msg} }
 	switch {
 	case p.EvalInterval < 10*time.Millisecond:
-		return fmt.Errorf("evaluation_interval %s is below 10ms", p.EvalInterval)
+		return bad(fmt.Sprintf("evaluation_interval %s is below 10ms", p.EvalInterval), "evaluation_interval")
 	case p.SignalMaxAge < p.EvalInterval:
-		return fmt.Errorf("signal_max_age %s is shorter than evaluation_interval %s", p.SignalMaxAge, p.EvalInterval)
+		return bad(fmt.Sprintf("signal_max_age %s is shorter than evaluation_interval %s", p.SignalMaxAge, p.EvalInterval), "signal_max_age", "evaluation_interval")
 	case !(p.SmoothingDown > 0 && p.SmoothingDown <= 1) || !(p.SmoothingUp > 0 && p.SmoothingUp <= 1):
-		return fmt.Errorf("smoothing_down and smoothing_up must be in (0, 1]")
+		return bad("smoothing_down and smoothing_up must be in (0, 1]", "smoothing_down", "smoothing_up")
 	case !(p.DownThreshold >= 0 && p.DownThreshold < p.UpThreshold && p.UpThreshold <= 100):
-		return fmt.Errorf("need 0 <= down_threshold (%g) < up_threshold (%g) <= 100", p.DownThreshold, p.UpThreshold)
+		return bad(fmt.Sprintf("need 0 <= down_threshold (%g) < up_threshold (%g) <= 100", p.DownThreshold, p.UpThreshold), "down_threshold", "up_threshold")
 	case p.DownAfter < 1 || p.UpAfter < 1:
-		return fmt.Errorf("down_after and up_after must be at least 1")
+		return bad("down_after and up_after must be at least 1", "down_after", "up_after")
 	case !(p.RecoveryStep > 0 && p.RecoveryStep <= 1):
-		return fmt.Errorf("recovery_step %g must be in (0, 1]", p.RecoveryStep)
+		return bad(fmt.Sprintf("recovery_step %g must be in (0, 1]", p.RecoveryStep), "recovery_step")
 	case !(p.CapacitySoft > 0 && p.CapacitySoft < p.CapacityHard):
-		return fmt.Errorf("need 0 < capacity_soft (%g) < capacity_hard (%g)", p.CapacitySoft, p.CapacityHard)
+		return bad(fmt.Sprintf("need 0 < capacity_soft (%g) < capacity_hard (%g)", p.CapacitySoft, p.CapacityHard), "capacity_soft", "capacity_hard")
 	case p.StaticDrift <= 0:
-		return fmt.Errorf("static_drift must be positive")
+		return bad("static_drift must be positive", "static_drift")
 	}
 	for name, b := range map[string]Bounds{"ttfb": p.TTFB, "error_rate": p.ErrorRate, "cache_hit": p.CacheHit, "throughput": p.Throughput, "download": p.Download} {
 		if b.Weight < 0 || math.IsNaN(b.Weight) || math.IsInf(b.Weight, 0) {
-			return fmt.Errorf("score.%s.weight must be a number >= 0", name)
+			return bad(fmt.Sprintf("score.%s.weight must be a number >= 0", name), "score."+name)
 		}
 		if b.Good == b.Bad || math.IsNaN(b.Good) || math.IsNaN(b.Bad) {
-			return fmt.Errorf("score.%s: good and bad must differ", name)
+			return bad(fmt.Sprintf("score.%s: good and bad must differ", name), "score."+name)
 		}
 	}
 	if p.TTFB.Weight+p.ErrorRate.Weight+p.CacheHit.Weight+p.Throughput.Weight == 0 {
-		return fmt.Errorf("every score weight is zero: nothing would be measured")
+		return bad("every score weight is zero: nothing would be measured", "score")
 	}
 	return nil
 }
+
+// ParamError is a problem of Params and the policy keys it concerns, most
+// to blame first, so that a policy compiler can point at a line the file
+// has.
+type ParamError struct {
+	Keys []string
+	Msg  string
+}
+
+func (e *ParamError) Error() string { return e.Msg }

@@ -1,6 +1,7 @@
 package zones
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -15,40 +16,25 @@ import (
 // params compiles a policy's scoring keys over the defaults.
 func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	p := health.DefaultParams()
-	setD := func(dst *time.Duration, v *time.Duration) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setF := func(dst *float64, v *float64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setI := func(dst *int, v *int) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	setD(&p.EvalInterval, pc.EvaluationInterval)
-	setD(&p.SignalMaxAge, pc.SignalMaxAge)
-	setF(&p.SmoothingDown, pc.SmoothingDown)
-	setF(&p.SmoothingUp, pc.SmoothingUp)
-	setF(&p.DownThreshold, pc.DownThreshold)
-	setF(&p.UpThreshold, pc.UpThreshold)
-	setI(&p.DownAfter, pc.DownAfter)
-	setI(&p.UpAfter, pc.UpAfter)
-	setF(&p.RecoveryStep, pc.RecoveryStep)
-	setF(&p.CapacitySoft, pc.CapacitySoft)
-	setF(&p.CapacityHard, pc.CapacityHard)
-	setD(&p.StaticDrift, pc.StaticDrift)
+	set(&p.EvalInterval, pc.EvaluationInterval)
+	set(&p.SignalMaxAge, pc.SignalMaxAge)
+	set(&p.SmoothingDown, pc.SmoothingDown)
+	set(&p.SmoothingUp, pc.SmoothingUp)
+	set(&p.DownThreshold, pc.DownThreshold)
+	set(&p.UpThreshold, pc.UpThreshold)
+	set(&p.DownAfter, pc.DownAfter)
+	set(&p.UpAfter, pc.UpAfter)
+	set(&p.RecoveryStep, pc.RecoveryStep)
+	set(&p.CapacitySoft, pc.CapacitySoft)
+	set(&p.CapacityHard, pc.CapacityHard)
+	set(&p.StaticDrift, pc.StaticDrift)
 	bounds := func(dst *health.Bounds, b *BoundsConfig) {
 		if b == nil {
 			return
 		}
-		setF(&dst.Weight, b.Weight)
-		setF(&dst.Good, b.Good)
-		setF(&dst.Bad, b.Bad)
+		set(&dst.Weight, b.Weight)
+		set(&dst.Good, b.Good)
+		set(&dst.Bad, b.Bad)
 	}
 	bounds(&p.TTFB, pc.Score.TTFB)
 	bounds(&p.ErrorRate, pc.Score.ErrorRate)
@@ -56,17 +42,27 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	bounds(&p.Throughput, pc.Score.Throughput)
 	bounds(&p.Download, pc.Score.Download)
 	if err := p.Validate(); err != nil {
-		// Point at the first key the message names that the file sets.
+		// Point at the first key concerned that the file sets.
 		where := at
-		for _, word := range keyWord.FindAllString(err.Error(), -1) {
-			if _, ok := c.el.lines[at+"."+word]; ok {
-				where = at + "." + word
-				break
+		var pe *health.ParamError
+		if errors.As(err, &pe) {
+			for _, k := range pe.Keys {
+				if _, ok := c.el.lines[at+"."+k]; ok {
+					where = at + "." + k
+					break
+				}
 			}
 		}
 		c.el.Add(where, "policy %q: %v", name, err)
 	}
 	return p
+}
+
+// set overwrites *dst with *v when the policy file gave v.
+func set[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // Prometheus is the resolved [prometheus] table.
@@ -120,8 +116,6 @@ func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
 	}
 	return p
 }
-
-var keyWord = regexp.MustCompile(`[a-z_]+(\.[a-z_]+)?`)
 
 var regionInError = regexp.MustCompile(`region "([^"]+)"`)
 
