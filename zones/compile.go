@@ -164,12 +164,8 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 			c.el.Add(at+".target", "cdn %q: target %q is not a valid domain name", name, cc.Target)
 		} else {
 			cdn.Target = t
-			cdn.TargetWire = make([]byte, 256)
-			n, err := dns.PackDomainName(t, cdn.TargetWire, 0, nil, false)
-			if err != nil {
-				c.el.Add(at+".target", "cdn %q: target %q cannot be encoded: %v", name, cc.Target, err)
-			}
-			cdn.TargetWire = cdn.TargetWire[:n]
+			// fqdn accepted it, so it packs.
+			cdn.TargetWire, _ = wireName(t)
 		}
 		if cc.CommitGbps != nil {
 			if v := *cc.CommitGbps; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {

@@ -38,9 +38,8 @@ func (s *Snapshot) prepareStatic() {
 	s.static = map[string][]*StaticAnswer{}
 	buf := make([]byte, dns.MaxMsgSize)
 	for _, z := range s.Zones {
-		if err := z.prepareNegative(); err != nil {
-			z.Negative = nil // the general path answers
-		}
+		// On error Negative stays nil: the general path answers.
+		_ = z.prepareNegative()
 		for name, n := range z.nodes {
 			if _, cut := z.Find(name); cut != nil || n.Set(dns.TypeCNAME) != nil || n.Steer != nil {
 				continue
@@ -106,12 +105,11 @@ func (z *Zone) prepareNegative() error {
 	if err != nil {
 		return err
 	}
-	origin := make([]byte, 256)
-	n, err := dns.PackDomainName(z.Origin, origin, 0, nil, false)
+	origin, err := wireName(z.Origin)
 	if err != nil {
 		return err
 	}
-	t := &NegativeTemplate{OriginWire: origin[:n], Wire: pkt[12+n+4:], Origin: []byte(z.Origin)}
+	t := &NegativeTemplate{OriginWire: origin, Wire: pkt[12+len(origin)+4:], Origin: []byte(z.Origin)}
 	// Walk the SOA: owner, fixed header, MNAME, RNAME, five counters.
 	off := 0
 	name := func() {
@@ -133,12 +131,11 @@ func (z *Zone) prepareNegative() error {
 	name()
 	name()
 	for _, nm := range []string{z.NegSOA.Ns, z.NegSOA.Mbox} {
-		buf := make([]byte, 256)
-		k, err := dns.PackDomainName(nm, buf, 0, nil, false)
+		w, err := wireName(nm)
 		if err != nil {
 			return err
 		}
-		t.Names = append(t.Names, buf[:k])
+		t.Names = append(t.Names, w)
 	}
 	z.Negative = t
 	return nil
@@ -181,4 +178,11 @@ func (s *Snapshot) ZoneOf(name []byte) *Zone {
 		off++
 	}
 	return s.byOrigin["."]
+}
+
+// wireName is a domain name in uncompressed wire form.
+func wireName(name string) ([]byte, error) {
+	buf := make([]byte, 256)
+	n, err := dns.PackDomainName(name, buf, 0, nil, false)
+	return buf[:n], err
 }
