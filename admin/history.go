@@ -16,17 +16,14 @@ const (
 	DefaultHistoryInterval = time.Second
 )
 
-// Value slots of a point, in the order they are kept.
+// Value slots of a point: score, weight and share, then the signals in
+// the order of health.Kinds.
 const (
 	vScore = iota
 	vWeight
 	vShare
-	vTTFB
-	vErrorRate
-	vCacheHit
-	vThroughput
-	vDownload
-	nValues
+	vSignals
+	nValues = vSignals + health.NumKinds
 )
 
 // History keeps the recent past of the engine's view for the live view's
@@ -99,10 +96,11 @@ func (h *History) Record(v health.View) bool {
 			s.regions = append(s.regions, regionPoint{key: h.intern(seriesKey{p.Name, r.Name, ""}), failedOpen: r.FailedOpen, stale: r.Stale})
 			for _, c := range r.CDNs {
 				pt := point{key: h.intern(seriesKey{p.Name, r.Name, c.Name}), status: h.internStatus(c.Status)}
-				sig := c.Signals
-				for i, x := range [nValues]*float64{vScore: c.Score, vWeight: &c.Weight, vShare: &c.Share,
-					vTTFB: sig.TTFBMs, vErrorRate: sig.ErrorRate, vCacheHit: sig.CacheHitRatio,
-					vThroughput: sig.ThroughputGbps, vDownload: sig.DownloadMbps} {
+				x := [nValues]*float64{vScore: c.Score, vWeight: &c.Weight, vShare: &c.Share}
+				for k := range health.NumKinds {
+					x[vSignals+k] = *c.Signals.Field(k)
+				}
+				for i, x := range x {
 					pt.v[i] = float32(math.NaN())
 					if x != nil {
 						pt.v[i] = float32(*x)

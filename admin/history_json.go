@@ -45,13 +45,6 @@ type regionSeriesJSON struct {
 	Stale      []bool `json:"stale"`
 }
 
-// signalSlots maps the signal names of the API to value slots.
-var signalSlots = []struct {
-	name string
-	slot int
-}{{health.KindTTFB, vTTFB}, {health.KindErrorRate, vErrorRate}, {health.KindCacheHit, vCacheHit},
-	{health.KindThroughput, vThroughput}, {health.KindDownload, vDownload}}
-
 // since returns the samples newer than t (all for the zero time) within
 // the window of the newest one.
 func (h *History) since(t time.Time) historyJSON {
@@ -97,8 +90,8 @@ func (h *History) since(t time.Time) historyJSON {
 				cdnCol[p.key] = len(out.Series)
 				sj := seriesJSON{Policy: k.policy, Region: k.region, CDN: k.cdn, Status: make(nullStrings, count),
 					Score: nanNums(count), Weight: nanNums(count), Share: nanNums(count), Signals: map[string]nums{}}
-				for _, sg := range signalSlots {
-					sj.Signals[sg.name] = nanNums(count)
+				for _, kind := range health.Kinds {
+					sj.Signals[kind] = nanNums(count)
 				}
 				out.Series = append(out.Series, sj)
 			}
@@ -116,8 +109,8 @@ func (h *History) since(t time.Time) historyJSON {
 			sj := &out.Series[cdnCol[p.key]]
 			sj.Status[j] = string(h.status[p.status])
 			sj.Score[j], sj.Weight[j], sj.Share[j] = p.v[vScore], p.v[vWeight], p.v[vShare]
-			for _, sg := range signalSlots {
-				sj.Signals[sg.name][j] = p.v[sg.slot]
+			for k, kind := range health.Kinds {
+				sj.Signals[kind][j] = p.v[vSignals+k]
 			}
 		}
 	}

@@ -14,7 +14,11 @@ const (
 	KindDownload   = "download_mbps"
 )
 
-var kinds = []string{KindTTFB, KindErrorRate, KindCacheHit, KindThroughput, KindDownload}
+// Kinds lists the signal kinds in the order Readings.Field numbers them.
+var Kinds = [NumKinds]string{KindTTFB, KindErrorRate, KindCacheHit, KindThroughput, KindDownload}
+
+// NumKinds is how many signal kinds there are.
+const NumKinds = 5
 
 // sample is the latest value of one signal kind.
 type sample struct {
@@ -25,7 +29,7 @@ type sample struct {
 }
 
 // reading is the latest of every kind for one CDN and region.
-type reading [5]sample
+type reading [NumKinds]sample
 
 type storeKey struct{ cdn, region string }
 
@@ -69,15 +73,16 @@ func (r *Readings) any() bool {
 	return r.TTFBMs != nil || r.ErrorRate != nil || r.CacheHitRatio != nil || r.ThroughputGbps != nil || r.DownloadMbps != nil
 }
 
-func (r *Readings) field(i int) **float64 {
+// Field is the value of kind Kinds[i].
+func (r *Readings) Field(i int) **float64 {
 	return [...]**float64{&r.TTFBMs, &r.ErrorRate, &r.CacheHitRatio, &r.ThroughputGbps, &r.DownloadMbps}[i]
 }
 
 // Map returns the readings by kind name, for logs.
 func (r *Readings) Map() map[string]float64 {
 	m := map[string]float64{}
-	for i, k := range kinds {
-		if v := *r.field(i); v != nil {
+	for i, k := range Kinds {
+		if v := *r.Field(i); v != nil {
 			m[k] = Round(*v, 4)
 		}
 	}
@@ -89,13 +94,13 @@ func (r *Readings) Map() map[string]float64 {
 func (s store) view(cdn, region string, now time.Time, maxAge time.Duration) Readings {
 	var out Readings
 	own, all := s[storeKey{cdn, region}], s[storeKey{cdn, ""}]
-	for i := range kinds {
+	for i := range Kinds {
 		for _, r := range []*reading{own, all} {
 			if r == nil || r[i].t.IsZero() || now.Sub(r[i].t) > maxAge {
 				continue
 			}
 			v := r[i].v
-			*out.field(i) = &v
+			*out.Field(i) = &v
 			if r[i].t.After(out.Newest) {
 				out.Newest = r[i].t
 			}
