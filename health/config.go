@@ -1,6 +1,9 @@
 package health
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Config is what the engine needs of a compiled policy. Indexes match the
 // policy snapshot's (CDNs, regions and policies in the same order), so the
@@ -32,7 +35,8 @@ type PolicyInfo struct {
 	Baseline [][]float64
 }
 
-func (c *Config) cdnIndex(name string) int {
+// CDNIndex is the position of the named CDN, -1 if there is none.
+func (c *Config) CDNIndex(name string) int {
 	for i, cdn := range c.CDNs {
 		if cdn.Name == name {
 			return i
@@ -41,16 +45,11 @@ func (c *Config) cdnIndex(name string) int {
 	return -1
 }
 
-func (c *Config) regionIndex(name string) int {
-	for i, r := range c.Regions {
-		if r == name {
-			return i
-		}
-	}
-	return -1
-}
+// RegionIndex is the position of the named region, -1 if there is none.
+func (c *Config) RegionIndex(name string) int { return slices.Index(c.Regions, name) }
 
-func (c *Config) policyIndex(name string) int {
+// PolicyIndex is the position of the named policy, -1 if there is none.
+func (c *Config) PolicyIndex(name string) int {
 	for i, p := range c.Policies {
 		if p.Name == name {
 			return i

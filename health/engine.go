@@ -66,7 +66,7 @@ func (e *Engine) SetConfig(cfg Config, now time.Time) {
 	}
 	e.cfg = cfg
 	for k := range e.loads {
-		if cfg.policyIndex(k.policy) < 0 || cfg.cdnIndex(k.cdn) < 0 {
+		if cfg.PolicyIndex(k.policy) < 0 || cfg.CDNIndex(k.cdn) < 0 {
 			delete(e.loads, k)
 		}
 	}
@@ -96,10 +96,10 @@ func (e *Engine) Config() Config {
 func (e *Engine) CheckSignal(s Signal) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.cfg.cdnIndex(s.CDN) < 0 {
+	if e.cfg.CDNIndex(s.CDN) < 0 {
 		return &FieldError{"cdn", fmt.Sprintf("unknown cdn %q", s.CDN)}
 	}
-	if s.Region != "" && e.cfg.regionIndex(s.Region) < 0 {
+	if s.Region != "" && e.cfg.RegionIndex(s.Region) < 0 {
 		return &FieldError{"region", fmt.Sprintf("unknown region %q", s.Region)}
 	}
 	check := func(name string, v *float64, lo, hi float64) error {
@@ -134,7 +134,7 @@ func (e *Engine) Push(sigs ...Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range sigs {
-		if e.cfg.cdnIndex(s.CDN) >= 0 {
+		if e.cfg.CDNIndex(s.CDN) >= 0 {
 			e.store.add(s)
 		}
 	}
@@ -370,7 +370,7 @@ func (e *Engine) checkpoint(now time.Time) {
 			continue
 		}
 		weight := 0.0
-		if rs, ci := e.regions[regionKey{k.policy, k.region}], e.cfg.cdnIndex(k.cdn); rs != nil && ci >= 0 && ci < len(rs.live) {
+		if rs, ci := e.regions[regionKey{k.policy, k.region}], e.cfg.CDNIndex(k.cdn); rs != nil && ci >= 0 && ci < len(rs.live) {
 			weight = rs.live[ci]
 		}
 		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(weight, 3)})

@@ -96,7 +96,7 @@ func (e *Engine) applyOverrides(policy, region string, live, base []float64) ([]
 	for _, o := range e.overrides {
 		if o.Action == ActionPin && o.Applies(policy, region) {
 			out := make([]float64, len(live))
-			out[e.cfg.cdnIndex(o.CDN)] = 1
+			out[e.cfg.CDNIndex(o.CDN)] = 1
 			return out, "pinned to " + o.CDN
 		}
 	}
@@ -125,7 +125,7 @@ func (e *Engine) applyOverrides(policy, region string, live, base []float64) ([]
 func (e *Engine) drained(policy, region string, w []float64) []float64 {
 	for _, o := range e.overrides {
 		if o.Action == ActionDrain && o.Applies(policy, region) {
-			if ci := e.cfg.cdnIndex(o.CDN); ci >= 0 {
+			if ci := e.cfg.CDNIndex(o.CDN); ci >= 0 {
 				w[ci] = 0
 			}
 		}

@@ -47,8 +47,9 @@ func (o *Override) Applies(policy, region string) bool {
 	return (o.Policy == "" || o.Policy == policy) && (o.Region == "" || o.Region == region)
 }
 
-// validate checks an override against the configuration.
-func (o *Override) validate(cfg *Config, now time.Time) error {
+// CheckTarget checks the action and what it acts on (the CDN, region and
+// policy it names) against cfg.
+func (o *Override) CheckTarget(cfg *Config) error {
 	switch o.Action {
 	case ActionDrain:
 		if o.CDN == "" {
@@ -65,14 +66,22 @@ func (o *Override) validate(cfg *Config, now time.Time) error {
 	default:
 		return &FieldError{"action", fmt.Sprintf("unknown action %q (drain, pin, freeze)", o.Action)}
 	}
-	if o.CDN != "" && cfg.cdnIndex(o.CDN) < 0 {
+	if o.CDN != "" && cfg.CDNIndex(o.CDN) < 0 {
 		return &FieldError{"cdn", fmt.Sprintf("unknown cdn %q", o.CDN)}
 	}
-	if o.Region != "" && cfg.regionIndex(o.Region) < 0 {
+	if o.Region != "" && cfg.RegionIndex(o.Region) < 0 {
 		return &FieldError{"region", fmt.Sprintf("unknown region %q", o.Region)}
 	}
-	if o.Policy != "" && cfg.policyIndex(o.Policy) < 0 {
+	if o.Policy != "" && cfg.PolicyIndex(o.Policy) < 0 {
 		return &FieldError{"policy", fmt.Sprintf("unknown policy %q", o.Policy)}
+	}
+	return nil
+}
+
+// validate checks an override against the configuration.
+func (o *Override) validate(cfg *Config, now time.Time) error {
+	if err := o.CheckTarget(cfg); err != nil {
+		return err
 	}
 	if !o.Expires.After(now) {
 		return &FieldError{"expires", "the override would already have expired"}

@@ -40,7 +40,7 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 				// The log has the status, not how far the ramp had come:
 				// start it over, which errs on the careful side.
 				st.ramp = 1
-				if pi := e.cfg.policyIndex(d.Policy); pi >= 0 {
+				if pi := e.cfg.PolicyIndex(d.Policy); pi >= 0 {
 					st.ramp = e.cfg.Policies[pi].Params.RecoveryStep
 				}
 			default:

@@ -68,7 +68,7 @@ func newAccumulator(sc *Scenario) *accumulator {
 			name += " in " + o.Region
 		}
 		a.track(&FaultSummary{Name: name + " (operator)", Kind: "drain", CDN: o.CDN, Region: o.Region,
-			Start: Seconds(o.At), End: Seconds(o.At + o.Duration)}, indexOfCDN(sc.Policy.Config, o.CDN), indexOf(regionNames(sc), o.Region))
+			Start: Seconds(o.At), End: Seconds(o.At + o.Duration)}, sc.Policy.Config.CDNIndex(o.CDN), sc.Policy.Config.RegionIndex(o.Region))
 	}
 	return a
 }

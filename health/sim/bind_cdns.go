@@ -5,7 +5,7 @@ package sim
 func (b *binder) cdns(f *scenarioFile) {
 	cfg := b.sc.Policy.Config
 	for name := range f.CDN {
-		if indexOfCDN(cfg, name) < 0 {
+		if cfg.CDNIndex(name) < 0 {
 			b.p.Add("cdn."+name, "cdn %q is not in the policy file", name)
 		}
 	}
@@ -22,7 +22,7 @@ func (b *binder) cdns(f *scenarioFile) {
 		}
 		q := b.quality(global, &cf.Quality, at+".quality")
 		for name := range cf.Region {
-			if indexOf(cfg.Regions, name) < 0 {
+			if cfg.RegionIndex(name) < 0 {
 				b.p.Add(at+".region."+name, "region %q is not in policy %q", name, b.sc.Policy.Name)
 			}
 		}

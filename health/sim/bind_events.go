@@ -1,9 +1,12 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cdnsteer/cdnsteer/health"
 )
 
 // faults reads the scripted degradations.
@@ -12,12 +15,12 @@ func (b *binder) faults(fs []faultFile) {
 	for i, ff := range fs {
 		at := fmt.Sprintf("fault[%d]", i)
 		f := Fault{Name: ff.Name, CDN: ff.CDN, Region: ff.Region, CacheHit: 1, region: -1}
-		f.cdn = indexOfCDN(cfg, ff.CDN)
+		f.cdn = cfg.CDNIndex(ff.CDN)
 		if f.cdn < 0 {
 			b.p.Add(at+".cdn", "fault %d: unknown cdn %q", i+1, ff.CDN)
 		}
 		if ff.Region != "" {
-			if f.region = indexOf(cfg.Regions, ff.Region); f.region < 0 {
+			if f.region = cfg.RegionIndex(ff.Region); f.region < 0 {
 				b.p.Add(at+".region", "fault %d: unknown region %q", i+1, ff.Region)
 			}
 		}
@@ -78,27 +81,10 @@ func (b *binder) overrides(ofs []overrideFile) {
 	for i, of := range ofs {
 		at := fmt.Sprintf("override[%d]", i)
 		a := Action{Action: of.Action, CDN: of.CDN, Region: of.Region, Reason: of.Reason}
-		switch of.Action {
-		case "drain":
-			if of.CDN == "" {
-				b.p.Add(at, "override %d: drain needs a cdn", i+1)
-			}
-		case "pin":
-			if of.CDN == "" || of.Region == "" {
-				b.p.Add(at, "override %d: pin needs a cdn and a region", i+1)
-			}
-		case "freeze":
-			if of.CDN != "" {
-				b.p.Add(at+".cdn", "override %d: freeze holds a region's whole split; leave cdn out", i+1)
-			}
-		default:
-			b.p.Add(at+".action", "override %d: unknown action %q (drain, pin, freeze)", i+1, of.Action)
-		}
-		if of.CDN != "" && indexOfCDN(cfg, of.CDN) < 0 {
-			b.p.Add(at+".cdn", "override %d: unknown cdn %q", i+1, of.CDN)
-		}
-		if of.Region != "" && indexOf(cfg.Regions, of.Region) < 0 {
-			b.p.Add(at+".region", "override %d: unknown region %q", i+1, of.Region)
+		o := health.Override{Action: of.Action, CDN: of.CDN, Region: of.Region}
+		var fe *health.FieldError
+		if err := o.CheckTarget(&cfg); errors.As(err, &fe) {
+			b.p.Add(at+"."+fe.Field, "override %d: %s", i+1, fe.Msg)
 		}
 		if of.At == nil || *of.At < 0 {
 			b.p.Add(at, "override %d needs at (0 or more)", i+1)

@@ -16,7 +16,7 @@ func (b *binder) regions(f *scenarioFile) {
 		bitrate = *f.Audience.BitrateMbps
 	}
 	for name := range f.Region {
-		if indexOf(cfg.Regions, name) < 0 {
+		if cfg.RegionIndex(name) < 0 {
 			b.p.Add("region."+name, "region %q is not in policy %q (regions: %s)", name, b.sc.Policy.Name, strings.Join(cfg.Regions, ", "))
 		}
 	}

@@ -131,13 +131,7 @@ func (b *binder) policy(name string) bool {
 		return false
 	}
 	cfg := b.snap.Health()
-	idx := -1
-	for i, p := range cfg.Policies {
-		if p.Name == pol.Name {
-			idx = i
-		}
-	}
-	b.sc.Policy = Policy{Name: pol.Name, Index: idx, TTL: time.Duration(pol.TTL) * time.Second, Params: pol.Params, Config: cfg}
+	b.sc.Policy = Policy{Name: pol.Name, Index: cfg.PolicyIndex(pol.Name), TTL: time.Duration(pol.TTL) * time.Second, Params: pol.Params, Config: cfg}
 	return true
 }
 
@@ -166,13 +160,4 @@ func (b *binder) setI(dst *int, v *int, at string, lo, hi int) {
 
 func lastKey(path string) string {
 	return path[strings.LastIndex(path, ".")+1:]
-}
-
-func indexOf(names []string, name string) int {
-	for i, n := range names {
-		if n == name {
-			return i
-		}
-	}
-	return -1
 }

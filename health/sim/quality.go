@@ -1,7 +1,5 @@
 package sim
 
-import "github.com/cdnsteer/cdnsteer/health"
-
 // DefaultQuality is a healthy CDN that slows a little towards its commit
 // (a billing line more than a physical one) and badly towards its
 // ceiling. With the policy defaults it scores 80 at its commit (the
@@ -58,13 +56,4 @@ func (f *Fault) apply(ttfb, errRate, cacheHit float64) (float64, float64, float6
 // covers tells whether the fault is on CDN ci in region ri at offset d.
 func (f *Fault) covers(ci, ri int, d int64) bool {
 	return f.cdn == ci && (f.region < 0 || f.region == ri) && d >= int64(f.Start) && d < int64(f.End)
-}
-
-func indexOfCDN(cfg health.Config, name string) int {
-	for i, c := range cfg.CDNs {
-		if c.Name == name {
-			return i
-		}
-	}
-	return -1
 }
