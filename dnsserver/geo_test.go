@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/geo/geotest"
-	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 var testNets = []geotest.Network{
@@ -30,11 +28,7 @@ var testNets = []geotest.Network{
 
 func geoHandler(t testing.TB, policy string, nets []geotest.Network) (*Handler, string) {
 	t.Helper()
-	snap, err := zones.Load(policy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHandler(snap, NewMetrics(prometheus.NewRegistry()))
+	h, _ := policyHandler(t, policy)
 	path := filepath.Join(t.TempDir(), "GeoLite2-Country.mmdb")
 	geotest.Write(t, path, geotest.Country, nets)
 	db, err := geo.OpenDB(path)
@@ -143,11 +137,7 @@ func TestECSOffIgnoresTheSubnet(t *testing.T) {
 }
 
 func TestWithoutDatabaseOverridesStillWork(t *testing.T) {
-	snap, err := zones.Load("testdata/geo.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHandler(snap, NewMetrics(prometheus.NewRegistry()))
+	h, _ := policyHandler(t, "testdata/geo.toml")
 	if target, _ := askFrom(t, h, "8.8.8.8", netip.MustParsePrefix("198.51.100.0/24")); target != "c.cdn.example.net." {
 		t.Errorf("override without a database: %s", target)
 	}

@@ -15,11 +15,20 @@ import (
 
 func testHandler(t testing.TB) *Handler {
 	t.Helper()
-	snap, err := zones.Load("testdata/policy.toml")
+	h, _ := policyHandler(t, "testdata/policy.toml")
+	return h
+}
+
+// policyHandler is a handler for the policy file at path, with its own
+// metrics registry.
+func policyHandler(t testing.TB, path string) (*Handler, *prometheus.Registry) {
+	t.Helper()
+	snap, err := zones.Load(path)
 	if err != nil {
 		t.Fatalf("load test policy: %v", err)
 	}
-	return NewHandler(snap, NewMetrics(prometheus.NewRegistry()))
+	reg := prometheus.NewRegistry()
+	return NewHandler(snap, NewMetrics(reg)), reg
 }
 
 var testClient = netip.MustParseAddr("192.0.2.1")

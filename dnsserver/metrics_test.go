@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cdnsteer/cdnsteer/health"
-	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 // testutilCount is how many panics the handler has recovered from.
@@ -17,12 +16,7 @@ func testutilCount(h *Handler) float64 {
 }
 
 func TestMetricsLintAndCount(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	snap, err := zones.Load("testdata/policy.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHandler(snap, NewMetrics(reg))
+	h, reg := policyHandler(t, "testdata/policy.toml")
 	q := new(dns.Msg)
 	q.SetQuestion("one.live.example.com.", dns.TypeA)
 	exchange(t, h, q, false)
@@ -64,11 +58,7 @@ func TestMetricsLintAndCount(t *testing.T) {
 // general path (here: every CDN drained, SERVFAIL), the lookup must not
 // count twice, and a query without an answer counts none.
 func TestRegionLookupCountedOncePerAnswer(t *testing.T) {
-	snap, err := zones.Load("testdata/policy.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NewHandler(snap, NewMetrics(prometheus.NewRegistry()))
+	h := testHandler(t)
 	lookups := func() float64 {
 		n := 0.0
 		for _, c := range h.metrics.geo {
