@@ -1,21 +1,18 @@
 package geo
 
 import (
-	"bytes"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
-	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"github.com/cdnsteer/cdnsteer/geo/geotest"
 )
 
 // Database layouts the tests build, named after MaxMind's products.
 const (
-	layoutCountry = "GeoLite2-Country"
-	layoutCity    = "GeoLite2-City"
-	layoutASN     = "GeoLite2-ASN"
+	layoutCountry = geotest.Country
+	layoutCity    = geotest.City
+	layoutASN     = geotest.ASN
 )
 
 // testNet is one network of a test database. Empty fields are left out of
@@ -57,28 +54,11 @@ func testNets() []testNet {
 // buildDB returns the bytes of a MaxMind DB in the given layout.
 func buildDB(tb testing.TB, layout string, nets []testNet) []byte {
 	tb.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{
-		DatabaseType: layout,
-		Languages:    []string{"en", "ja"},
-		BuildEpoch:   1700000000,
-	})
-	if err != nil {
-		tb.Fatal(err)
+	gn := make([]geotest.Network, len(nets))
+	for i, n := range nets {
+		gn[i] = geotest.Network{CIDR: n.cidr, Country: n.country, Continent: n.continent, Registered: n.registered}
 	}
-	for _, n := range nets {
-		_, ipnet, err := net.ParseCIDR(n.cidr)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := tree.Insert(ipnet, testRecord(layout, n)); err != nil {
-			tb.Fatalf("insert %s: %v", n.cidr, err)
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := tree.WriteTo(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return geotest.Build(tb, layout, gn)
 }
 
 // writeDB builds a database into dir/name and returns its path.
@@ -99,61 +79,6 @@ func openTestDB(tb testing.TB, layout string, nets []testNet) *DB {
 		tb.Fatal(err)
 	}
 	return db
-}
-
-func names(en string) mmdbtype.Map {
-	return mmdbtype.Map{"en": mmdbtype.String(en), "ja": mmdbtype.String(en + "-ja")}
-}
-
-// testRecord mimics the shape of MaxMind's records closely enough that
-// the decoder has real fields to skip.
-func testRecord(layout string, n testNet) mmdbtype.DataType {
-	if layout == layoutASN {
-		return mmdbtype.Map{
-			"autonomous_system_number":       mmdbtype.Uint32(64500),
-			"autonomous_system_organization": mmdbtype.String("Example"),
-		}
-	}
-	rec := mmdbtype.Map{}
-	if n.continent != "" {
-		rec["continent"] = mmdbtype.Map{
-			"code":       mmdbtype.String(n.continent),
-			"geoname_id": mmdbtype.Uint32(6255147),
-			"names":      names("continent " + n.continent),
-		}
-	}
-	if n.country != "" {
-		rec["country"] = mmdbtype.Map{
-			"geoname_id": mmdbtype.Uint32(1835841),
-			"iso_code":   mmdbtype.String(n.country),
-			"names":      names("country " + n.country),
-		}
-	}
-	registered := n.registered
-	if registered == "" {
-		registered = n.country
-	}
-	if registered != "" {
-		rec["registered_country"] = mmdbtype.Map{
-			"geoname_id": mmdbtype.Uint32(1835841),
-			"iso_code":   mmdbtype.String(registered),
-			"names":      names("country " + registered),
-		}
-	}
-	if layout == layoutCity {
-		rec["city"] = mmdbtype.Map{"geoname_id": mmdbtype.Uint32(1835848), "names": names("city")}
-		rec["location"] = mmdbtype.Map{
-			"accuracy_radius": mmdbtype.Uint16(50),
-			"latitude":        mmdbtype.Float64(37.5),
-			"longitude":       mmdbtype.Float64(127),
-			"time_zone":       mmdbtype.String("Asia/Seoul"),
-		}
-		rec["postal"] = mmdbtype.Map{"code": mmdbtype.String("04524")}
-		rec["subdivisions"] = mmdbtype.Slice{
-			mmdbtype.Map{"iso_code": mmdbtype.String("11"), "names": names("subdivision")},
-		}
-	}
-	return rec
 }
 
 // openBytes writes a database to path and opens it.

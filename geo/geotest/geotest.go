@@ -13,24 +13,27 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
-// Layouts name MaxMind's products; records are shaped alike.
+// Layouts name MaxMind's products; records are shaped like theirs, so
+// that a decoder has real fields to skip.
 const (
 	Country = "GeoLite2-Country"
 	City    = "GeoLite2-City"
+	ASN     = "GeoLite2-ASN" // no location at all
 )
 
 // Network is one network of a test database.
 type Network struct {
-	CIDR      string
-	Country   string // ISO code, "" for none
-	Continent string // continent code, "" for none
+	CIDR       string
+	Country    string // ISO code, "" for none
+	Continent  string // continent code, "" for none
+	Registered string // registered_country; "" means Country
 }
 
 // Build returns a database of the given layout holding nets. Later
 // networks may punch holes in earlier, wider ones.
 func Build(tb testing.TB, layout string, nets []Network) []byte {
 	tb.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: layout, Languages: []string{"en"}, BuildEpoch: 1700000000})
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: layout, Languages: []string{"en", "ja"}, BuildEpoch: 1700000000})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -39,19 +42,7 @@ func Build(tb testing.TB, layout string, nets []Network) []byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		rec := mmdbtype.Map{}
-		if n.Continent != "" {
-			rec["continent"] = mmdbtype.Map{"code": mmdbtype.String(n.Continent)}
-		}
-		if n.Country != "" {
-			c := mmdbtype.Map{"iso_code": mmdbtype.String(n.Country), "names": mmdbtype.Map{"en": mmdbtype.String(n.Country)}}
-			rec["country"] = c
-			rec["registered_country"] = c
-		}
-		if layout == City {
-			rec["city"] = mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("Somewhere")}}
-		}
-		if err := tree.Insert(ipnet, rec); err != nil {
+		if err := tree.Insert(ipnet, record(layout, n)); err != nil {
 			tb.Fatalf("insert %s: %v", n.CIDR, err)
 		}
 	}
@@ -60,6 +51,60 @@ func Build(tb testing.TB, layout string, nets []Network) []byte {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+func names(en string) mmdbtype.Map {
+	return mmdbtype.Map{"en": mmdbtype.String(en), "ja": mmdbtype.String(en + "-ja")}
+}
+
+// record is n's record in the given layout.
+func record(layout string, n Network) mmdbtype.DataType {
+	if layout == ASN {
+		return mmdbtype.Map{
+			"autonomous_system_number":       mmdbtype.Uint32(64500),
+			"autonomous_system_organization": mmdbtype.String("Example"),
+		}
+	}
+	rec := mmdbtype.Map{}
+	if n.Continent != "" {
+		rec["continent"] = mmdbtype.Map{
+			"code":       mmdbtype.String(n.Continent),
+			"geoname_id": mmdbtype.Uint32(6255147),
+			"names":      names("continent " + n.Continent),
+		}
+	}
+	if n.Country != "" {
+		rec["country"] = mmdbtype.Map{
+			"geoname_id": mmdbtype.Uint32(1835841),
+			"iso_code":   mmdbtype.String(n.Country),
+			"names":      names("country " + n.Country),
+		}
+	}
+	registered := n.Registered
+	if registered == "" {
+		registered = n.Country
+	}
+	if registered != "" {
+		rec["registered_country"] = mmdbtype.Map{
+			"geoname_id": mmdbtype.Uint32(1835841),
+			"iso_code":   mmdbtype.String(registered),
+			"names":      names("country " + registered),
+		}
+	}
+	if layout == City {
+		rec["city"] = mmdbtype.Map{"geoname_id": mmdbtype.Uint32(1835848), "names": names("city")}
+		rec["location"] = mmdbtype.Map{
+			"accuracy_radius": mmdbtype.Uint16(50),
+			"latitude":        mmdbtype.Float64(37.5),
+			"longitude":       mmdbtype.Float64(127),
+			"time_zone":       mmdbtype.String("Asia/Seoul"),
+		}
+		rec["postal"] = mmdbtype.Map{"code": mmdbtype.String("04524")}
+		rec["subdivisions"] = mmdbtype.Slice{
+			mmdbtype.Map{"iso_code": mmdbtype.String("11"), "names": names("subdivision")},
+		}
+	}
+	return rec
 }
 
 // Write builds a database and writes it to path atomically (a temporary
