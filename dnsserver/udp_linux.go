@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
-	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -20,8 +19,7 @@ import (
 // process keeps a spare P (see Listen), so TCP, the health engine and the
 // GC keep running while readers wait.
 type batchSocket struct {
-	fd       int
-	draining atomic.Bool
+	fd int
 }
 
 const (
@@ -104,7 +102,9 @@ func (b *batchSocket) port() uint16 {
 	return 0
 }
 
-func (b *batchSocket) drain() { b.draining.Store(true) }
+// drain needs nothing: serve stops at its next quiet period once the
+// server is stopping.
+func (b *batchSocket) drain() {}
 func (b *batchSocket) close() { unix.Close(b.fd) }
 
 // batch is one reader's buffers, allocated once: the kernel writes
@@ -153,13 +153,13 @@ func (b *batchSocket) serve(s *Server) {
 			// likely the runtime asking this goroutine to stop for the
 			// GC. The raw system call is no place to be preempted, and
 			// this path calls nothing that would check, so yield here.
-			if b.draining.Load() {
+			if s.stopping.Load() {
 				return
 			}
 			runtime.Gosched()
 			continue
 		case errno != 0:
-			if b.draining.Load() || errno == unix.EBADF {
+			if s.stopping.Load() || errno == unix.EBADF {
 				return
 			}
 			continue
