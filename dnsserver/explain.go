@@ -61,7 +61,8 @@ func (h *Handler) Explain(name string, client netip.Addr, subnet netip.Prefix) (
 		e.ECS = subnet.Masked().String()
 		opt = ecsFromPrefix(subnet.Masked())
 	}
-	c := st.choose(p, client, opt)
+	var c choice
+	st.choose(&c, p, client, &opt)
 	if c.byECS {
 		e.RegionBasis = "ecs"
 		e.Scope = int(c.scope)

@@ -51,7 +51,8 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	}
 	p := steered.Policy
 
-	c := st.choose(p, client, q.edns.ecs)
+	var c choice
+	st.choose(&c, p, client, &q.edns.ecs)
 	if c.cdn < 0 {
 		return nil, false
 	}

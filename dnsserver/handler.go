@@ -333,7 +333,8 @@ func (q *query) referral(resp *dns.Msg, z *zones.Zone, cut *zones.Node, name str
 // a name with a CNAME has no other data (RFC 1034 §3.6.2), and resolvers
 // follow it for A, AAAA, HTTPS and the rest alike.
 func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
-	c := q.st.choose(p, q.client, q.edns.ecs)
+	var c choice
+	q.st.choose(&c, p, q.client, &q.edns.ecs)
 	q.scope = c.scope
 	if c.cdn < 0 {
 		q.fail(resp, dns.RcodeServerFailure)

@@ -55,10 +55,11 @@ type choice struct {
 	weights *health.Weights
 }
 
-// choose picks the CDN of policy p for a query from client carrying e.
-// It counts nothing: the caller counts the region lookup once it answers.
-func (s *State) choose(p *zones.Policy, client netip.Addr, e ecs) choice {
-	c := choice{subject: client}
+// choose picks the CDN of policy p for a query from client carrying e,
+// into c (filled in place: it is on the query path). It counts nothing:
+// the caller counts the region lookup once it answers.
+func (s *State) choose(c *choice, p *zones.Policy, client netip.Addr, e *ecs) {
+	c.subject, c.byECS, c.scope = client, false, 0
 	if e.present && s.Snap.Geo.ECS && e.source > 0 {
 		c.subject, c.byECS = e.addr, true
 	}
@@ -69,7 +70,6 @@ func (s *State) choose(p *zones.Policy, client netip.Addr, e ecs) choice {
 	}
 	c.weights = s.weights(p, c.region)
 	c.cdn = c.weights.Pick(health.SubnetKey(c.subject))
-	return c
 }
 
 // region finds the region of a client address, what decided it, and the
