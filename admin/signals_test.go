@@ -68,6 +68,8 @@ func TestPushSignalsRejected(t *testing.T) {
 		{"unknown cdn last", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "akamai", "ttfb_ms": 100}, {"cdn": "x", "ttfb_ms": 100}]}`, 400, "signals[2].cdn"},
 		{"unknown region", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "region": "mars", "ttfb_ms": 100}]}`, 400, "signals[1].region"},
 		{"out of range", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "error_rate": 1.5}]}`, 400, "signals[1].error_rate"},
+		{"beyond float64", `{"signals": [{"cdn": "fastly", "ttfb_ms": 1e999}]}`, 400, "signals.ttfb_ms"},
+		{"NaN literal", `{"signals": [{"cdn": "fastly", "throughput_gbps": NaN}]}`, 400, ""},
 		{"no value", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, {"cdn": "fastly", "samples": 5}]}`, 400, "signals[1]"},
 		{"negative samples", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100, "samples": -1}]}`, 400, "signals[0].samples"},
 		{"bad time", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100, "time": "` + now + `"}, {"cdn": "fastly", "ttfb_ms": 100, "time": "yesterday"}]}`, 400, "signals[1].time"},

@@ -259,6 +259,9 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 		causes = append(causes, overrideCause)
 	}
 
+	for i := range live {
+		live[i] = usable(live[i])
+	}
 	// Fail open: an answer must always be given, so when nothing is left
 	// the region falls back to its baseline (minus what operators drained).
 	if sum(live) == 0 {
@@ -292,7 +295,13 @@ func (e *Engine) updateScore(st *cdnState, raw float64, p Params) {
 	if raw < st.score {
 		a = p.SmoothingDown
 	}
-	st.score = a*raw + (1-a)*st.score
+	// A smoothing factor that is not a number (an engine built without
+	// Params.Validate) must not leave NaN in the score for good.
+	if next := a*raw + (1-a)*st.score; !math.IsNaN(next) && !math.IsInf(next, 0) {
+		st.score = next
+	} else {
+		st.score = raw
+	}
 }
 
 // updateStatus applies the hysteresis: fast down, slow and gradual up.
@@ -380,6 +389,16 @@ func (e *Engine) checkpoint(now time.Time) {
 		return a.Policy+"/"+a.Region+"/"+a.CDN < b.Policy+"/"+b.Region+"/"+b.CDN
 	})
 	e.journal.Record(Decision{Time: now, Kind: DecisionCheckpoint, States: states})
+}
+
+// usable is a weight as steering may use it: one that is not a finite
+// number, or is negative, counts as zero. The fail-open test compares the
+// region's sum with zero, and NaN compares false with everything.
+func usable(w float64) float64 {
+	if !(w > 0) || math.IsInf(w, 0) {
+		return 0
+	}
+	return w
 }
 
 func sum(v []float64) float64 {

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -85,9 +86,20 @@ func DefaultParams() Params {
 	}
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports the first setting that cannot work, or every number
+// that is not finite: TOML spells inf and nan, and one of them in a bound
+// or a capacity limit would turn scores and weights into NaN.
 func (p Params) Validate() error {
 	bad := func(msg string, keys ...string) error { return &ParamError{Keys: keys, Msg: msg} }
+	var infinite []error
+	for _, f := range p.numbers() {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			infinite = append(infinite, bad(fmt.Sprintf("%s must be a finite number, not %v", f.key, f.v), f.key))
+		}
+	}
+	if len(infinite) > 0 {
+		return errors.Join(infinite...)
+	}
 	switch {
 	case p.EvalInterval < 10*time.Millisecond:
 		return bad(fmt.Sprintf("evaluation_interval %s is below 10ms", p.EvalInterval), "evaluation_interval")
@@ -106,11 +118,12 @@ func (p Params) Validate() error {
 	case p.StaticDrift <= 0:
 		return bad("static_drift must be positive", "static_drift")
 	}
-	for name, b := range map[string]Bounds{"ttfb": p.TTFB, "error_rate": p.ErrorRate, "cache_hit": p.CacheHit, "throughput": p.Throughput, "download": p.Download} {
-		if b.Weight < 0 || math.IsNaN(b.Weight) || math.IsInf(b.Weight, 0) {
+	for _, sb := range p.scoreBounds() {
+		name, b := sb.name, sb.b
+		if b.Weight < 0 {
 			return bad(fmt.Sprintf("score.%s.weight must be a number >= 0", name), "score."+name)
 		}
-		if b.Good == b.Bad || math.IsNaN(b.Good) || math.IsNaN(b.Bad) {
+		if b.Good == b.Bad {
 			return bad(fmt.Sprintf("score.%s: good and bad must differ", name), "score."+name)
 		}
 	}
@@ -118,6 +131,38 @@ func (p Params) Validate() error {
 		return bad("every score weight is zero: nothing would be measured", "score")
 	}
 	return nil
+}
+
+// paramNumber is one real-valued setting and its policy key.
+type paramNumber struct {
+	key string
+	v   float64
+}
+
+// numbers lists every real-valued setting.
+func (p *Params) numbers() []paramNumber {
+	out := []paramNumber{
+		{"smoothing_down", p.SmoothingDown}, {"smoothing_up", p.SmoothingUp},
+		{"down_threshold", p.DownThreshold}, {"up_threshold", p.UpThreshold},
+		{"recovery_step", p.RecoveryStep},
+		{"capacity_soft", p.CapacitySoft}, {"capacity_hard", p.CapacityHard},
+	}
+	for _, sb := range p.scoreBounds() {
+		k := "score." + sb.name + "."
+		out = append(out, paramNumber{k + "weight", sb.b.Weight}, paramNumber{k + "good", sb.b.Good}, paramNumber{k + "bad", sb.b.Bad})
+	}
+	return out
+}
+
+type namedBounds struct {
+	name string
+	b    Bounds
+}
+
+// scoreBounds lists the score's bounds under their policy keys, in a
+// fixed order so that errors come out the same every time.
+func (p *Params) scoreBounds() []namedBounds {
+	return []namedBounds{{"ttfb", p.TTFB}, {"error_rate", p.ErrorRate}, {"cache_hit", p.CacheHit}, {"throughput", p.Throughput}, {"download", p.Download}}
 }
 
 // ParamError is a problem of Params and the policy keys it concerns, most

@@ -1,5 +1,7 @@
 package health
 
+import "math"
+
 // Score computes a CDN's instantaneous score, 0..100, from its fresh
 // readings: each signal normalised between its good and bad bounds, then
 // a weighted mean over the signals present. ok is false when nothing is
@@ -14,7 +16,13 @@ func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 		if v == nil || b.Weight == 0 {
 			return
 		}
-		sum += b.Weight * b.Normalise(*v)
+		// A bound at infinity normalises to NaN, which would stay in the
+		// smoothed score for good: such a reading counts as missing.
+		n := b.Normalise(*v)
+		if math.IsNaN(n) {
+			return
+		}
+		sum += b.Weight * n
 		weights += b.Weight
 	}
 	add(r.TTFBMs, p.TTFB)
@@ -26,7 +34,7 @@ func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 	} else if r.DownloadMbps != nil {
 		add(r.DownloadMbps, Bounds{Weight: p.Throughput.Weight, Good: p.Download.Good, Bad: p.Download.Bad})
 	}
-	if weights == 0 {
+	if weights == 0 || math.IsInf(weights, 0) {
 		return 0, false
 	}
 	// A CDN failing requests at or past the bad error rate is unusable
@@ -44,6 +52,10 @@ func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 // its commit takes less new traffic and one at it takes none.
 func CapacityFactor(utilisation float64, p Params) float64 {
 	switch {
+	case math.IsNaN(utilisation) || math.IsInf(p.CapacitySoft, 0) || math.IsInf(p.CapacityHard, 0) || math.IsNaN(p.CapacitySoft) || math.IsNaN(p.CapacityHard):
+		// A load or limit that is not a number cannot vouch for any new
+		// traffic; the engine fails open if every CDN ends up here.
+		return 0
 	case utilisation <= p.CapacitySoft:
 		return 1
 	case utilisation >= p.CapacityHard:

@@ -42,20 +42,37 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	bounds(&p.Throughput, pc.Score.Throughput)
 	bounds(&p.Download, pc.Score.Download)
 	if err := p.Validate(); err != nil {
-		// Point at the first key concerned that the file sets.
-		where := at
-		var pe *health.ParamError
-		if errors.As(err, &pe) {
-			for _, k := range pe.Keys {
-				if _, ok := c.el.lines[at+"."+k]; ok {
-					where = at + "." + k
-					break
-				}
-			}
+		for _, e := range unjoin(err) {
+			c.el.Add(c.paramAt(at, e), "policy %q: %v", name, e)
 		}
-		c.el.Add(where, "policy %q: %v", name, err)
 	}
 	return p
+}
+
+// paramAt is the key path of the first key concerned by err that the file
+// sets (or of its nearest ancestor inside the policy, such as an inline
+// table holding it), else the policy's.
+func (c *compiler) paramAt(at string, err error) string {
+	var pe *health.ParamError
+	if !errors.As(err, &pe) {
+		return at
+	}
+	for _, k := range pe.Keys {
+		for p := at + "." + k; len(p) > len(at); p = parentPath(p) {
+			if _, ok := c.el.lines[p]; ok {
+				return p
+			}
+		}
+	}
+	return at
+}
+
+// unjoin lists the errors errors.Join put together, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // set overwrites *dst with *v when the policy file gave v.
