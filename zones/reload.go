@@ -22,6 +22,7 @@ type Reloader struct {
 	log      *slog.Logger
 	trigger  chan string
 	last     [32]byte
+	failing  bool // the last load failed: the file is not what runs
 	watching chan struct{}
 
 	total       *prometheus.CounterVec
@@ -105,12 +106,23 @@ func (r *Reloader) reload(reason string, force bool) {
 	if err != nil {
 		r.total.WithLabelValues("error").Inc()
 		r.ok.Set(0)
+		r.failing = true
 		r.log.Error("policy reload failed; the previous policy keeps serving", "reason", reason, "file", r.path, "err", err)
 		return
 	}
 	if !force && snap.Hash == r.last {
+		// The file is the running policy again (a broken edit undone):
+		// nothing to apply, but the running policy is no longer older
+		// than the file, so the failure must stop being reported.
+		if r.failing {
+			r.failing = false
+			r.total.WithLabelValues("success").Inc()
+			r.ok.Set(1)
+			r.log.Info("policy file is the running policy again", "reason", reason, "file", r.path)
+		}
 		return
 	}
+	r.failing = false
 	r.last = snap.Hash
 	r.total.WithLabelValues("success").Inc()
 	r.ok.Set(1)

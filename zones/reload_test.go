@@ -101,6 +101,48 @@ func TestReloaderKeepsOldPolicyOnError(t *testing.T) {
 	}
 }
 
+// TestReloaderRecoversOnRevert: an operator who undoes a broken edit gets
+// back the very file that is running. Nothing is applied, but the file
+// and the running policy agree again, so the reload alert must clear.
+func TestReloaderRecoversOnRevert(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.toml")
+	good := base + zoneHead + "[[zone.steer]]\nname = \"s\"\npolicy = \"p\"\n"
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := make(chan *Snapshot, 10)
+	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-r.Watching()
+
+	for round := 1; round <= 2; round++ {
+		replaceFile(t, path, good+"[policy.p]\ncapacity_hard = inf\n")
+		waitFor(t, "the error to be counted", func() bool {
+			return testutil.ToFloat64(r.total.WithLabelValues("error")) == float64(round)
+		})
+		if v := testutil.ToFloat64(r.ok); v != 0 {
+			t.Fatalf("last_reload_successful = %v after a failed reload", v)
+		}
+		replaceFile(t, path, good)
+		waitFor(t, "last_reload_successful to return to 1 once the file is reverted", func() bool {
+			return testutil.ToFloat64(r.ok) == 1
+		})
+	}
+	select {
+	case s := <-applied:
+		t.Errorf("the unchanged policy was applied again: %v", s.File)
+	default:
+	}
+}
+
 // TestReloaderFollowsSymlinkSwap: Kubernetes mounts a ConfigMap as
 // policy.toml -> ..data/policy.toml with ..data -> a timestamped folder,
 // and updates it by pointing ..data at a new folder: no event names
