@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/miekg/dns"
-
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/health/probe"
 )
@@ -79,6 +77,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 			}
 		}
 	}
+	c.checkTargets(s)
 	used := map[string]bool{}
 	for _, z := range s.Zones {
 		for _, n := range z.nodes {
@@ -160,11 +159,11 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 		cdn := CDN{Name: name}
 		if cc.Target == "" {
 			c.el.Add(at, "cdn %q: target is missing", name)
-		} else if t, ok := fqdn(cc.Target); !ok {
-			c.el.Add(at+".target", "cdn %q: target %q is not a valid domain name", name, cc.Target)
+		} else if t, err := canonicalName(cc.Target); err != nil {
+			c.badName(at+".target", fmt.Sprintf("cdn %q: target", name), cc.Target, err)
 		} else {
 			cdn.Target = t
-			// fqdn accepted it, so it packs.
+			// canonicalName accepted it, so it packs.
 			cdn.TargetWire, _ = wireName(t)
 		}
 		if cc.CommitGbps != nil {
@@ -337,23 +336,6 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 		out = append(out, p)
 	}
 	return out
-}
-
-// fqdn validates a domain name and returns it lower case and absolute.
-func fqdn(name string) (string, bool) {
-	if name == "" || strings.ContainsAny(name, " \t\\") {
-		return "", false
-	}
-	n := dns.CanonicalName(name)
-	if _, ok := dns.IsDomainName(n); !ok || len(n) > 255 {
-		return "", false
-	}
-	for _, l := range dns.SplitDomainName(n) {
-		if l == "" || len(l) > 63 {
-			return "", false
-		}
-	}
-	return n, true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -41,12 +41,12 @@ func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
 }
 
 func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
-	origin, ok := fqdn(zc.Origin)
-	if !ok {
+	origin, err := canonicalName(zc.Origin)
+	if err != nil {
 		if zc.Origin == "" {
 			c.el.Add(at, "zone: origin is missing")
 		} else {
-			c.el.Add(at+".origin", "zone: origin %q is not a valid domain name", zc.Origin)
+			c.badName(at+".origin", "zone: origin", zc.Origin, err)
 		}
 		return nil
 	}
@@ -69,20 +69,25 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 		c.el.Add(at, "zone %s: ns is missing: list the names of the servers the zone is delegated to", origin)
 	}
 	for _, n := range zc.NS {
-		host, ok := fqdn(n)
-		if !ok {
-			c.el.Add(at+".ns", "zone %s: ns %q is not a valid domain name", origin, n)
+		host, err := canonicalName(n)
+		if err != nil {
+			c.badName(at+".ns", "zone "+origin+": ns", n, err)
 			continue
 		}
 		z.NS = append(z.NS, &dns.NS{Hdr: hdr(origin, dns.TypeNS, ttl), Ns: host})
 	}
 	mbox := "hostmaster." + origin
 	if zc.Hostmaster != "" {
-		m := dns.CanonicalName(mailbox(zc.Hostmaster))
-		if _, ok := dns.IsDomainName(m); !ok || strings.ContainsAny(m, " \t") {
-			c.el.Add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox", origin, zc.Hostmaster)
+		m, err := canonicalMailbox(mailbox(zc.Hostmaster))
+		if err != nil {
+			reason := ""
+			if e := err.(*nameError); e.reason != "" {
+				reason = ": " + e.reason
+			}
+			c.el.Add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox%s", origin, zc.Hostmaster, reason)
+		} else {
+			mbox = m
 		}
-		mbox = m
 	}
 	mname := mbox
 	if len(z.NS) > 0 {
@@ -181,6 +186,14 @@ func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, t
 		c.el.Add(at+".value", "record %s %s: value holds more than one record", owner, typ)
 		return
 	}
+	if p := rdataName(rr); p != nil {
+		canon, err := canonicalName(*p)
+		if err != nil {
+			c.badName(at+".value", fmt.Sprintf("record %s %s:", owner, typ), *p, err)
+			return
+		}
+		*p = canon
+	}
 	n := z.node(owner)
 	key := owner + "/" + typ
 	if first, seen := ttls[key]; seen {
@@ -230,9 +243,9 @@ func (c *compiler) owner(at, name, origin string) (string, bool) {
 		c.el.Add(at+".name", "name %q: wildcards are not supported", name)
 		return "", false
 	}
-	owner, ok := fqdn(full)
-	if !ok {
-		c.el.Add(at+".name", "name %q is not a valid domain name", name)
+	owner, err := canonicalName(full)
+	if err != nil {
+		c.badName(at+".name", "name", name, err)
 		return "", false
 	}
 	if !dns.IsSubDomain(origin, owner) {
@@ -300,18 +313,19 @@ func (c *compiler) checkZone(at string, z *Zone) {
 	}
 	apex := z.Apex()
 	apex.Glue = z.glueFor(z.NS)
-	for _, ns := range z.NS {
-		host := ns.(*dns.NS).Ns
-		if !dns.IsSubDomain(z.Origin, host) {
+	for _, host := range z.unaddressed(z.NS) {
+		c.el.Add(at+".ns", "zone %s: name server %s is inside the zone but has no A or AAAA record", z.Origin, host)
+	}
+	for _, name := range names {
+		n := z.nodes[name]
+		if !n.Delegation {
 			continue
 		}
-		if n, cut := z.Find(host); cut == nil && (n == nil || (n.Set(dns.TypeA) == nil && n.Set(dns.TypeAAAA) == nil)) {
-			c.el.Add(at+".ns", "zone %s: name server %s is inside the zone but has no A or AAAA record", z.Origin, host)
-		}
-	}
-	for _, n := range z.nodes {
-		if n.Delegation {
-			n.Glue = z.glueFor(n.Set(dns.TypeNS))
+		n.Glue = z.glueFor(n.Set(dns.TypeNS))
+		// A server inside the zone is reached only through the address
+		// given here: without one the child cannot be resolved.
+		for _, host := range z.unaddressed(n.Set(dns.TypeNS)) {
+			c.el.Add(c.at(name, "NS", at), "record %s NS: name server %s is inside the zone but has no A or AAAA record", name, host)
 		}
 	}
 	z.Glue = apex.Glue
@@ -329,6 +343,22 @@ func (z *Zone) glueFor(nss []dns.RR) []dns.RR {
 		glue = append(glue, n.Set(dns.TypeAAAA)...)
 	}
 	return glue
+}
+
+// unaddressed lists the name servers in nss that are inside the zone but
+// have no address in it.
+func (z *Zone) unaddressed(nss []dns.RR) []string {
+	var out []string
+	for _, rr := range nss {
+		host := rr.(*dns.NS).Ns
+		if !dns.IsSubDomain(z.Origin, host) {
+			continue
+		}
+		if n := z.nodes[host]; n == nil || (n.Set(dns.TypeA) == nil && n.Set(dns.TypeAAAA) == nil) {
+			out = append(out, host)
+		}
+	}
+	return out
 }
 
 // node returns the node for owner, creating it and any empty non-terminals
