@@ -152,10 +152,7 @@ func (z *Zone) Absent(name []byte) bool {
 		if n := z.nodes[string(name[off:])]; n != nil && n.Delegation {
 			return false
 		}
-		for off < len(name) && name[off] != '.' {
-			off++
-		}
-		off++
+		off = nextLabel(name, off)
 	}
 	return true
 }
@@ -172,12 +169,22 @@ func (s *Snapshot) ZoneOf(name []byte) *Zone {
 				return z
 			}
 		}
-		for off < len(name) && name[off] != '.' {
+		off = nextLabel(name, off)
+	}
+	return s.byOrigin["."]
+}
+
+// nextLabel returns where the label after the one at off begins in a
+// name in presentation form. An escaped dot (x\.live) is part of its
+// label, not the end of it.
+func nextLabel(name []byte, off int) int {
+	for off < len(name) && name[off] != '.' {
+		if name[off] == '\\' {
 			off++
 		}
 		off++
 	}
-	return s.byOrigin["."]
+	return off + 1
 }
 
 // wireName is a domain name in uncompressed wire form.
