@@ -45,8 +45,11 @@ const (
 	typeOPT   = 41
 )
 
-// parseEDNS walks pkt (already decoded once by the library, so counts and
-// names are known to be sane) to its additional section and reads the OPT.
+// parseEDNS walks pkt to its additional section and reads the OPT. It
+// runs before the library decodes the packet, so that a reply to a query
+// with an OPT carries one whatever else is wrong with the query (RFC 6891
+// §7): on error, e still says what the OPT asked when one was read. Bytes
+// after the last record make the packet malformed.
 func parseEDNS(pkt []byte) (edns, error) {
 	var e edns
 	if len(pkt) < 12 {
@@ -94,11 +97,19 @@ func parseEDNS(pkt []byte) (edns, error) {
 			e.udpSize = binary.BigEndian.Uint16(pkt[off+2:])
 			e.version = pkt[off+5]
 			e.do = pkt[off+6]&0x80 != 0
-			if err := e.options(pkt[off+10 : off+10+rdlen]); err != nil {
-				return e, err
+			// The options of a version we do not speak are in a format
+			// we do not know: the answer is BADVERS whatever they hold
+			// (RFC 6891 §6.1.3).
+			if e.version == 0 {
+				if err := e.options(pkt[off+10 : off+10+rdlen]); err != nil {
+					return e, err
+				}
 			}
 		}
 		off += 10 + rdlen
+	}
+	if off != len(pkt) {
+		return e, errMalformed
 	}
 	return e, nil
 }

@@ -153,10 +153,7 @@ func (h *Handler) general(buf, pkt []byte, client netip.Addr, tcp bool, st *Stat
 	if !tcp {
 		limit = q.edns.udpLimit()
 	}
-	resp.Truncate(limit)
-	// Truncate turns compression off when the reply fits; compress anyway:
-	// smaller replies, and the same bytes as the fast path.
-	resp.Compress = true
+	fit(resp, limit, q.cut)
 	out, err := resp.PackBuffer(buf[:cap(buf)])
 	if err != nil {
 		// A reply we built cannot be packed: say SERVFAIL rather than
@@ -199,6 +196,8 @@ type query struct {
 	// client subnet the answer holds for (RFC 7871 §7.2.1).
 	scope uint8
 	z     *zones.Zone
+	// cut is the delegated name of a referral, whose glue must fit.
+	cut   string
 	qtype uint16
 	rcode int
 }
@@ -213,8 +212,19 @@ func (q *query) zone(st *State) int {
 func (q *query) answer(pkt []byte) *dns.Msg {
 	req := new(dns.Msg)
 	resp := new(dns.Msg)
+	e, malformed := parseEDNS(pkt)
+	q.edns = e
+	if e.present {
+		defer q.addOPT(resp)
+	}
+	badVers := e.present && e.version != 0 && malformed == nil
 	if err := req.Unpack(pkt); err != nil {
-		return q.formerr(resp, pkt)
+		// The library also decodes the options, whose format is the
+		// unknown version's: its error then does not make the query
+		// malformed, once the question is read.
+		if !badVers || len(req.Question) != int(binary.BigEndian.Uint16(pkt[4:])) {
+			return q.formerr(resp, pkt)
+		}
 	}
 	resp.Id = req.Id
 	resp.Response = true
@@ -225,16 +235,10 @@ func (q *query) answer(pkt []byte) *dns.Msg {
 	if len(req.Question) == 1 {
 		q.qtype = req.Question[0].Qtype
 	}
-	e, err := parseEDNS(pkt)
-	if err != nil {
-		return q.fail(resp, dns.RcodeFormatError)
-	}
-	q.edns = e
-	if e.present {
-		defer q.addOPT(resp)
-	}
 	switch {
-	case e.present && e.version != 0:
+	case malformed != nil:
+		return q.fail(resp, dns.RcodeFormatError)
+	case badVers:
 		return q.fail(resp, dns.RcodeBadVers)
 	case req.Opcode != dns.OpcodeQuery:
 		return q.fail(resp, dns.RcodeNotImplemented)
@@ -325,6 +329,7 @@ func (q *query) referral(resp *dns.Msg, z *zones.Zone, cut *zones.Node, name str
 		return
 	}
 	resp.Authoritative = false
+	q.cut = cut.Name
 	resp.Ns = append(resp.Ns, cut.Set(dns.TypeNS)...)
 	resp.Extra = append(resp.Extra, cut.Glue...)
 }
@@ -357,11 +362,20 @@ func (q *query) static(resp *dns.Msg, z *zones.Zone, node *zones.Node, question 
 		if cn := node.Set(dns.TypeCNAME); cn != nil && question.Qtype != dns.TypeCNAME {
 			resp.Answer = append(resp.Answer, withOwner(cn, owner)...)
 			target := cn[0].(*dns.CNAME).Target
-			next, cut := z.Find(target)
-			if hop == maxChain || next == nil || cut != nil || !dns.IsSubDomain(z.Origin, target) {
+			if hop == maxChain || q.st.Snap.FindZone(target) != z {
 				return
 			}
-			if next.Steer != nil {
+			next, cut := z.Find(target)
+			switch {
+			case cut != nil:
+				// Delegated: the resolver asks the child for the rest.
+				return
+			case next == nil:
+				// The rcode is the last name's (RFC 6604 §3).
+				resp.Ns = append(resp.Ns, z.NegSOA)
+				q.fail(resp, dns.RcodeNameError)
+				return
+			case next.Steer != nil:
 				q.steer(resp, next.Steer, dns.Question{Name: target, Qtype: question.Qtype, Qclass: question.Qclass})
 				return
 			}
@@ -380,9 +394,8 @@ func (q *query) static(resp *dns.Msg, z *zones.Zone, node *zones.Node, question 
 		set = node.Set(question.Qtype)
 	}
 	if set == nil {
-		if len(resp.Answer) == 0 {
-			resp.Ns = append(resp.Ns, z.NegSOA)
-		}
+		// NODATA, at the end of a chain too (RFC 2308 §2.2).
+		resp.Ns = append(resp.Ns, z.NegSOA)
 		return
 	}
 	resp.Answer = append(resp.Answer, withOwner(set, owner)...)
@@ -431,8 +444,16 @@ func (q *query) chaos(resp *dns.Msg, question dns.Question) *dns.Msg {
 // the network that decided the region) nor another pick (the CDN is chosen
 // per /24 or /56 of the client subnet). Wider would let a resolver hand
 // one subnet's CDN to its neighbours and reshuffle them every TTL.
+//
+// An IPv4 client in an IPv6 subnet (family 2, ::ffff:a.b.c.d) is steered
+// by its IPv4 address, and the scope counts the family's bits: the 96 of
+// the mapping prefix first, else a /24 would cover all of IPv4 and more.
 func ecsScope(regionBits uint8, subject netip.Addr) uint8 {
-	return max(regionBits, health.SubnetBits(subject))
+	scope := max(regionBits, health.SubnetBits(subject))
+	if subject.Is4In6() {
+		scope += 96
+	}
+	return scope
 }
 
 func (h *Handler) logPanic(r any, pkt []byte) {
