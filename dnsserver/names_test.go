@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,12 +52,11 @@ name = "Stream"
 policy = "p"
 `
 
-// TestUpperCaseValuesOverUDP: a referral carries the glue of a name
-// server written in upper case (RFC 9471), and CNAMEs written in upper
-// case are followed to their in-zone target, asked over a real socket.
-func TestUpperCaseValuesOverUDP(t *testing.T) {
+// servePolicy starts a server on loopback for the policy document doc.
+func servePolicy(t *testing.T, doc string) netip.AddrPort {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "policy.toml")
-	if err := os.WriteFile(path, []byte(casePolicy), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := policyHandler(t, path)
@@ -72,12 +72,45 @@ func TestUpperCaseValuesOverUDP(t *testing.T) {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
+	return s.Addrs()[0]
+}
+
+// TestLongestNamesOverUDP: names of exactly 255 octets, the most a policy
+// may hold, are answered in replies that parse, by the fast path (lower
+// case) and the general path (mixed case) alike.
+func TestLongestNamesOverUDP(t *testing.T) {
+	l := func(c string, n int) string { return strings.Repeat(c, n) }
+	// 11 octets of z.example. and 244 of these make 255.
+	steered := l("a", 63) + "." + l("b", 63) + "." + l("c", 63) + "." + l("d", 51) + ".z.example."
+	target := l("e", 63) + "." + l("f", 63) + "." + l("g", 63) + "." + l("h", 61) + "."
+	addr := servePolicy(t, strings.Replace(strings.Replace(casePolicy, "A.CDN.Example.NET", target, 1), `name = "Stream"`, `name = "`+steered+`"`, 1))
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	for _, qname := range []string{steered, strings.ToUpper(steered[:1]) + steered[1:]} {
+		q := new(dns.Msg)
+		q.SetQuestion(qname, dns.TypeA)
+		// The reply is over 512 octets.
+		q.SetEdns0(1232, false)
+		r, _, err := c.Exchange(q, addr.String())
+		if err != nil {
+			t.Fatalf("%.8s…: %v", qname, err)
+		}
+		if len(r.Answer) != 1 || r.Answer[0].(*dns.CNAME).Target != target || r.Answer[0].Header().Name != qname {
+			t.Errorf("%.8s…: answer %v", qname, r.Answer)
+		}
+	}
+}
+
+// TestUpperCaseValuesOverUDP: a referral carries the glue of a name
+// server written in upper case (RFC 9471), and CNAMEs written in upper
+// case are followed to their in-zone target, asked over a real socket.
+func TestUpperCaseValuesOverUDP(t *testing.T) {
+	addr := servePolicy(t, casePolicy)
 	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
 	ask := func(name string) *dns.Msg {
 		t.Helper()
 		q := new(dns.Msg)
 		q.SetQuestion(name, dns.TypeA)
-		r, _, err := c.Exchange(q, s.Addrs()[0].String())
+		r, _, err := c.Exchange(q, addr.String())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
