@@ -179,3 +179,30 @@ func TestRecordValuesAreCanonical(t *testing.T) {
 		t.Errorf("SRV target = %q", got)
 	}
 }
+
+// FuzzCanonicalName: a name the policy accepts packs into at most 255
+// octets, is its own canonical form, and is spelled exactly as the query
+// path spells the same name read off the wire in lower case — or a query
+// for it could never match.
+func FuzzCanonicalName(f *testing.F) {
+	for _, s := range []string{"a.b.", "A.b", ".", `\065b.c`, `a\.b`, "tést", name255, name256, "_sip._tcp.x", "a..b", `x\`, `\256`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		c, err := canonicalName(name)
+		if err != nil {
+			return
+		}
+		w, err := wireName(c)
+		if err != nil || len(w) > 255 {
+			t.Fatalf("%q -> %q packs to %d octets: %v", name, c, len(w), err)
+		}
+		if again, err := canonicalName(c); err != nil || again != c {
+			t.Fatalf("%q -> %q -> %q, %v", name, c, again, err)
+		}
+		back, _, err := dns.UnpackDomainName(w, 0)
+		if err != nil || strings.ToLower(back) != c {
+			t.Fatalf("%q -> %q reads back off the wire as %q, %v", name, c, back, err)
+		}
+	})
+}
