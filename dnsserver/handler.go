@@ -219,10 +219,14 @@ func (q *query) answer(pkt []byte) *dns.Msg {
 	}
 	badVers := e.present && e.version != 0 && malformed == nil
 	if err := req.Unpack(pkt); err != nil {
-		// The library also decodes the options, whose format is the
-		// unknown version's: its error then does not make the query
-		// malformed, once the question is read.
-		if !badVers || len(req.Question) != int(binary.BigEndian.Uint16(pkt[4:])) {
+		// The library decodes the question first and the options last;
+		// options in the format of a version we do not speak do not make
+		// the query malformed.
+		whole := len(req.Question) == int(binary.BigEndian.Uint16(pkt[4:]))
+		if !badVers || !whole {
+			if whole {
+				resp.Question = req.Question
+			}
 			return q.formerr(resp, pkt)
 		}
 	}
@@ -265,7 +269,8 @@ func (q *query) answer(pkt []byte) *dns.Msg {
 	return resp
 }
 
-// formerr answers a packet whose header is readable but whose body is not.
+// formerr answers a packet whose header is readable but whose body is not
+// (with the question when that much was read).
 func (q *query) formerr(resp *dns.Msg, pkt []byte) *dns.Msg {
 	resp.Id = binary.BigEndian.Uint16(pkt)
 	resp.Response = true

@@ -159,6 +159,9 @@ func TestEDNSErrorRepliesCarryOPT(t *testing.T) {
 					t.Errorf("tcp=%v: %s reply without OPT to a query with one", tcp, dns.RcodeToString[r.Rcode])
 					continue
 				}
+				if len(r.Question) != 1 {
+					t.Errorf("tcp=%v: question %v not echoed", tcp, r.Question)
+				}
 				if opt.Version() != 0 || len(opt.Option) != 0 || len(r.Answer) != 0 {
 					t.Errorf("tcp=%v: OPT version %d options %v, answer %v; want version 0, nothing echoed, no answer", tcp, opt.Version(), opt.Option, r.Answer)
 				}
