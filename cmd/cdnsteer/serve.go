@@ -143,7 +143,13 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 			log.Warn("server.dns and server.http changes take effect on restart; the listeners are unchanged")
 		}
 		running = next
-		pub.reloads <- next
+		// The publisher stops with ctx; a reload finishing during
+		// shutdown must not wait for it, or the process never exits.
+		select {
+		case pub.reloads <- next:
+		case <-ctx.Done():
+			return
+		}
 		if httpSrv != nil {
 			httpSrv.ReloadToken()
 		}
