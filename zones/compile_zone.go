@@ -80,11 +80,7 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 	if zc.Hostmaster != "" {
 		m, err := canonicalMailbox(mailbox(zc.Hostmaster))
 		if err != nil {
-			reason := ""
-			if e := err.(*nameError); e.reason != "" {
-				reason = ": " + e.reason
-			}
-			c.el.Add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox%s", origin, zc.Hostmaster, reason)
+			c.el.Add(at+".hostmaster", "zone %s: hostmaster %q is not a valid mailbox%s", origin, zc.Hostmaster, because(err))
 		} else {
 			mbox = m
 		}

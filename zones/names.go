@@ -46,7 +46,7 @@ func canonicalMailbox(name string) (string, error) {
 	return canonical(name, true)
 }
 
-func canonical(name string, mailbox bool) (string, error) {
+func canonical(name string, localPart bool) (string, error) {
 	labels, ok := splitLabels(name)
 	if !ok {
 		return "", errMalformed
@@ -68,7 +68,7 @@ func canonical(name string, mailbox bool) (string, error) {
 				return "", &nameError{fmt.Sprintf("control byte 0x%02x cannot be in a name", b)}
 			case strings.IndexByte(unservable, b) >= 0:
 				return "", &nameError{fmt.Sprintf("%q cannot be in a name", string(b))}
-			case b == '.' && !(mailbox && i == 0):
+			case b == '.' && !(localPart && i == 0):
 				return "", &nameError{"an escaped dot cannot be in a name"}
 			}
 		}
@@ -163,11 +163,16 @@ func punycodeHint(labels [][]byte) string {
 // badName reports a name that canonicalName refused; what says where it
 // stood, as in "zone: origin".
 func (c *compiler) badName(path, what, name string, err error) {
-	reason := ""
+	c.el.Add(path, "%s %q is not a valid domain name%s", what, name, because(err))
+}
+
+// because is ": reason" for a refused name, or "" when the name is
+// simply malformed.
+func because(err error) string {
 	if e, ok := err.(*nameError); ok && e.reason != "" {
-		reason = ": " + e.reason
+		return ": " + e.reason
 	}
-	c.el.Add(path, "%s %q is not a valid domain name%s", what, name, reason)
+	return ""
 }
 
 // rdataName points at the domain name in a record's data, for the types a
