@@ -148,3 +148,30 @@ func TestNonFiniteSmoothingKeepsScoresFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestNonFiniteSignals: a pushed value that is not a number is refused
+// outright, and one that reaches the store by another road (a source
+// that forgot to check) is dropped as if not measured.
+func TestNonFiniteSignals(t *testing.T) {
+	e := NewEngine(testConfig(), nil)
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		for i := range Kinds {
+			s := Signal{CDN: "akamai", Time: t0}
+			*[...]**float64{&s.TTFBMs, &s.ErrorRate, &s.CacheHitRatio, &s.ThroughputGbps, &s.DownloadMbps}[i] = F(v)
+			if err := e.CheckSignal(s); err == nil {
+				t.Errorf("%s = %v accepted", Kinds[i], v)
+			}
+		}
+	}
+	run(e, t0, 3, func(cdn string, at time.Time) Signal {
+		s := good(cdn, at)
+		s.TTFBMs, s.ThroughputGbps = F(math.NaN()), F(math.Inf(1))
+		return s
+	})
+	v := checkFinite(t, e, t0.Add(3*time.Second))
+	for _, c := range v.Policies[0].Regions[0].CDNs {
+		if c.Signals.TTFBMs != nil || c.Signals.ThroughputGbps != nil {
+			t.Errorf("%s: non-finite readings kept: %+v", c.Name, c.Signals)
+		}
+	}
+}
