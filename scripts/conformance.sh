@@ -31,6 +31,7 @@
 #                                          example.net., 127.in-addr.arpa.
 #   127.0.0.4:53                           Unbound
 #   127.0.0.5:53                           cdnsteer for the load section, HTTP :8053
+#   127.0.0.6:53                           cdnsteer with rate limiting (wire), HTTP :8053
 # These must be free; the script stops if anything else listens there.
 #
 # Environment:
@@ -60,7 +61,11 @@ UNBOUND_ADDR=127.0.0.4
 LOAD_ADDR=127.0.0.5
 HTTP=$NS1:8053
 LOAD_HTTP=$LOAD_ADDR:8053
+RRL_ADDR=127.0.0.6
+RRL_HTTP=$RRL_ADDR:8053
 ZONE=live.example.com.
+# A second zone for wire cases the validated zone should not carry.
+WIRE_ZONE=wire.test.
 STEER=stream.$ZONE
 TTL=20
 CHAOS_EXPECT=${CONFORMANCE_CHAOS_EXPECT:-REFUSED}
@@ -241,10 +246,39 @@ fi
 
 mid_txt=$(printf 'm%.0s' $(seq 700))
 big_txt=$(printf 'b%.0s' $(seq 3000))
-# render_policy OUT DNS HTTP TTL: policy.toml.in for these listeners.
+# render_policy OUT DNS HTTP TTL: policy.toml.in for these listeners, and
+# the wire zone.
 render_policy() {
 	sed -e "s|@DNS@|$2|; s|@HTTP@|$3|; s|@TTL@|$4|; s|@NS1_ADDR@|$NS1|; s|@NS2_ADDR@|$NS2|" \
 		-e "s|@MID_TXT@|$mid_txt|; s|@BIG_TXT@|$big_txt|" "$here/policy.toml.in" >"$1"
+	wire_zone >>"$1"
+}
+# wire_zone: the zone WIRE_ZONE in TOML. Its apex has ten name servers
+# with an A and an AAAA each: the NS answer fits in 512 bytes, their
+# addresses do not. So has the delegation sub, with its name servers below
+# the cut. dangling is a CNAME chain to a name that does not exist; www a
+# CNAME to a name with an A only. Addresses are documentation ones that
+# nothing queries.
+wire_zone() {
+	local i sep=''
+	printf '\n[[zone]]\norigin = "%s"\nhostmaster = "hostmaster@example.com"\nns = [' "$WIRE_ZONE"
+	for i in {0..9}; do
+		printf '%s"ns%d.%s"' "$sep" "$i" "$WIRE_ZONE"
+		sep=', '
+	done
+	printf ']\n'
+	record() { printf '\n[[zone.record]]\nname = "%s"\ntype = "%s"\nvalue = "%s"\n' "$@"; }
+	for i in {0..9}; do
+		record "ns$i" A "192.0.2.$((10 + i))"
+		record "ns$i" AAAA "2001:db8::$((10 + i))"
+		record sub NS "ns$i.sub"
+		record "ns$i.sub" A "192.0.2.$((30 + i))"
+		record "ns$i.sub" AAAA "2001:db8::$((30 + i))"
+	done
+	record dangling CNAME hop
+	record hop CNAME missing
+	record www CNAME host
+	record host A 192.0.2.80
 }
 
 # metric HTTP SERIES: one series' value ("" if absent).
@@ -845,6 +879,7 @@ $KR_NET.1.0/24|24|region kr, one CDN
 198.51.100.0/24|24|default region, no network nearby
 10.30.0.0/16|24|default region, source shorter than the pick
 2001:db8:30:100::/56|56|default region, IPv6
+::ffff:10.82.7.0/120|120|IPv4-mapped in family 2: the /24 counted as 96+24
 SCOPES
 	ask "$NS1" +nocookie "$STEER" A "+subnet=0.0.0.0/0"
 	if [[ $(scope_of) == 0 && $status == NOERROR ]]; then
@@ -904,6 +939,9 @@ SCOPES
 		python3 "$here/dnswire.py" opcodes "$NS1" 53 "$ZONE" || true
 		python3 "$here/dnswire.py" malformed "$NS1" 53 "$ZONE" || true
 	)
+	wire_errors
+	wire_rrl
+
 	local panics
 	panics=$(metric "$HTTP" 'cdnsteer_dns_dropped_total{reason="panic"}')
 	if [[ $panics == 0 ]] && kill -0 "$main_pid" 2>/dev/null; then
@@ -916,6 +954,138 @@ SCOPES
 	wait "$idle_pid" 2>/dev/null || true
 	relay <"$idle_log"
 	grep -qE '^(PASS|FAIL) ' "$idle_log" || fail "tcp idle timeout" "the check printed nothing: $(oneline "$(cat "$idle_log")")"
+}
+
+# wire_errors: EDNS on error paths (RFC 6891 7: a query with an OPT gets a
+# reply with an OPT), escaped dots, glue and TC, CNAME chains that end
+# negative, the longest names.
+wire_errors() {
+	ask "$NS1" +nocookie +ednsopt=8:0003080a "$STEER" A
+	if [[ $status == FORMERR && $edns == "version: 0, flags:; udp: 1232" && -z $(opt_extra) ]] && grep -q "^;$STEER" <<<"$out"; then
+		pass "FORMERR keeps EDNS" "ECS of family 3: FORMERR with OPT \"$edns\", question echoed, nothing else in the OPT"
+	else
+		fail "FORMERR keeps EDNS" "ECS of family 3: want FORMERR with an OPT and the question; $(said)"
+	fi
+	ask "$NS1" +nocookie "+subnet=$KR_NET.1.0/24" +ednsopt=8:000118000a0a02 "$STEER" A
+	if [[ $status == FORMERR && -n $edns ]]; then
+		pass "two ECS options" "FORMERR with OPT \"$edns\""
+	else
+		fail "two ECS options" "want FORMERR with an OPT; $(said)"
+	fi
+	ask "$NS1" +nocookie +edns=1 +noednsneg +ednsopt=8:0003080a "$STEER" A
+	if [[ $status == BADVERS && $edns == "version: 0,"* ]]; then
+		pass "EDNS 1 + malformed ECS" "BADVERS with OPT \"$edns\": the options of version 1 are not ours to judge (RFC 6891 6.1.3)"
+	else
+		fail "EDNS 1 + malformed ECS" "want BADVERS with an OPT of version 0; $(said)"
+	fi
+	local k
+	k=$(kdig +norec +time=2 +retry=0 -p 53 "@$NS1" +ednsopt=8:0003080a "$STEER" A 2>&1 || true)
+	if grep -q 'status: FORMERR' <<<"$k" && grep -q 'EDNS PSEUDOSECTION' <<<"$k" && ! grep -q WARNING <<<"$k"; then
+		pass "kdig FORMERR keeps EDNS" "ECS of family 3: FORMERR with an EDNS pseudosection, no warning"
+	else
+		fail "kdig FORMERR keeps EDNS" "$(oneline "$(grep -E 'WARNING|status|EDNS|Version' <<<"$k")")"
+	fi
+
+	# An escaped dot is part of its label (RFC 4343 2.1): x\.live is one
+	# label, and the name is in no zone served here.
+	ask "$NS1" +nocookie 'x\.live.example.com.' A
+	if [[ $status == REFUSED ]] && ! has_flag aa && [[ -z $au ]]; then
+		pass "escaped dot" "x\\.live.example.com.: REFUSED, no aa (the label is \"x.live\")"
+	else
+		fail "escaped dot" "x\\.live.example.com.: want REFUSED without aa; $(said); authority $(oneline "$au")"
+	fi
+	ask "$NS1" +nocookie "a\\.b.$ZONE" A
+	if [[ $status == NXDOMAIN ]] && has_flag aa && [[ $(count SOA "$au") == 1 ]]; then
+		pass "escaped dot in a zone" "a\\.b.$ZONE: NXDOMAIN aa with the SOA"
+	else
+		fail "escaped dot in a zone" "want NXDOMAIN aa; $(said)"
+	fi
+
+	# RFC 2181 9: TC only when data the client needs did not fit.
+	ask "$NS1" +noedns +ignore "$WIRE_ZONE" NS
+	if [[ $status == NOERROR ]] && ! has_flag tc && [[ $(count NS "$an") == 10 && $(nrr "$ad") -gt 0 && $(nrr "$ad") -lt 20 && $size -le 512 ]]; then
+		pass "optional glue without TC" "$WIRE_ZONE NS in 512 bytes: 10 NS, $(nrr "$ad") of 20 addresses, no TC ($size bytes)"
+	else
+		fail "optional glue without TC" "$WIRE_ZONE NS without EDNS: want 10 NS, some addresses, no TC; $(said), $(nrr "$ad") additional, $size bytes"
+	fi
+	ask "$NS1" +noedns +ignore "www.sub.$WIRE_ZONE" A
+	if [[ $status == NOERROR ]] && has_flag tc && ! has_flag aa; then
+		pass "required glue sets TC" "referral to sub.$WIRE_ZONE in 512 bytes: TC (its glue is in-bailiwick, RFC 9471)"
+	else
+		fail "required glue sets TC" "want a referral with TC; $(said)"
+	fi
+	ask "$NS1" +nocookie "www.sub.$WIRE_ZONE" A
+	if [[ $status == NOERROR ]] && ! has_flag tc && [[ $(count NS "$au") == 10 && $(count A "$ad") == 10 && $(count AAAA "$ad") == 10 ]]; then
+		pass "referral in 1232 bytes" "10 NS, 20 glue addresses, no TC ($size bytes)"
+	else
+		fail "referral in 1232 bytes" "want 10 NS and 20 glue; $(said), authority $(nrr "$au"), additional $(nrr "$ad")"
+	fi
+
+	# RFC 6604 3 and RFC 2308 2.2: a chain ends as its last name does.
+	ask "$NS1" +nocookie "dangling.$WIRE_ZONE" A
+	if [[ $status == NXDOMAIN ]] && has_flag aa && [[ $(count CNAME "$an") == 2 && $(count SOA "$au") == 1 ]]; then
+		pass "CNAME chain to nothing" "dangling -> hop -> missing: NXDOMAIN aa, 2 CNAMEs, SOA in authority"
+	else
+		fail "CNAME chain to nothing" "want NXDOMAIN with 2 CNAMEs and the SOA; $(said); authority $(oneline "$au")"
+	fi
+	ask "$NS1" +nocookie "www.$WIRE_ZONE" AAAA
+	if [[ $status == NOERROR ]] && has_flag aa && [[ $(nrr "$an") == 1 && $(count CNAME "$an") == 1 && $(count SOA "$au") == 1 ]]; then
+		pass "CNAME chain to NODATA" "www -> host AAAA: NOERROR aa, the CNAME, SOA in authority"
+	else
+		fail "CNAME chain to NODATA" "want the CNAME and the SOA; $(said); authority $(oneline "$au")"
+	fi
+
+	# RFC 1035 2.3.4: 255 octets is the longest name. A query for one is
+	# answered in a reply both clients read; a policy name one octet
+	# longer (the record below lands in WIRE_ZONE, the last zone: 3 x 64 +
+	# 53 + 11 = 256) is refused by check, so it never reaches a reply.
+	local l63 long
+	l63=$(printf 'a%.0s' {1..63})
+	long=$l63.$l63.$l63.$(printf 'b%.0s' {1..44}).$ZONE
+	ask "$NS1" +nocookie "$long" A
+	k=$(kdig +norec +time=2 +retry=0 -p 53 "@$NS1" "$long" A 2>&1 || true)
+	if [[ $status == NXDOMAIN ]] && grep -q 'status: NXDOMAIN' <<<"$k"; then
+		pass "255-octet name" "a query for a name of 255 octets: NXDOMAIN, read by dig and kdig"
+	else
+		fail "255-octet name" "dig: $(said); kdig: $(oneline "$(grep -E 'status|WARNING|error' <<<"$k")")"
+	fi
+	local bad=$tmp/long-name.toml
+	render_policy "$bad" "[\"$NS1:53\"]" "$HTTP" "$TTL"
+	printf '\n[[zone.record]]\nname = "%s"\ntype = "A"\nvalue = "192.0.2.1"\n' "$l63.$l63.$l63.$(printf 'c%.0s' {1..52})" >>"$bad"
+	if "$bin" check -config "$bad" >"$tmp/long-name.log" 2>&1; then
+		fail "256-octet policy name" "check accepted a record whose name is 256 octets on the wire"
+	else
+		pass "256-octet policy name" "check refuses it: $(oneline "$(sed -E 's/"[a-c.]{60,}"/"(the name)"/' "$tmp/long-name.log" | grep -m1 -i octet || head -n1 "$tmp/long-name.log")")"
+	fi
+}
+
+# wire_rrl: a server with rate limiting that slips every limited reply:
+# the slip (TC) to an EDNS query keeps the OPT, DO bit included, on the
+# fast path (steered) and the general path (NODATA).
+wire_rrl() {
+	local dir=$tmp/rrl name i seen
+	mkdir -p "$dir"
+	render_policy "$dir/policy.toml" "[\"$RRL_ADDR:53\"]" "$RRL_HTTP" "$TTL"
+	printf '\n[rrl]\nenabled = true\nresponses_per_second = 1\nslip = 1\n' >>"$dir/policy.toml"
+	serve rrl "$dir/policy.toml" "$RRL_HTTP"
+	local rrl_pid=${pids[-1]}
+	for name in "$STEER A" "player.$ZONE AAAA"; do
+		seen=''
+		for ((i = 0; i < 20; i++)); do
+			# shellcheck disable=SC2086 # name and type
+			ask "$RRL_ADDR" +nocookie +dnssec +ignore $name
+			if has_flag tc; then
+				seen=1
+				break
+			fi
+		done
+		if [[ -n $seen && $edns == "version: 0, flags: do; udp: 1232" && $(nrr "$an") == 0 ]]; then
+			pass "slip keeps EDNS ($name)" "rate-limited reply $((i + 1)): TC, no records, OPT \"$edns\" ($size bytes)"
+		else
+			fail "slip keeps EDNS ($name)" "want a TC reply with the OPT and DO within 20 queries at 1/s; last: $(said)"
+		fi
+	done
+	stop "$rrl_pid"
 }
 
 # ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import time
 
 TYPE_A, TYPE_SOA, TYPE_TXT, TYPE_OPT = 1, 6, 16, 41
 CLASS_IN = 1
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 16: "BADVERS"}
 
 failures = 0
 
@@ -135,13 +135,53 @@ def tcp_read_msg(s):
     return read_exact(s, struct.unpack(">H", head)[0])
 
 
+def skip_name(msg, off):
+    while True:
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            return off + 2
+        if n == 0:
+            return off + 1
+        off += 1 + n
+
+
+def opt_ttl(reply):
+    """The TTL field (extended rcode, version, flags) of the reply's OPT
+    record, or None when it has none."""
+    try:
+        _qid, _fl, qd, an, ns, ar = struct.unpack(">HHHHHH", reply[:12])
+        off = 12
+        for _ in range(qd):
+            off = skip_name(reply, off) + 4
+        for i in range(an + ns + ar):
+            start = off
+            off = skip_name(reply, off)
+            rtype, _cls, ttl, rdlen = struct.unpack(">HHIH", reply[off : off + 10])
+            if i >= an + ns and rtype == TYPE_OPT and off == start + 1:
+                return ttl
+            off += 10 + rdlen
+    except (IndexError, struct.error):
+        pass
+    return None
+
+
+def has_opt(reply):
+    return reply is not None and opt_ttl(reply) is not None
+
+
+def rcode_of(reply):
+    """The reply's rcode name, with the OPT's upper bits (BADVERS is 16)."""
+    rcode = parse(reply)[3] | ((opt_ttl(reply) or 0) >> 24) << 4
+    return RCODES.get(rcode, "rcode %d" % rcode)
+
+
 def describe(reply):
     if reply is None:
         return "no reply"
     if len(reply) < 12:
         return "a %d-byte reply" % len(reply)
-    qid, qr, _op, rcode, *_ = parse(reply)
-    return "%s (id %d, qr=%d)" % (RCODES.get(rcode, "rcode %d" % rcode), qid, qr)
+    qid, qr, *_ = parse(reply)
+    return "%s (id %d, qr=%d)" % (rcode_of(reply), qid, qr)
 
 
 def alive(host, port, zone):
@@ -169,7 +209,8 @@ def check_malformed(host, port, zone):
     long_name = b"".join(bytes([63]) + b"a" * 63 for _ in range(5)) + b"\x00"
     # (name, packet, expectation): "none" = no reply at all (RFC 1035 gives
     # nothing to answer; README: too short for a header, or a response),
-    # an rcode name = a reply with that rcode and the query's ID.
+    # an rcode name = a reply with that rcode and the query's ID; "+OPT"
+    # after it: with an OPT, as the query's OPT was readable (RFC 6891 7).
     cases = [
         ("empty datagram", b"", "none"),
         ("1-byte packet", b"\x12", "none"),
@@ -190,12 +231,21 @@ def check_malformed(host, port, zone):
         ("OPT RDLENGTH past the end", header(0x1e1e, ar=1) + q + b"\x00" + struct.pack(">HHIH", TYPE_OPT, 1232, 0, 40), "FORMERR"),
         ("two OPT records", header(0x1f1f, ar=2) + q + opt_rr() + opt_rr(), "FORMERR"),
         ("OPT not owned by the root", header(0x2020, ar=1) + q + opt_rr(owner=wire_name(zone)), "FORMERR"),
-        ("truncated EDNS option", header(0x2121, ar=1) + q + opt_rr(b"\x00\x08\x00\x08\x00\x01"), "FORMERR"),
-        ("ECS family 3", header(0x2222, ar=1) + q + opt_rr(ecs(3, 8, b"\x0a")), "FORMERR"),
-        ("ECS IPv4 source /33", header(0x2323, ar=1) + q + opt_rr(ecs(1, 33, b"\x0a\x0a\x01\x00\x00")), "FORMERR"),
-        ("ECS /24 with 4 address octets", header(0x2424, ar=1) + q + v4ecs(24, b"\x0a\x0a\x01\x00"), "FORMERR"),
-        ("ECS /20 with host bits set", header(0x2525, ar=1) + q + v4ecs(20, b"\x0a\x0a\x01"), "FORMERR"),
-        ("two ECS options", header(0x2626, ar=1) + q + opt_rr(ecs(1, 24, b"\x0a\x0a\x01") + ecs(1, 24, b"\x0a\x0a\x02")), "FORMERR"),
+        ("truncated EDNS option", header(0x2121, ar=1) + q + opt_rr(b"\x00\x08\x00\x08\x00\x01"), "FORMERR+OPT"),
+        ("ECS family 3", header(0x2222, ar=1) + q + opt_rr(ecs(3, 8, b"\x0a")), "FORMERR+OPT"),
+        ("ECS IPv4 source /33", header(0x2323, ar=1) + q + opt_rr(ecs(1, 33, b"\x0a\x0a\x01\x00\x00")), "FORMERR+OPT"),
+        ("ECS /24 with 4 address octets", header(0x2424, ar=1) + q + v4ecs(24, b"\x0a\x0a\x01\x00"), "FORMERR+OPT"),
+        ("ECS /20 with host bits set", header(0x2525, ar=1) + q + v4ecs(20, b"\x0a\x0a\x01"), "FORMERR+OPT"),
+        ("two ECS options", header(0x2626, ar=1) + q + opt_rr(ecs(1, 24, b"\x0a\x0a\x01") + ecs(1, 24, b"\x0a\x0a\x02")), "FORMERR+OPT"),
+        # README: any other malformed packet gets FORMERR; bytes after the
+        # last record make one, on the fast path's queries too.
+        ("a byte after the question", header(0x2727) + q + b"\x00", "FORMERR"),
+        ("bytes after a steered question", header(0x2828) + question("stream." + zone, TYPE_A) + b"\x01\x02\x03", "FORMERR"),
+        ("bytes after the OPT", header(0x2929, ar=1) + question("stream." + zone, TYPE_A) + opt_rr(ecs(1, 24, b"\x0a\x0a\x01")) + b"\x00", "FORMERR+OPT"),
+        # RFC 6891 6.1.3: the options of an unknown version are its own
+        # business; the answer is BADVERS whatever they hold.
+        ("EDNS 1 with ECS family 3", header(0x2a2a, ar=1) + q + opt_rr(ecs(3, 8, b"\x0a"), version=1), "BADVERS+OPT"),
+        ("EDNS 1 with an option cut short", header(0x2b2b, ar=1) + q + opt_rr(b"\x00\x08\x00\x08\x00\x01", version=1), "BADVERS+OPT"),
     ]
     for name, pkt, want in cases:
         reply = udp_exchange(host, port, pkt, timeout=0.5 if want == "none" else 1.0)
@@ -203,8 +253,10 @@ def check_malformed(host, port, zone):
             report(reply is None, "malformed " + name, "no reply, as wanted" if reply is None else "got " + describe(reply) + ", want no reply")
             continue
         qid = struct.unpack(">H", pkt[:2])[0]
-        ok = reply is not None and len(reply) >= 12 and parse(reply)[0] == qid and parse(reply)[1] == 1 and RCODES.get(parse(reply)[3]) == want
-        report(ok, "malformed " + name, ("%s as wanted" if ok else "got %s, want " + want) % describe(reply))
+        rcode, opt = want.split("+")[0], want.endswith("+OPT")
+        ok = reply is not None and len(reply) >= 12 and parse(reply)[0] == qid and parse(reply)[1] == 1 and rcode_of(reply) == rcode and (has_opt(reply) or not opt)
+        got = describe(reply) + (" with OPT" if has_opt(reply) else "")
+        report(ok, "malformed " + name, ("%s as wanted" if ok else "got %s, want " + want) % got)
 
     # Fuzz: random bytes behind a readable query header, and bit flips of a
     # valid query with ECS. Each has QR=0, so each deserves a reply (README:
@@ -302,10 +354,10 @@ def check_opcodes(host, port, zone):
 def check_paths(host, port, zone):
     """cdnsteer answers plain steered queries on a fast path that writes the
     reply itself, and everything else on the general path. The same
-    question must get the same reply from both. An unknown EDNS option (or,
-    without EDNS, one byte after the question, which the general path
-    ignores) sends a query to the general path; the option is not echoed,
-    so the two replies must be byte for byte the same."""
+    question must get the same reply from both. An unknown EDNS option
+    sends a query to the general path; the option is not echoed, so the two
+    replies must be byte for byte the same. Without EDNS, TCP is the
+    general path (a small reply is not truncated, so it is the same)."""
     subnets = [(1, 24, bytes([10, 10, 1])), (1, 24, bytes([10, 20, 7])), (1, 24, bytes([10, 30, 1])), (1, 24, bytes([198, 51, 100])),
                (1, 16, bytes([10, 30])), (1, 32, bytes([10, 30, 5, 9])), (1, 0, b""), (2, 56, bytes([0x20, 0x01, 0x0d, 0xb8, 0, 0x30, 0x01])),
                (2, 48, bytes([0x20, 0x01, 0x0d, 0xb8, 0, 0x31]))]
@@ -331,12 +383,12 @@ def check_paths(host, port, zone):
         qid += 1
         pkt = query(qid, "StReAm." + zone, qtype)
         fast = udp_exchange(host, port, pkt)
-        general = udp_exchange(host, port, pkt + b"\x00")
+        general = tcp_exchange(host, port, pkt)
         compared += 1
         if fast != general:
             differ += 1
             if len(details) < 3:
-                details.append("type %d without EDNS: %s vs %s" % (qtype, (fast or b"").hex(), (general or b"").hex()))
+                details.append("type %d without EDNS, UDP vs TCP: %s vs %s" % (qtype, (fast or b"").hex(), (general or b"").hex()))
     report(differ == 0, "fast and general path agree",
            "%d steered queries asked both ways, %d replies differ%s" % (compared, differ, ("; first: " + "; ".join(details)) if details else ""))
 
