@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cdnsteer/cdnsteer/demo/edges"
 	"github.com/cdnsteer/cdnsteer/health"
-	"github.com/cdnsteer/cdnsteer/health/edgesim"
 )
 
 // Config wires the endpoint to the rest of the process.
@@ -50,7 +50,7 @@ type Config struct {
 	// Demo holds the simulated edges of `cdnsteer demo`, served under
 	// /api/v1/demo/ and in the live view's demo panel. Nil (not a demo)
 	// makes that whole tree a 404.
-	Demo *edgesim.Fleet
+	Demo *edges.Fleet
 	// Now is the clock (time.Now when nil), for tests and simulation.
 	Now func() time.Time
 	// Logger receives errors and an audit line per override and annotation

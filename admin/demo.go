@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cdnsteer/cdnsteer/health/edgesim"
+	"github.com/cdnsteer/cdnsteer/demo/edges"
 )
 
 // registerDemo adds the demo's endpoints. Outside a demo nothing is
@@ -24,7 +24,7 @@ func (a *api) listEdges(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]edgesim.Status{"edges": a.cfg.Demo.Status()})
+	writeJSON(w, http.StatusOK, map[string][]edges.Status{"edges": a.cfg.Demo.Status()})
 }
 
 // postEdge turns an edge's knobs. Fields left out keep their value; a
@@ -40,7 +40,7 @@ func (a *api) postEdge(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no simulated edge for cdn " + cdn, Field: "cdn"})
 		return
 	}
-	var p edgesim.Patch
+	var p edges.Patch
 	if err := decodeBody(w, r, &p); err != nil {
 		writeRequestError(w, err)
 		return
@@ -51,7 +51,7 @@ func (a *api) postEdge(w http.ResponseWriter, r *http.Request) {
 	}
 	k, err := e.Update(p)
 	if err != nil {
-		var ke *edgesim.KnobError
+		var ke *edges.KnobError
 		if errors.As(err, &ke) {
 			writeRequestError(w, badRequest(ke.Field, "%s", ke.Error()))
 			return

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdnsteer/cdnsteer/health/edgesim"
+	"github.com/cdnsteer/cdnsteer/demo/edges"
 )
 
-func demoFixture(t *testing.T, edit ...func(*Config)) (*fixture, *edgesim.Fleet) {
+func demoFixture(t *testing.T, edit ...func(*Config)) (*fixture, *edges.Fleet) {
 	t.Helper()
-	fleet, err := edgesim.StartFleet([]string{"akamai", "fastly"}, edgesim.Healthy)
+	fleet, err := edges.StartFleet([]string{"akamai", "fastly"}, edges.Healthy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +25,11 @@ func TestDemoEdgesList(t *testing.T) {
 	if r.code != http.StatusOK {
 		t.Fatalf("%d %s", r.code, r.body)
 	}
-	var got struct{ Edges []edgesim.Status }
+	var got struct{ Edges []edges.Status }
 	if err := json.Unmarshal(r.body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Edges) != 2 || got.Edges[1].CDN != "fastly" || got.Edges[1].URL != fleet.Edge("fastly").URL() || got.Edges[1].Knobs != edgesim.Healthy {
+	if len(got.Edges) != 2 || got.Edges[1].CDN != "fastly" || got.Edges[1].URL != fleet.Edge("fastly").URL() || got.Edges[1].Knobs != edges.Healthy {
 		t.Errorf("%s", r.body)
 	}
 	expectError(t, f.do("GET", "/api/v1/demo/edges?cdn=fastly", "", ""), http.StatusBadRequest, "cdn")
@@ -42,15 +42,15 @@ func TestDemoEdgeKnobs(t *testing.T) {
 	if r.code != http.StatusOK {
 		t.Fatalf("%d %s", r.code, r.body)
 	}
-	want := edgesim.Knobs{LatencyMs: 300, ErrorRate: 0.5, CacheHitRatio: edgesim.Healthy.CacheHitRatio, BandwidthMbps: edgesim.Healthy.BandwidthMbps}
+	want := edges.Knobs{LatencyMs: 300, ErrorRate: 0.5, CacheHitRatio: edges.Healthy.CacheHitRatio, BandwidthMbps: edges.Healthy.BandwidthMbps}
 	if got := fleet.Edge("fastly").Knobs(); got != want {
 		t.Errorf("fastly's knobs %+v, want %+v (fields left out keep their value)", got, want)
 	}
-	var answer edgesim.Status
+	var answer edges.Status
 	if err := json.Unmarshal(r.body, &answer); err != nil || answer.CDN != "fastly" || answer.Knobs != want {
 		t.Errorf("answer %s (%v)", r.body, err)
 	}
-	if got := fleet.Edge("akamai").Knobs(); got != edgesim.Healthy {
+	if got := fleet.Edge("akamai").Knobs(); got != edges.Healthy {
 		t.Errorf("akamai changed too: %+v", got)
 	}
 	r = f.write("POST", "/api/v1/demo/edges/fastly", `{"cache_hit_ratio": 0, "bandwidth_mbps": 2.5}`)
@@ -104,13 +104,13 @@ func TestDemoEdgeAuth(t *testing.T) {
 	expectError(t, f.do("POST", "/api/v1/demo/edges/fastly", `{"error_rate":1}`, "wrong"), http.StatusUnauthorized, "")
 	// Auth comes first: an unknown CDN is not revealed to a caller without the token.
 	expectError(t, f.do("POST", "/api/v1/demo/edges/nope", `{"error_rate":1}`, ""), http.StatusUnauthorized, "")
-	if got := fleet.Edge("fastly").Knobs(); got != edgesim.Healthy {
+	if got := fleet.Edge("fastly").Knobs(); got != edges.Healthy {
 		t.Errorf("knobs changed without the token: %+v", got)
 	}
 
 	f2, fleet2 := demoFixture(t, func(c *Config) { c.TokenFile = "" })
 	expectError(t, f2.write("POST", "/api/v1/demo/edges/fastly", `{"error_rate":1}`), http.StatusForbidden, "")
-	if got := fleet2.Edge("fastly").Knobs(); got != edgesim.Healthy {
+	if got := fleet2.Edge("fastly").Knobs(); got != edges.Healthy {
 		t.Errorf("knobs changed with writes disabled: %+v", got)
 	}
 }

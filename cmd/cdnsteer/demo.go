@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/admin"
-	"github.com/cdnsteer/cdnsteer/health/edgesim"
+	"github.com/cdnsteer/cdnsteer/demo/edges"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -51,7 +51,7 @@ type demoRun struct {
 	started
 	Token string
 	Dir   string
-	Edges *edgesim.Fleet
+	Edges *edges.Fleet
 }
 
 func demo(args []string, stdout, stderr io.Writer) int {
@@ -113,7 +113,7 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout io.Writer, log *slog.Lo
 	if !cfg.Keep {
 		defer os.RemoveAll(dir)
 	}
-	fleet, err := edgesim.StartFleet(demoCDNs, edgesim.Healthy)
+	fleet, err := edges.StartFleet(demoCDNs, edges.Healthy)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout io.Writer, log *slog.Lo
 	return err
 }
 
-func writeDemoPolicy(path string, cfg demoConfig, fleet *edgesim.Fleet) error {
+func writeDemoPolicy(path string, cfg demoConfig, fleet *edges.Fleet) error {
 	edges := map[string]string{}
 	for _, e := range fleet.Edges() {
 		edges[e.Name()] = e.URL()

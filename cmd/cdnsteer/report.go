@@ -8,10 +8,10 @@ import (
 	"os"
 
 	"github.com/cdnsteer/cdnsteer/health"
-	event "github.com/cdnsteer/cdnsteer/health/report"
+	event "github.com/cdnsteer/cdnsteer/report"
 )
 
-// report writes the post-event report of a decision log; health/report
+// report writes the post-event report of a decision log; report
 // does the work.
 func report(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)

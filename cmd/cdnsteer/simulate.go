@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"time"
 
-	event "github.com/cdnsteer/cdnsteer/health/report"
-	"github.com/cdnsteer/cdnsteer/health/sim"
+	event "github.com/cdnsteer/cdnsteer/report"
+	"github.com/cdnsteer/cdnsteer/sim"
 )
 
-// simulate rehearses an event in virtual time: health/sim does the work,
+// simulate rehearses an event in virtual time: sim does the work,
 // this parses flags and says where the results went.
 func simulate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)

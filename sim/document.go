@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cdnsteer/cdnsteer/health/report"
+	"github.com/cdnsteer/cdnsteer/report"
 )
 
 // Document is the run as a report: the capacity and fault summaries,

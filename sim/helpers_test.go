@@ -77,11 +77,11 @@ func mustRun(t testing.TB, sc *Scenario, observe func(*Step)) *Result {
 // its scenario.
 func footballScenario(tb testing.TB) *Scenario {
 	tb.Helper()
-	snap, err := zones.Load("../../zones/examples/football.toml")
+	snap, err := zones.Load("../zones/examples/football.toml")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sc, err := LoadScenario("../../zones/examples/football-scenario.toml", snap)
+	sc, err := LoadScenario("../zones/examples/football-scenario.toml", snap)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/cdnsteer/cdnsteer/health/report"
+	"github.com/cdnsteer/cdnsteer/report"
 )
 
 // page is a parsed report with lookups by id.

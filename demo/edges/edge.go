@@ -1,9 +1,9 @@
-// Package edgesim runs simulated CDN edges: HTTP servers on loopback that
+// Package edges runs simulated CDN edges: HTTP servers on loopback that
 // serve a test object the way a real edge would, with knobs for latency,
 // error rate, cache hit ratio and bandwidth that can be turned while they
 // run. The demo points the real probe runner at them, so that degrading
 // an edge moves the health engine exactly as a real incident would.
-package edgesim
+package edges
 
 import (
 	"context"

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/health"
-	"github.com/cdnsteer/cdnsteer/health/report"
+	"github.com/cdnsteer/cdnsteer/report"
 )
 
 // Output files, in the directory given to Write.

@@ -9,7 +9,7 @@ import (
 // one-second steps: 1.8 M viewers at the peak, 6 regions, 4 CDNs, about
 // 21,000 cached answers, 10,800 engine evaluations. Run it on one core:
 //
-//	go test -run - -bench Football3h -benchtime 3x -cpu 1 ./health/sim
+//	go test -run - -bench Football3h -benchtime 3x -cpu 1 ./sim
 func BenchmarkFootball3h(b *testing.B) {
 	for b.Loop() {
 		sc := footballScenario(b)

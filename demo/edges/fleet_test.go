@@ -1,4 +1,4 @@
-package edgesim
+package edges
 
 import (
 	"encoding/json"
