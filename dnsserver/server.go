@@ -29,7 +29,7 @@ type Options struct {
 }
 
 // quietPeriod is how long a UDP socket must be silent during a shutdown
-// before its reader stops, and how often an idle reader wakes.
+// before its reader stops.
 const quietPeriod = 100 * time.Millisecond
 
 // Defaults for Options.
@@ -60,11 +60,6 @@ type Server struct {
 func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 	if opts.UDPSockets <= 0 {
 		opts.UDPSockets = runtime.GOMAXPROCS(0)
-	}
-	// The UDP readers hold their Ps while they wait in the kernel
-	// (udp_linux.go); one more keeps the rest of the process running.
-	if runtime.GOMAXPROCS(0) < opts.UDPSockets+1 {
-		runtime.GOMAXPROCS(opts.UDPSockets + 1)
 	}
 	if opts.TCPIdleTimeout <= 0 {
 		opts.TCPIdleTimeout = DefaultTCPIdleTimeout

@@ -3,23 +3,27 @@
 package dnsserver
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
-	"runtime"
+	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// batchSocket serves UDP with recvmmsg/sendmmsg on a blocking socket: one
-// system call reads every query waiting (up to batchSize) and one sends
-// every reply. Waiting happens in the kernel rather than in Go's network
-// poller, which measured cheaper per query; the socket's receive timeout
-// wakes the reader now and then so that it notices a shutdown, and the
-// process keeps a spare P (see Listen), so TCP, the health engine and the
-// GC keep running while readers wait.
+// batchSocket serves UDP with recvmmsg/sendmmsg: one system call reads
+// every query waiting (up to batchSize) and one sends every reply. The
+// socket is non-blocking and waits in Go's network poller, so a reader
+// that has nothing to do holds no P and no thread: the rest of the process
+// (HTTP, the health engine, the GC) runs on as many CPUs as it is given,
+// one included. A busy reader never waits at all, since each call returns
+// what has queued up since the last.
 type batchSocket struct {
-	fd int
+	c  *net.UDPConn
+	rc syscall.RawConn
 }
 
 const (
@@ -36,20 +40,37 @@ type mmsghdr struct {
 }
 
 func openUDP(a netip.AddrPort) (udpSocket, error) {
-	family := unix.AF_INET
+	network, family := "udp4", unix.AF_INET
 	if a.Addr().Is6() && !a.Addr().Is4In6() {
-		family = unix.AF_INET6
+		// "udp6" also makes the socket IPv6-only.
+		network, family = "udp6", unix.AF_INET6
 	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = setUDPOptions(int(fd), family) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	pc, err := lc.ListenPacket(context.Background(), network, a.String())
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %s: %w", a, err)
 	}
-	fail := func(what string, err error) (udpSocket, error) {
-		unix.Close(fd)
-		return nil, fmt.Errorf("listen udp %s: %s: %w", a, what, err)
+	c := pc.(*net.UDPConn)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("listen udp %s: %w", a, err)
 	}
+	return &batchSocket{c: c, rc: rc}, nil
+}
+
+// setUDPOptions prepares a socket before it is bound.
+func setUDPOptions(fd, family int) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-		return fail("SO_REUSEPORT", err)
+		return fmt.Errorf("SO_REUSEPORT: %w", err)
 	}
 	// A bigger receive queue absorbs bursts (kick-off) instead of
 	// dropping them; the kernel caps it at net.core.rmem_max.
@@ -67,45 +88,17 @@ func openUDP(a netip.AddrPort) (udpSocket, error) {
 		pmtu = [2]int{unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER}
 	}
 	if err := unix.SetsockoptInt(fd, pmtu[0], pmtu[1], unix.IP_PMTUDISC_PROBE); err != nil {
-		return fail("MTU_DISCOVER", err)
+		return fmt.Errorf("MTU_DISCOVER: %w", err)
 	}
-	tv := unix.NsecToTimeval(quietPeriod.Nanoseconds())
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return fail("SO_RCVTIMEO", err)
-	}
-	var sa unix.Sockaddr
-	if family == unix.AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
-			return fail("IPV6_V6ONLY", err)
-		}
-		sa = &unix.SockaddrInet6{Port: int(a.Port()), Addr: a.Addr().As16()}
-	} else {
-		sa = &unix.SockaddrInet4{Port: int(a.Port()), Addr: a.Addr().Unmap().As4()}
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return fail("bind", err)
-	}
-	return &batchSocket{fd: fd}, nil
+	return nil
 }
 
-func (b *batchSocket) port() uint16 {
-	sa, err := unix.Getsockname(b.fd)
-	if err != nil {
-		return 0
-	}
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return uint16(sa.Port)
-	case *unix.SockaddrInet6:
-		return uint16(sa.Port)
-	}
-	return 0
-}
+func (b *batchSocket) port() uint16 { return b.c.LocalAddr().(*net.UDPAddr).AddrPort().Port() }
 
-// drain needs nothing: serve stops at its next quiet period once the
-// server is stopping.
-func (b *batchSocket) drain() {}
-func (b *batchSocket) close() { unix.Close(b.fd) }
+// drain lets serve stop once the socket has been quiet for quietPeriod;
+// serve pushes the deadline back while queries keep coming.
+func (b *batchSocket) drain() { b.c.SetReadDeadline(time.Now().Add(quietPeriod)) }
+func (b *batchSocket) close() { b.c.Close() }
 
 // batch is one reader's buffers, allocated once: the kernel writes
 // queries and client addresses into them and reads replies out of them.
@@ -117,6 +110,13 @@ type batch struct {
 	out    [batchSize]mmsghdr
 	outIov [batchSize]unix.Iovec
 	resp   [batchSize][maxUDPSize + 512]byte
+
+	// Results of the system calls made inside recv and send.
+	n, sent, k int
+	errno      syscall.Errno
+	// recv and send are the callbacks of RawConn.Read and Write, made
+	// once so that a call allocates nothing.
+	recv, send func(fd uintptr) bool
 }
 
 func newBatch() *batch {
@@ -128,44 +128,56 @@ func newBatch() *batch {
 		bt.in[i].hdr.SetIovlen(1)
 		bt.in[i].hdr.Name = (*byte)(unsafe.Pointer(&bt.names[i]))
 	}
+	// The calls cannot block (the socket is non-blocking), so they are
+	// raw: entering and leaving the scheduler's system-call state would
+	// cost more than they take. EAGAIN hands the wait to the poller.
+	bt.recv = func(fd uintptr) bool {
+		for i := range bt.in {
+			bt.in[i].hdr.Namelen = unix.SizeofSockaddrInet6
+			bt.in[i].hdr.Flags = 0
+		}
+		r, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&bt.in[0])), batchSize, 0, 0, 0)
+		bt.n, bt.errno = int(r), errno
+		return errno != unix.EAGAIN
+	}
+	bt.send = func(fd uintptr) bool {
+		for bt.sent < bt.k {
+			r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&bt.out[bt.sent])), uintptr(bt.k-bt.sent), 0, 0, 0)
+			switch errno {
+			case 0:
+				bt.sent += int(r)
+			case unix.EAGAIN:
+				return false // the send buffer is full: wait until it drains
+			case unix.EINTR:
+			default:
+				// A reply the kernel refuses (the client's address is
+				// unreachable, say) must not hold up the others.
+				bt.sent++
+			}
+		}
+		return true
+	}
 	return bt
 }
 
 func (b *batchSocket) serve(s *Server) {
 	bt := newBatch()
 	for {
-		for i := range bt.in {
-			bt.in[i].hdr.Namelen = unix.SizeofSockaddrInet6
-			bt.in[i].hdr.Flags = 0
+		bt.n, bt.errno = 0, 0
+		if err := b.rc.Read(bt.recv); err != nil {
+			// The drain deadline passed, or the socket was closed.
+			return
 		}
-		// RawSyscall: the reader keeps its P while it waits in the
-		// kernel. Through entersyscall the runtime's monitor would take
-		// the P back after 20µs of every wait and wake to do so again and
-		// again, which costs more than the queries. Listen leaves a spare
-		// P for everything else, the receive timeout bounds the wait, and
-		// a preemption signal interrupts it (EINTR) when the GC needs the
-		// P.
-		r, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.in[0])), batchSize, unix.MSG_WAITFORONE, 0, 0)
-		n := int(r)
-		switch {
-		case errno == unix.EAGAIN || errno == unix.EINTR:
-			// Quiet for a while (EAGAIN), or a signal (EINTR) — most
-			// likely the runtime asking this goroutine to stop for the
-			// GC. The raw system call is no place to be preempted, and
-			// this path calls nothing that would check, so yield here.
-			if s.stopping.Load() {
-				return
-			}
-			runtime.Gosched()
-			continue
-		case errno != 0:
-			if s.stopping.Load() || errno == unix.EBADF {
-				return
-			}
+		if bt.errno != 0 {
+			// EINTR, or an ICMP error from an earlier send reported on
+			// the socket: nothing to read this time.
 			continue
 		}
-		k := 0
-		for i := 0; i < n; i++ {
+		if s.stopping.Load() {
+			b.drain()
+		}
+		bt.k = 0
+		for i := 0; i < bt.n; i++ {
 			if bt.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
 				continue // longer than any query: not worth a reply
 			}
@@ -173,6 +185,7 @@ func (b *batchSocket) serve(s *Server) {
 			if !ok {
 				continue
 			}
+			k := bt.k
 			resp := s.h.Respond(bt.resp[k][:0], bt.bufs[i][:bt.in[i].len], client, false)
 			if len(resp) == 0 {
 				continue
@@ -188,20 +201,13 @@ func (b *batchSocket) serve(s *Server) {
 			bt.outIov[k].SetLen(len(resp))
 			bt.out[k].hdr = unix.Msghdr{Name: bt.in[i].hdr.Name, Namelen: bt.in[i].hdr.Namelen, Iov: &bt.outIov[k]}
 			bt.out[k].hdr.SetIovlen(1)
-			k++
+			bt.k++
 		}
-		for sent := 0; sent < k; {
-			r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&bt.out[sent])), uintptr(k-sent), 0, 0, 0)
-			if errno == unix.EINTR {
-				continue
+		if bt.k > 0 {
+			bt.sent = 0
+			if err := b.rc.Write(bt.send); err != nil {
+				return // closed
 			}
-			if errno != 0 {
-				// A reply the kernel refuses (the client's address is
-				// unreachable, say) must not hold up the others.
-				sent++
-				continue
-			}
-			sent += int(r)
 		}
 	}
 }

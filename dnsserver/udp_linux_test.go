@@ -24,8 +24,12 @@ func TestUDPRepliesAreNotFragmented(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := s.(*batchSocket)
-		mode, err := unix.GetsockoptInt(b.fd, c.level, c.option)
+		var mode int
+		cerr := b.rc.Control(func(fd uintptr) { mode, err = unix.GetsockoptInt(int(fd), c.level, c.option) })
 		b.close()
+		if cerr != nil {
+			t.Fatal(cerr)
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", c.addr, err)
 		}
