@@ -56,7 +56,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	if c.cdn < 0 {
 		return nil, false
 	}
-	target := st.Snap.CDNs[c.cdn].TargetWire
+	target := st.templates.targets[c.cdn]
 
 	// The reply must fit the client's buffer; the general path truncates
 	// in the rare case it does not.
@@ -217,23 +217,23 @@ func plainType(t uint16) bool {
 }
 
 // fastStatic answers a static A, AAAA, TXT or CAA question from the
-// snapshot's prepared answers.
+// answers prepared when the snapshot was installed.
 func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, start time.Time, q *fastQuery) ([]byte, bool) {
-	a := st.Snap.StaticAnswerFor(q.name[:q.nameLen], q.qtype)
+	a := st.templates.staticAnswer(q.name[:q.nameLen], q.qtype)
 	if a == nil {
 		return h.fastNegative(buf, pkt, client, st, start, q)
 	}
-	size := q.qEnd + len(a.Wire) + optSize(q.edns, st)
+	size := q.qEnd + len(a.wire) + optSize(q.edns, st)
 	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 	out := buf[:size]
-	off := writeHeader(out, pkt, q, a.Count, 0)
-	off += copy(out[off:], a.Wire)
+	off := writeHeader(out, pkt, q, a.count, 0)
+	off += copy(out[off:], a.wire)
 	// The answer does not depend on the client: scope 0.
 	off = writeOPT(out, off, q, st, 0)
 	out = out[:off]
-	st.counters.queries[a.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
+	st.counters.queries[a.zone][qtypeIndex(q.qtype)][0].Inc()
 	return h.fastLimit(out, client, st, start, q)
 }
 
@@ -293,41 +293,44 @@ func writeOPT(out []byte, off int, q *fastQuery, st *State, scope uint8) int {
 func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, start time.Time, q *fastQuery) ([]byte, bool) {
 	name := q.name[:q.nameLen]
 	z := st.Snap.ZoneOf(name)
-	if z == nil || z.Negative == nil || !z.Absent(name) {
+	if z == nil {
 		return nil, false
 	}
-	t := z.Negative
+	t := st.templates.negative[z.Index]
+	if t == nil || !z.Absent(name) {
+		return nil, false
+	}
 	qwire := pkt[12 : q.qEnd-4]
-	extra := len(qwire) - len(t.OriginWire)
-	if extra <= 0 || string(qwire[extra:]) != string(t.OriginWire) || !labelStart(qwire, extra) {
+	extra := len(qwire) - len(t.originWire)
+	if extra <= 0 || string(qwire[extra:]) != string(t.originWire) || !labelStart(qwire, extra) {
 		return nil, false
 	}
 	for k := 0; k < extra; k += 1 + int(qwire[k]) {
-		for _, nm := range t.Names {
+		for _, nm := range t.names {
 			if s := len(nm) - len(qwire[k:]); s >= 0 && labelStart(nm, s) && string(nm[s:]) == string(qwire[k:]) {
 				return nil, false
 			}
 		}
 	}
-	size := q.qEnd + len(t.Wire) + optSize(q.edns, st)
+	size := q.qEnd + len(t.wire) + optSize(q.edns, st)
 	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 	out := buf[:size]
 	off := writeHeader(out, pkt, q, 0, 1)
 	out[3] |= dns.RcodeNameError
-	auth := out[off : off+len(t.Wire)]
-	copy(auth, t.Wire)
-	for _, p := range t.Pointers {
+	auth := out[off : off+len(t.wire)]
+	copy(auth, t.wire)
+	for _, p := range t.pointers {
 		v := binary.BigEndian.Uint16(auth[p:])&0x3fff + uint16(extra)
 		binary.BigEndian.PutUint16(auth[p:], 0xc000|v)
 	}
-	out = out[:writeOPT(out, off+len(t.Wire), q, st, 0)]
+	out = out[:writeOPT(out, off+len(t.wire), q, st, 0)]
 	st.counters.queries[z.Index][qtypeIndex(q.qtype)][rcodeIndex(dns.RcodeNameError)].Inc()
 	if st.RRL == nil {
 		return out, true
 	}
-	return applyRRL(out, st.RRL.Decide(client, rrl.ClassNXDomain, t.Origin, q.qtype, st.RRL.At(start))), true
+	return applyRRL(out, st.RRL.Decide(client, rrl.ClassNXDomain, t.origin, q.qtype, st.RRL.At(start))), true
 }
 
 // applyRRL turns a rate limiter's decision into what is sent: nothing, a

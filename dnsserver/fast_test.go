@@ -78,7 +78,7 @@ func TestFastPathTakesSteeredQueries(t *testing.T) {
 			name := []byte(dns.CanonicalName(m.Question[0].Name))
 			z := st.Snap.ZoneOf(name)
 			absent := z != nil && z.Absent(name)
-			if _, steered := st.Snap.SteeredName(name); !steered && st.Snap.StaticAnswerFor(name, m.Question[0].Qtype) == nil && !absent {
+			if _, steered := st.Snap.SteeredName(name); !steered && st.templates.staticAnswer(name, m.Question[0].Qtype) == nil && !absent {
 				if ok {
 					t.Errorf("fast path answered %v, which has no prepared answer", m.Question[0])
 				}

@@ -61,6 +61,7 @@ func (h *Handler) Install(snap *zones.Snapshot, live *health.Table) {
 		if st.Snap != snap {
 			st.counters = h.metrics.resolve(snap)
 			st.RRL = h.rateLimiter(snap)
+			st.templates = newTemplates(snap)
 		}
 		st.Snap, st.Live = snap, live
 		st.defaultRegion = snap.RegionIndex(zones.DefaultRegion)

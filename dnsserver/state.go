@@ -24,6 +24,9 @@ type State struct {
 
 	defaultRegion int
 	counters      *counters
+	// templates are the fast path's answers packed for Snap; rebuilt with
+	// each new snapshot.
+	templates *templates
 	// subnets folds Snap.GeoTable and DB into one lookup by /24; rebuilt
 	// when either changes.
 	subnets *geo.SubnetMap

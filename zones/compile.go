@@ -68,7 +68,6 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.RRL = c.rrl(f.RRL)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
-	s.prepareStatic()
 	s.steered = map[string]Steered{}
 	for _, z := range s.Zones {
 		for name, n := range z.nodes {
@@ -163,8 +162,6 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 			c.badName(at+".target", fmt.Sprintf("cdn %q: target", name), cc.Target, err)
 		} else {
 			cdn.Target = t
-			// canonicalName accepted it, so it packs.
-			cdn.TargetWire, _ = wireName(t)
 		}
 		if cc.CommitGbps != nil {
 			if v := *cc.CommitGbps; v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {

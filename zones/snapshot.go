@@ -34,8 +34,6 @@ type Snapshot struct {
 	// steered indexes every steered name (lower case, fully qualified)
 	// for the query fast path: one map read answers "is this steered?".
 	steered map[string]Steered
-	// static holds prepared answers for the fast path, by name.
-	static map[string][]*StaticAnswer
 }
 
 // Steered is a steered name with its zone and policy.
@@ -77,10 +75,8 @@ type GeoNetwork struct {
 
 // CDN is one [cdn.NAME].
 type CDN struct {
-	Name   string
-	Target string // fully qualified, lower case
-	// TargetWire is Target in uncompressed wire format.
-	TargetWire []byte
+	Name       string
+	Target     string // fully qualified, lower case
 	CommitGbps float64
 	Probe      *Probe
 }
@@ -131,9 +127,7 @@ type Zone struct {
 	// NegSOA is the SOA for the authority section of negative answers,
 	// with the TTL lowered to Minimum as RFC 2308 asks.
 	NegSOA *dns.SOA
-	// Negative is NegSOA prepared for the fast path's NXDOMAIN answers.
-	Negative *NegativeTemplate
-	nodes    map[string]*Node
+	nodes  map[string]*Node
 }
 
 // Node is a name that exists in a zone: it owns records, is steered, or is
