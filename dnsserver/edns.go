@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+
+	"github.com/cdnsteer/cdnsteer/internal/dnswire"
 )
 
 // edns is what a query's OPT record asks for. It is read from the raw
@@ -60,9 +62,10 @@ func parseEDNS(pkt []byte) (edns, error) {
 	ar := int(binary.BigEndian.Uint16(pkt[10:]))
 	off := 12
 	var err error
+	var ok bool
 	for i := 0; i < qd; i++ {
-		if off, err = skipName(pkt, off); err != nil {
-			return e, err
+		if off, ok = dnswire.SkipName(pkt, off); !ok {
+			return e, errMalformed
 		}
 		// The library accepts a question cut short of its type and
 		// class; the wire format does not.
@@ -77,8 +80,8 @@ func parseEDNS(pkt []byte) (edns, error) {
 	}
 	for i := 0; i < ar; i++ {
 		start := off
-		if off, err = skipName(pkt, off); err != nil {
-			return e, err
+		if off, ok = dnswire.SkipName(pkt, off); !ok {
+			return e, errMalformed
 		}
 		if off+10 > len(pkt) {
 			return e, errMalformed
@@ -193,28 +196,10 @@ func ecsFromPrefix(p netip.Prefix) ecs {
 	return ecs{present: true, family: family, source: uint8(p.Bits()), addr: p.Addr()}
 }
 
-func skipName(pkt []byte, off int) (int, error) {
-	for {
-		if off >= len(pkt) {
-			return 0, errMalformed
-		}
-		l := int(pkt[off])
-		switch {
-		case l == 0:
-			return off + 1, nil
-		case l&0xc0 == 0xc0:
-			return off + 2, nil
-		case l&0xc0 != 0:
-			return 0, errMalformed
-		}
-		off += 1 + l
-	}
-}
-
 func skipRR(pkt []byte, off int) (int, error) {
-	off, err := skipName(pkt, off)
-	if err != nil {
-		return 0, err
+	off, ok := dnswire.SkipName(pkt, off)
+	if !ok {
+		return 0, errMalformed
 	}
 	if off+10 > len(pkt) {
 		return 0, errMalformed
