@@ -1,6 +1,6 @@
 // Package archtest checks the import rules of README's Layout section:
 // dependencies point down the layers (cmd → dnsserver, admin, sim,
-// report, demo → zones → geo, health → internal), and the query path
+// report, demo → zones → geo, health, rrl → internal), and the query path
 // imports nothing that waits on the network. It reads import lines with
 // go/parser, so a broken rule is reported at its FILE:LINE even when the
 // bad import makes a cycle the compiler would refuse first.
@@ -24,6 +24,7 @@ var layers = map[string]int{
 	"internal":  0,
 	"geo":       1,
 	"health":    1,
+	"rrl":       1,
 	"zones":     2,
 	"dnsserver": 3,
 	"admin":     3,
@@ -42,7 +43,7 @@ var peers = map[[2]string]bool{
 
 // queryPath are the folders that answer DNS queries; blocking lists what
 // their own files must not import: HTTP, and the sources that wait on it.
-var queryPath = []string{"dnsserver"}
+var queryPath = []string{"dnsserver", "rrl"}
 
 var blocking = []string{"net/http", "admin", "health/probe", "health/prom"}
 
