@@ -3,7 +3,6 @@ package dnsserver
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
@@ -25,7 +24,6 @@ type Options struct {
 	TCPIdleTimeout time.Duration
 	// MaxTCPConns bounds open TCP connections; more are closed at once.
 	MaxTCPConns int
-	Logger      *slog.Logger
 }
 
 // quietPeriod is how long a UDP socket must be silent during a shutdown
@@ -66,9 +64,6 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 	}
 	if opts.MaxTCPConns <= 0 {
 		opts.MaxTCPConns = DefaultMaxTCPConns
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
 	}
 	s := &Server{h: h, opts: opts, conns: map[net.Conn]*tcpConn{}, tcpSlots: make(chan struct{}, opts.MaxTCPConns)}
 	for _, a := range addrs {

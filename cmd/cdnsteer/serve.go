@@ -107,7 +107,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		httpSrv.Serve()
 		log.Info("http endpoint up", "addr", httpSrv.Addr().String())
 	}
-	dnsSrv, err := dnsserver.Listen(snap.Server.DNS, handler, dnsserver.Options{Logger: log})
+	dnsSrv, err := dnsserver.Listen(snap.Server.DNS, handler, dnsserver.Options{})
 	if err != nil {
 		if httpSrv != nil {
 			httpSrv.Shutdown(context.Background())
