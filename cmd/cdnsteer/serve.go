@@ -63,20 +63,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	journal, closeJournal := openJournal(snap, reg, log)
 	defer closeJournal()
 	engine := health.NewEngine(snap.Health(), journal)
-	var notes []health.Annotation
-	if snap.Server.DecisionLog != "" {
-		ds, skipped, err := health.ReadJournal(snap.Server.DecisionLog)
-		if err != nil {
-			log.Error("decision log unreadable: starting without the previous state", "err", err)
-		}
-		if skipped > 0 {
-			log.Warn("decision log lines skipped (partial or corrupt)", "lines", skipped)
-		}
-		if len(ds) > 0 {
-			notes = engine.Restore(ds, time.Now())
-			log.Info("state restored from the decision log", "entries", len(ds), "annotations", len(notes), "overrides", len(engine.Overrides(time.Now())))
-		}
-	}
+	notes := restoreState(engine, snap.Server.DecisionLog, log)
 	reg.MustRegister(health.NewCollector(engine))
 
 	tel := newTelemetry(ctx, reg, engine, handler, log)
@@ -84,28 +71,18 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	tel.follow(snap)
 
 	var ready atomic.Bool
-	var httpSrv *admin.Server
-	if snap.Server.HTTP != "" {
-		acfg := admin.Config{
-			Addr:        snap.Server.HTTP,
-			Gatherer:    prometheus.Gatherers{reg, tel.promReg},
-			Ready:       ready.Load,
-			Logger:      log,
-			Engine:      engine,
-			TokenFile:   snap.Server.AdminTokenFile,
-			Annotations: admin.NewAnnotations(notes, journal),
-			Explain:     explainer(handler, engine),
-		}
-		for _, opt := range adminOpts {
-			opt(&acfg)
-		}
-		var err error
-		httpSrv, err = admin.Listen(acfg)
-		if err != nil {
-			return err
-		}
-		httpSrv.Serve()
-		log.Info("http endpoint up", "addr", httpSrv.Addr().String())
+	httpSrv, err := startHTTP(admin.Config{
+		Addr:        snap.Server.HTTP,
+		Gatherer:    prometheus.Gatherers{reg, tel.promReg},
+		Ready:       ready.Load,
+		Logger:      log,
+		Engine:      engine,
+		TokenFile:   snap.Server.AdminTokenFile,
+		Annotations: admin.NewAnnotations(notes, journal),
+		Explain:     explainer(handler, engine),
+	}, adminOpts, log)
+	if err != nil {
+		return err
 	}
 	dnsSrv, err := dnsserver.Listen(snap.Server.DNS, handler, dnsserver.Options{})
 	if err != nil {
@@ -121,6 +98,69 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	go func() { pub.run(ctx, snap); close(pubDone) }()
 
 	ready.Store(true)
+	announce(snap, dnsSrv, httpSrv, log, up)
+	reloadDone, stopHUP := followPolicy(ctx, snap, pub, httpSrv, log, reg)
+	defer stopHUP()
+
+	<-ctx.Done()
+	log.Info("shutting down: answering queries in flight")
+	ready.Store(false)
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShut()
+	dnsErr := dnsSrv.Shutdown(shutCtx)
+	if httpSrv != nil {
+		httpSrv.Shutdown(shutCtx)
+	}
+	<-pubDone
+	if err := <-reloadDone; err != nil {
+		log.Warn("policy watcher", "err", err)
+	}
+	return dnsErr
+}
+
+// restoreState brings the engine back to where the decision log at path
+// left it and returns the annotations it held. A log that cannot be read
+// costs the previous state, not the start.
+func restoreState(engine *health.Engine, path string, log *slog.Logger) []health.Annotation {
+	if path == "" {
+		return nil
+	}
+	ds, skipped, err := health.ReadJournal(path)
+	if err != nil {
+		log.Error("decision log unreadable: starting without the previous state", "err", err)
+	}
+	if skipped > 0 {
+		log.Warn("decision log lines skipped (partial or corrupt)", "lines", skipped)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	notes := engine.Restore(ds, time.Now())
+	log.Info("state restored from the decision log", "entries", len(ds), "annotations", len(notes), "overrides", len(engine.Overrides(time.Now())))
+	return notes
+}
+
+// startHTTP opens and serves the HTTP endpoint when the policy asks for
+// one (cfg.Addr); it returns nil otherwise.
+func startHTTP(cfg admin.Config, opts []func(*admin.Config), log *slog.Logger) (*admin.Server, error) {
+	if cfg.Addr == "" {
+		return nil, nil
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	srv, err := admin.Listen(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv.Serve()
+	log.Info("http endpoint up", "addr", srv.Addr().String())
+	return srv, nil
+}
+
+// announce logs where the server listens and the policy's warnings, and
+// tells up (when set) the addresses.
+func announce(snap *zones.Snapshot, dnsSrv *dnsserver.Server, httpSrv *admin.Server, log *slog.Logger, up func(started)) {
 	var addrs []string
 	for _, a := range dnsSrv.Addrs() {
 		addrs = append(addrs, a.String())
@@ -129,14 +169,22 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	for _, w := range snap.Warnings {
 		log.Warn("policy warning", "warning", w)
 	}
-	if up != nil {
-		st := started{DNS: addrs}
-		if httpSrv != nil {
-			st.HTTP = httpSrv.Addr().String()
-		}
-		up(st)
+	if up == nil {
+		return
 	}
+	st := started{DNS: addrs}
+	if httpSrv != nil {
+		st.HTTP = httpSrv.Addr().String()
+	}
+	up(st)
+}
 
+// followPolicy reloads the policy when its file changes or on SIGHUP and
+// hands each new snapshot to the publisher, until ctx ends. done yields
+// the watcher's error once it has stopped; stopHUP hands SIGHUP back,
+// which the caller does only when it returns, so that a SIGHUP during
+// shutdown is ignored rather than fatal.
+func followPolicy(ctx context.Context, snap *zones.Snapshot, pub *publisher, httpSrv *admin.Server, log *slog.Logger, reg prometheus.Registerer) (done <-chan error, stopHUP func()) {
 	running := snap
 	reloader := zones.NewReloader(snap, func(next *zones.Snapshot) {
 		if !slices.Equal(sortedAddrs(next), sortedAddrs(running)) || next.Server.HTTP != running.Server.HTTP {
@@ -156,7 +204,6 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	}, log, reg)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {
@@ -169,21 +216,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	}()
 	reloadDone := make(chan error, 1)
 	go func() { reloadDone <- reloader.Run(ctx) }()
-
-	<-ctx.Done()
-	log.Info("shutting down: answering queries in flight")
-	ready.Store(false)
-	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelShut()
-	dnsErr := dnsSrv.Shutdown(shutCtx)
-	if httpSrv != nil {
-		httpSrv.Shutdown(shutCtx)
-	}
-	<-pubDone
-	if err := <-reloadDone; err != nil {
-		log.Warn("policy watcher", "err", err)
-	}
-	return dnsErr
+	return reloadDone, func() { signal.Stop(hup) }
 }
 
 // openJournal opens the decision log. A log that cannot be opened is
