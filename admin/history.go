@@ -16,14 +16,14 @@ const (
 	DefaultHistoryInterval = time.Second
 )
 
-// Value slots of a point: score, weight and share, then the signals in
-// the order of health.Kinds.
+// Value slots of a point: score, weight and share, then one per signal
+// kind, in the kinds table's order.
 const (
 	vScore = iota
 	vWeight
 	vShare
 	vSignals
-	nValues = vSignals + health.NumKinds
+	nValues = vSignals + int(health.NumKinds)
 )
 
 // History keeps the recent past of the engine's view for the live view's
@@ -97,8 +97,8 @@ func (h *History) Record(v health.View) bool {
 			for _, c := range r.CDNs {
 				pt := point{key: h.intern(seriesKey{p.Name, r.Name, c.Name}), status: h.internStatus(c.Status)}
 				x := [nValues]*float64{vScore: c.Score, vWeight: &c.Weight, vShare: &c.Share}
-				for k := range health.NumKinds {
-					x[vSignals+k] = *c.Signals.Field(k)
+				for k, v := range c.Signals.Values {
+					x[vSignals+k] = v
 				}
 				for i, x := range x {
 					pt.v[i] = float32(math.NaN())

@@ -90,8 +90,8 @@ func (h *History) since(t time.Time) historyJSON {
 				cdnCol[p.key] = len(out.Series)
 				sj := seriesJSON{Policy: k.policy, Region: k.region, CDN: k.cdn, Status: make(nullStrings, count),
 					Score: nanNums(count), Weight: nanNums(count), Share: nanNums(count), Signals: map[string]nums{}}
-				for _, kind := range health.Kinds {
-					sj.Signals[kind] = nanNums(count)
+				for k := range health.NumKinds {
+					sj.Signals[k.Key()] = nanNums(count)
 				}
 				out.Series = append(out.Series, sj)
 			}
@@ -109,8 +109,8 @@ func (h *History) since(t time.Time) historyJSON {
 			sj := &out.Series[cdnCol[p.key]]
 			sj.Status[j] = string(h.status[p.status])
 			sj.Score[j], sj.Weight[j], sj.Share[j] = p.v[vScore], p.v[vWeight], p.v[vShare]
-			for k, kind := range health.Kinds {
-				sj.Signals[kind][j] = p.v[vSignals+k]
+			for k := range health.NumKinds {
+				sj.Signals[k.Key()][j] = p.v[vSignals+int(k)]
 			}
 		}
 	}

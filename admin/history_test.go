@@ -21,7 +21,7 @@ func view(t time.Time, scores map[string]*float64) health.View {
 			continue
 		}
 		r.CDNs = append(r.CDNs, health.CDNView{Name: name, Score: s, Status: health.Healthy, Weight: 10, Baseline: 10, Share: 0.5,
-			Signals: health.Readings{TTFBMs: health.F(120), ErrorRate: health.F(0.01)}})
+			Signals: health.Readings{Values: health.Values{health.TTFB: health.F(120), health.ErrorRate: health.F(0.01)}}})
 	}
 	return health.View{Time: t, Policies: []health.PolicyView{{Name: "live", Regions: []health.RegionView{r}}}}
 }
@@ -189,7 +189,7 @@ func TestHistoryNeedsAnEngine(t *testing.T) {
 func TestHistorySampling(t *testing.T) {
 	h := NewHistory(time.Minute, 10*time.Millisecond)
 	f := newFixture(t, func(c *Config) { c.History, c.Now = h, time.Now })
-	f.engine.Push(health.Signal{CDN: "fastly", Time: time.Now(), TTFBMs: health.F(900), ErrorRate: health.F(0.2)})
+	f.engine.Push(health.Signal{CDN: "fastly", Time: time.Now(), Values: health.Values{health.TTFB: health.F(900), health.ErrorRate: health.F(0.2)}})
 	f.engine.Evaluate(time.Now())
 	eventually(t, "five samples", func() bool { return len(h.since(time.Time{}).Times) >= 5 })
 	got := h.since(time.Time{})
@@ -201,8 +201,8 @@ func TestHistorySampling(t *testing.T) {
 	for _, s := range got.Series {
 		if s.CDN == "fastly" && s.Region == "kr" {
 			found = true
-			if s.Signals[health.KindTTFB][last] != 900 || s.Score[last] >= 100 {
-				t.Errorf("fastly in kr: ttfb %v, score %v", s.Signals[health.KindTTFB][last], s.Score[last])
+			if s.Signals[health.TTFB.Key()][last] != 900 || s.Score[last] >= 100 {
+				t.Errorf("fastly in kr: ttfb %v, score %v", s.Signals[health.TTFB.Key()][last], s.Score[last])
 			}
 		}
 	}

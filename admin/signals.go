@@ -1,9 +1,13 @@
 package admin
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/health"
@@ -25,17 +29,64 @@ type signalsRequest struct {
 	Signals []signalJSON `json:"signals"`
 }
 
-// signalJSON is one pushed measurement. Absent values were not measured.
-// Time is a string so that a malformed one can be named precisely.
+// signalJSON is one pushed measurement: these fields, and a number under
+// the key of each kind a push may feed (health's kinds table). Absent
+// values were not measured. Time is a string so that a malformed one can
+// be named precisely.
 type signalJSON struct {
-	CDN            string   `json:"cdn"`
-	Region         string   `json:"region"`
-	TTFBMs         *float64 `json:"ttfb_ms"`
-	ErrorRate      *float64 `json:"error_rate"`
-	CacheHitRatio  *float64 `json:"cache_hit_ratio"`
-	ThroughputGbps *float64 `json:"throughput_gbps"`
-	Samples        int      `json:"samples"`
-	Time           string   `json:"time"`
+	CDN     string        `json:"cdn"`
+	Region  string        `json:"region"`
+	Samples int           `json:"samples"`
+	Time    string        `json:"time"`
+	Values  health.Values `json:"-"`
+}
+
+// UnmarshalJSON takes the kinds' values out of the object and decodes the
+// rest as the plain fields, so that a key of neither is an unknown field
+// as it would be for any request. Keys match case-insensitively, as
+// encoding/json matches a struct's fields.
+func (s *signalJSON) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			te.Type = reflect.TypeFor[signalJSON]()
+		}
+		return err
+	}
+	*s = signalJSON{}
+	for key, raw := range fields {
+		k, ok := pushedKind(key)
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, &s.Values[k]); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				te.Field = k.Key()
+			}
+			return err
+		}
+		delete(fields, key)
+	}
+	rest, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	type plain signalJSON // without this method
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	return dec.Decode((*plain)(s))
+}
+
+// pushedKind is the kind a push names key, if it may push that kind.
+func pushedKind(key string) (health.Kind, bool) {
+	for _, k := range health.FedBy(health.SourcePush) {
+		if strings.EqualFold(k.Key(), key) {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 // postSignals feeds pushed signals (RUM beacons, CDN log aggregates) to
@@ -81,8 +132,7 @@ func (a *api) checkSignals(in []signalJSON, now time.Time) ([]health.Signal, *re
 				return nil, badRequest(at+".time", "%s.time: %s is more than %s old", at, s.Time, signalPast)
 			}
 		}
-		sig := health.Signal{CDN: s.CDN, Region: s.Region, Time: t, Samples: s.Samples, Source: "push",
-			TTFBMs: s.TTFBMs, ErrorRate: s.ErrorRate, CacheHitRatio: s.CacheHitRatio, ThroughputGbps: s.ThroughputGbps}
+		sig := health.Signal{CDN: s.CDN, Region: s.Region, Time: t, Samples: s.Samples, Source: health.SourcePush, Values: s.Values}
 		if err := a.cfg.Engine.CheckSignal(sig); err != nil {
 			var fe *health.FieldError
 			if errors.As(err, &fe) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
 )
 
 func TestPushSignals(t *testing.T) {
@@ -23,21 +25,21 @@ func TestPushSignals(t *testing.T) {
 		t.Errorf("accepted %v, want 2", n)
 	}
 	kr := f.signals("kr", "fastly")
-	if kr.TTFBMs == nil || *kr.TTFBMs != 850 || kr.ErrorRate == nil || *kr.ErrorRate != 0.07 ||
-		kr.CacheHitRatio == nil || *kr.CacheHitRatio != 0.6 || kr.ThroughputGbps == nil || *kr.ThroughputGbps != 120 {
+	if kr.Values[health.TTFB] == nil || *kr.Values[health.TTFB] != 850 || kr.Values[health.ErrorRate] == nil || *kr.Values[health.ErrorRate] != 0.07 ||
+		kr.Values[health.CacheHit] == nil || *kr.Values[health.CacheHit] != 0.6 || kr.Values[health.Throughput] == nil || *kr.Values[health.Throughput] != 120 {
 		t.Errorf("fastly in kr: %+v", kr)
 	}
 	if !kr.Newest.Equal(at) {
 		t.Errorf("fastly's reading is from %s, want the pushed time %s", kr.Newest, at)
 	}
 	// A signal for one region stays there.
-	if d := f.signals("default", "fastly"); d.TTFBMs != nil {
+	if d := f.signals("default", "fastly"); d.Values[health.TTFB] != nil {
 		t.Errorf("fastly in default got kr's signal: %+v", d)
 	}
 	// No region means every region; no time means now.
 	for _, region := range []string{"default", "kr"} {
 		a := f.signals(region, "akamai")
-		if a.TTFBMs == nil || *a.TTFBMs != 150 || !a.Newest.Equal(t0) {
+		if a.Values[health.TTFB] == nil || *a.Values[health.TTFB] != 150 || !a.Newest.Equal(t0) {
 			t.Errorf("akamai in %s: %+v", region, a)
 		}
 	}

@@ -102,30 +102,31 @@ func (e *Engine) CheckSignal(s Signal) error {
 	if s.Region != "" && e.cfg.RegionIndex(s.Region) < 0 {
 		return &FieldError{"region", fmt.Sprintf("unknown region %q", s.Region)}
 	}
-	check := func(name string, v *float64, lo, hi float64) error {
-		if v != nil && (math.IsNaN(*v) || *v < lo || *v > hi) {
-			return &FieldError{name, fmt.Sprintf("%v is outside %g..%g", *v, lo, hi)}
-		}
-		return nil
-	}
-	for _, err := range []error{
-		check(KindTTFB, s.TTFBMs, 0, 600000),
-		check(KindErrorRate, s.ErrorRate, 0, 1),
-		check(KindCacheHit, s.CacheHitRatio, 0, 1),
-		check(KindThroughput, s.ThroughputGbps, 0, 1e6),
-		check(KindDownload, s.DownloadMbps, 0, 1e7),
-	} {
-		if err != nil {
-			return err
+	for k, v := range s.Values {
+		info := Kind(k).Info()
+		if v != nil && (math.IsNaN(*v) || !Kind(k).InRange(*v)) {
+			return &FieldError{info.Key, fmt.Sprintf("%v is outside %g..%g", *v, info.Min, info.Max)}
 		}
 	}
-	if s.TTFBMs == nil && s.ErrorRate == nil && s.CacheHitRatio == nil && s.ThroughputGbps == nil && s.DownloadMbps == nil {
-		return &FieldError{"signals", "a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps"}
+	if !s.Values.any() {
+		return &FieldError{"signals", "a signal needs at least one of " + strings.Join(Keys(kindsFrom(s.Source)), ", ")}
 	}
 	if s.Samples < 0 {
 		return &FieldError{"samples", "must be >= 0"}
 	}
 	return nil
+}
+
+// kindsFrom lists the kinds source may feed; all of them for a source the
+// table does not name.
+func kindsFrom(source string) []Kind {
+	ks := FedBy(source)
+	if len(ks) == 0 {
+		for k := range NumKinds {
+			ks = append(ks, k)
+		}
+	}
+	return ks
 }
 
 // Push records signals. Signals for CDNs the policy does not know are
@@ -191,16 +192,42 @@ func entry[K comparable, V any](m map[K]*V, k K, create func() *V) *V {
 	return v
 }
 
+// evaluateRegion computes a policy's live split in one region: the split
+// the CDNs' health and load give, held while telemetry is stale, then
+// the operators' overrides, then failing open when nothing is left.
 func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 	pol := &e.cfg.Policies[pi]
-	p := pol.Params
 	region := e.cfg.Regions[ri]
 	base := pol.Baseline[ri]
 	rs := e.regionState(pol.Name, region)
-	live := make([]float64, len(e.cfg.CDNs))
-	fresh := false
-	var causes []string
 
+	live, fresh, causes := e.healthSplit(pol, region, base, now)
+	if e.failStatic(rs, pol, region, live, base, fresh, now) {
+		causes = append(causes, "telemetry stale")
+	}
+	live, overrideCause := e.applyOverrides(pol.Name, region, live, base)
+	if overrideCause != "" {
+		causes = append(causes, overrideCause)
+	}
+	for i := range live {
+		live[i] = usable(live[i])
+	}
+	if live = e.failOpen(rs, pol.Name, region, live, base, now); rs.failedOpen {
+		causes = append(causes, "fail open")
+	}
+
+	rs.live = live
+	e.logWeights(rs, pol.Name, region, live, causes, now)
+	return live
+}
+
+// healthSplit scores every CDN on its fresh signals and scales its
+// baseline weight by its status and load. fresh is false when no CDN had
+// a fresh signal; causes name the status changes and loads that moved
+// the split.
+func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now time.Time) (live []float64, fresh bool, causes []string) {
+	p := pol.Params
+	live = make([]float64, len(e.cfg.CDNs))
 	for ci, cdn := range e.cfg.CDNs {
 		st := e.cdnState(pol.Name, region, cdn.Name)
 		st.readings = e.store.view(cdn.Name, region, now, p.SignalMaxAge)
@@ -229,59 +256,58 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 		}
 		live[ci] = base[ci] * f * ld.factor
 	}
+	return live, fresh, causes
+}
 
-	// Telemetry gone stale: hold the last measured split and drift to the
-	// baseline over StaticDrift rather than trust a split no measurement
-	// supports.
-	if !fresh && rs.lastGood != nil {
-		if rs.staleSince.IsZero() {
-			rs.staleSince = now
-			e.journal.Record(Decision{Time: now, Kind: DecisionStale, Policy: pol.Name, Region: region,
-				Reason: fmt.Sprintf("no fresh signal for any CDN for %s: holding the last measured split, drifting to the baseline over %s", p.SignalMaxAge, p.StaticDrift)})
-		}
-		k := math.Min(1, float64(now.Sub(rs.staleSince))/float64(p.StaticDrift))
-		for ci := range live {
-			live[ci] = rs.lastGood[ci] + (base[ci]-rs.lastGood[ci])*k
-		}
-		causes = append(causes, "telemetry stale")
-	} else if fresh {
+// failStatic handles telemetry gone stale: it holds the last measured
+// split and drifts to the baseline over StaticDrift rather than trust a
+// split no measurement supports, changing live in place. It reports
+// whether it did.
+func (e *Engine) failStatic(rs *regionState, pol *PolicyInfo, region string, live, base []float64, fresh bool, now time.Time) bool {
+	p := pol.Params
+	if fresh {
 		if !rs.staleSince.IsZero() {
 			e.journal.Record(Decision{Time: now, Kind: DecisionStaleEnd, Policy: pol.Name, Region: region, Reason: "fresh signals again"})
 			rs.staleSince = time.Time{}
 		}
-	}
-	if fresh {
 		rs.lastGood = append(rs.lastGood[:0], live...)
+		return false
 	}
+	if rs.lastGood == nil {
+		return false
+	}
+	if rs.staleSince.IsZero() {
+		rs.staleSince = now
+		e.journal.Record(Decision{Time: now, Kind: DecisionStale, Policy: pol.Name, Region: region,
+			Reason: fmt.Sprintf("no fresh signal for any CDN for %s: holding the last measured split, drifting to the baseline over %s", p.SignalMaxAge, p.StaticDrift)})
+	}
+	k := math.Min(1, float64(now.Sub(rs.staleSince))/float64(p.StaticDrift))
+	for ci := range live {
+		live[ci] = rs.lastGood[ci] + (base[ci]-rs.lastGood[ci])*k
+	}
+	return true
+}
 
-	live, overrideCause := e.applyOverrides(pol.Name, region, live, base)
-	if overrideCause != "" {
-		causes = append(causes, overrideCause)
+// failOpen makes sure an answer can always be given: when no weight is
+// left, the region falls back to its baseline (minus what operators
+// drained). rs.failedOpen says whether it did.
+func (e *Engine) failOpen(rs *regionState, policy, region string, live, base []float64, now time.Time) []float64 {
+	if sum(live) != 0 {
+		if rs.failedOpen {
+			rs.failedOpen = false
+			e.journal.Record(Decision{Time: now, Kind: DecisionFailOpenEnd, Policy: policy, Region: region, Reason: "a CDN is available again"})
+		}
+		return live
 	}
-
-	for i := range live {
-		live[i] = usable(live[i])
+	if !rs.failedOpen {
+		rs.failedOpen = true
+		e.journal.Record(Decision{Time: now, Kind: DecisionFailOpen, Policy: policy, Region: region,
+			Reason: "every CDN of the region is degraded, drained or full: serving the baseline split"})
 	}
-	// Fail open: an answer must always be given, so when nothing is left
-	// the region falls back to its baseline (minus what operators drained).
+	live = e.drained(policy, region, append([]float64(nil), base...))
 	if sum(live) == 0 {
-		if !rs.failedOpen {
-			rs.failedOpen = true
-			e.journal.Record(Decision{Time: now, Kind: DecisionFailOpen, Policy: pol.Name, Region: region,
-				Reason: "every CDN of the region is degraded, drained or full: serving the baseline split"})
-		}
-		live = e.drained(pol.Name, region, append([]float64(nil), base...))
-		if sum(live) == 0 {
-			live = append(live[:0], base...)
-		}
-		causes = append(causes, "fail open")
-	} else if rs.failedOpen {
-		rs.failedOpen = false
-		e.journal.Record(Decision{Time: now, Kind: DecisionFailOpenEnd, Policy: pol.Name, Region: region, Reason: "a CDN is available again"})
+		live = append(live[:0], base...)
 	}
-
-	rs.live = live
-	e.logWeights(rs, pol.Name, region, live, causes, now)
 	return live
 }
 

@@ -47,11 +47,11 @@ func testConfig() Config {
 }
 
 func good(cdn string, at time.Time) Signal {
-	return Signal{CDN: cdn, Time: at, TTFBMs: F(120), ErrorRate: F(0.001), CacheHitRatio: F(0.98), Source: "test"}
+	return Signal{CDN: cdn, Time: at, Values: Values{TTFB: F(120), ErrorRate: F(0.001), CacheHit: F(0.98)}, Source: "test"}
 }
 
 func bad(cdn string, at time.Time) Signal {
-	return Signal{CDN: cdn, Time: at, TTFBMs: F(800), ErrorRate: F(1), Source: "test"}
+	return Signal{CDN: cdn, Time: at, Values: Values{TTFB: F(800), ErrorRate: F(1)}, Source: "test"}
 }
 
 // run pushes signals from make for every CDN and evaluates once a second
@@ -77,7 +77,7 @@ func allGood(cdn string, at time.Time) Signal { return good(cdn, at) }
 func edgioLate(cdn string, at time.Time) Signal {
 	if cdn == "edgio" {
 		s := good(cdn, at.Add(-5*time.Second))
-		s.ThroughputGbps = F(138)
+		s.Values[Throughput] = F(138)
 		return s
 	}
 	return good(cdn, at)
@@ -148,7 +148,7 @@ func TestSustainedFailureDegradesWithinThreeEvaluations(t *testing.T) {
 		t.Fatalf("state decisions = %+v, want fastly degraded in both regions", states)
 	}
 	d := states[0]
-	if d.Signals[KindErrorRate] != 1 || d.Score == nil || !strings.Contains(d.Reason, "below") {
+	if d.Signals[ErrorRate.Key()] != 1 || d.Score == nil || !strings.Contains(d.Reason, "below") {
 		t.Errorf("decision lacks its evidence: %+v", d)
 	}
 	// The others share fastly's traffic in their baseline proportions.
@@ -208,7 +208,7 @@ func TestCapacityStopsGrowthAtCommit(t *testing.T) {
 		return func(cdn string, at time.Time) Signal {
 			s := good(cdn, at)
 			if cdn == "edgio" {
-				s.ThroughputGbps = F(gbps)
+				s.Values[Throughput] = F(gbps)
 			}
 			return s
 		}
@@ -463,7 +463,7 @@ func TestOneBadSampleMovesNoTraffic(t *testing.T) {
 		for i := 0; i < 10; i++ {
 			at = run(e, at, 1, func(cdn string, ts time.Time) Signal {
 				if cdn == "fastly" && ts.Equal(bad) {
-					return Signal{CDN: cdn, Time: ts, TTFBMs: F(800), ErrorRate: F(1)}
+					return Signal{CDN: cdn, Time: ts, Values: Values{TTFB: F(800), ErrorRate: F(1)}}
 				}
 				return good(cdn, ts)
 			})

@@ -48,7 +48,7 @@ func TestNonFiniteCapacityFailsOpen(t *testing.T) {
 		s := good(cdn, at)
 		for _, c := range cfg.CDNs {
 			if c.Name == cdn {
-				s.ThroughputGbps = F(0.9 * c.CommitGbps)
+				s.Values[Throughput] = F(0.9 * c.CommitGbps)
 			}
 		}
 		return s
@@ -70,7 +70,7 @@ func TestNonFiniteCapacityFailsOpen(t *testing.T) {
 // once the policy is fixed.
 func TestNonFiniteBoundKeepsScoresFinite(t *testing.T) {
 	cfg := testConfig()
-	cfg.Policies[0].Params.TTFB = Bounds{Weight: 0.3, Good: 100, Bad: math.Inf(1)}
+	cfg.Policies[0].Params.Score[TTFB] = Bounds{Weight: 0.3, Good: 100, Bad: math.Inf(1)}
 	e := NewEngine(cfg, nil)
 	at := run(e, t0, 5, allGood)
 	v := checkFinite(t, e, at)
@@ -94,13 +94,13 @@ func TestNonFiniteBoundKeepsScoresFinite(t *testing.T) {
 // score: the other signals decide it.
 func TestScoreIgnoresNonFiniteNormalisation(t *testing.T) {
 	p := DefaultParams()
-	p.TTFB = Bounds{Weight: 1, Good: 100, Bad: math.Inf(1)}
-	r := Readings{TTFBMs: F(50), ErrorRate: F(0.001)}
+	p.Score[TTFB] = Bounds{Weight: 1, Good: 100, Bad: math.Inf(1)}
+	r := Readings{Values: Values{TTFB: F(50), ErrorRate: F(0.001)}}
 	s, ok := Score(r, p, 0)
 	if !ok || s != 100 {
 		t.Errorf("Score = %v, %v; want 100 from the error rate alone", s, ok)
 	}
-	s, ok = Score(Readings{TTFBMs: F(50)}, p, 0)
+	s, ok = Score(Readings{Values: Values{TTFB: F(50)}}, p, 0)
 	if ok || math.IsNaN(s) {
 		t.Errorf("Score = %v, %v from an unusable reading alone; want no score", s, ok)
 	}
@@ -155,22 +155,22 @@ func TestNonFiniteSmoothingKeepsScoresFinite(t *testing.T) {
 func TestNonFiniteSignals(t *testing.T) {
 	e := NewEngine(testConfig(), nil)
 	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		for i := range Kinds {
+		for k := range NumKinds {
 			s := Signal{CDN: "akamai", Time: t0}
-			*[...]**float64{&s.TTFBMs, &s.ErrorRate, &s.CacheHitRatio, &s.ThroughputGbps, &s.DownloadMbps}[i] = F(v)
+			s.Values[k] = F(v)
 			if err := e.CheckSignal(s); err == nil {
-				t.Errorf("%s = %v accepted", Kinds[i], v)
+				t.Errorf("%s = %v accepted", k.Key(), v)
 			}
 		}
 	}
 	run(e, t0, 3, func(cdn string, at time.Time) Signal {
 		s := good(cdn, at)
-		s.TTFBMs, s.ThroughputGbps = F(math.NaN()), F(math.Inf(1))
+		s.Values[TTFB], s.Values[Throughput] = F(math.NaN()), F(math.Inf(1))
 		return s
 	})
 	v := checkFinite(t, e, t0.Add(3*time.Second))
 	for _, c := range v.Policies[0].Regions[0].CDNs {
-		if c.Signals.TTFBMs != nil || c.Signals.ThroughputGbps != nil {
+		if c.Signals.Values[TTFB] != nil || c.Signals.Values[Throughput] != nil {
 			t.Errorf("%s: non-finite readings kept: %+v", c.Name, c.Signals)
 		}
 	}

@@ -51,11 +51,11 @@ func faultConfig() Config {
 func faultEvaluate(e *Engine, start time.Time, n int, failFrom time.Time) time.Time {
 	at := start
 	for i := 0; i < n; i++ {
-		e.Push(Signal{CDN: "akamai", Time: at, TTFBMs: F(120), ErrorRate: F(0.001), CacheHitRatio: F(0.98), Source: "test"})
+		e.Push(Signal{CDN: "akamai", Time: at, Values: Values{TTFB: F(120), ErrorRate: F(0.001), CacheHit: F(0.98)}, Source: "test"})
 		if at.Before(failFrom) {
-			e.Push(Signal{CDN: "fastly", Time: at, TTFBMs: F(120), ErrorRate: F(0.001), CacheHitRatio: F(0.98), Source: "test"})
+			e.Push(Signal{CDN: "fastly", Time: at, Values: Values{TTFB: F(120), ErrorRate: F(0.001), CacheHit: F(0.98)}, Source: "test"})
 		} else {
-			e.Push(Signal{CDN: "fastly", Time: at, TTFBMs: F(900), ErrorRate: F(1), Source: "test"})
+			e.Push(Signal{CDN: "fastly", Time: at, Values: Values{TTFB: F(900), ErrorRate: F(1)}, Source: "test"})
 		}
 		e.Evaluate(at)
 		at = at.Add(time.Second)

@@ -53,11 +53,9 @@ type Params struct {
 	// measured split takes to drift back to the baseline.
 	StaticDrift time.Duration
 
-	TTFB       Bounds // milliseconds
-	ErrorRate  Bounds // 0..1
-	CacheHit   Bounds // 0..1
-	Throughput Bounds // utilisation of the commit, 0..1+
-	Download   Bounds // probe download rate, Mbit/s; used when utilisation is unknown
+	// Score holds how each kind of signal counts, by kind (kinds.go
+	// says what each measures and how it is scored).
+	Score [NumKinds]Bounds
 }
 
 // DefaultParams suit a live event probed every second: a CDN that stops
@@ -65,7 +63,7 @@ type Params struct {
 // probe moves nothing, and a recovered CDN regains its share in about
 // 20 s (TestRecoveryIsGradual).
 func DefaultParams() Params {
-	return Params{
+	p := Params{
 		EvalInterval:  time.Second,
 		SignalMaxAge:  15 * time.Second,
 		SmoothingDown: 0.6,
@@ -78,12 +76,11 @@ func DefaultParams() Params {
 		CapacitySoft:  0.85,
 		CapacityHard:  1.0,
 		StaticDrift:   10 * time.Minute,
-		TTFB:          Bounds{Weight: 0.3, Good: 200, Bad: 1000},
-		ErrorRate:     Bounds{Weight: 0.4, Good: 0.01, Bad: 0.1},
-		CacheHit:      Bounds{Weight: 0.1, Good: 0.95, Bad: 0.5},
-		Throughput:    Bounds{Weight: 0.2, Good: 0.7, Bad: 1.0},
-		Download:      Bounds{Weight: 0.2, Good: 20, Bad: 2},
 	}
+	for k := range NumKinds {
+		p.Score[k] = k.Info().Default
+	}
+	return p
 }
 
 // Validate reports the first setting that cannot work, or every number
@@ -118,16 +115,20 @@ func (p Params) Validate() error {
 	case p.StaticDrift <= 0:
 		return bad("static_drift must be positive", "static_drift")
 	}
-	for _, sb := range p.scoreBounds() {
-		name, b := sb.name, sb.b
+	weights := 0.0
+	for k, b := range p.Score {
+		name := Kind(k).Info().ScoreKey
 		if b.Weight < 0 {
 			return bad(fmt.Sprintf("score.%s.weight must be a number >= 0", name), "score."+name)
 		}
 		if b.Good == b.Bad {
 			return bad(fmt.Sprintf("score.%s: good and bad must differ", name), "score."+name)
 		}
+		if Kind(k).Info().StandsInFor == Kind(k) {
+			weights += b.Weight
+		}
 	}
-	if p.TTFB.Weight+p.ErrorRate.Weight+p.CacheHit.Weight+p.Throughput.Weight == 0 {
+	if weights == 0 {
 		return bad("every score weight is zero: nothing would be measured", "score")
 	}
 	return nil
@@ -147,22 +148,11 @@ func (p *Params) numbers() []paramNumber {
 		{"recovery_step", p.RecoveryStep},
 		{"capacity_soft", p.CapacitySoft}, {"capacity_hard", p.CapacityHard},
 	}
-	for _, sb := range p.scoreBounds() {
-		k := "score." + sb.name + "."
-		out = append(out, paramNumber{k + "weight", sb.b.Weight}, paramNumber{k + "good", sb.b.Good}, paramNumber{k + "bad", sb.b.Bad})
+	for k, b := range p.Score {
+		key := "score." + Kind(k).Info().ScoreKey + "."
+		out = append(out, paramNumber{key + "weight", b.Weight}, paramNumber{key + "good", b.Good}, paramNumber{key + "bad", b.Bad})
 	}
 	return out
-}
-
-type namedBounds struct {
-	name string
-	b    Bounds
-}
-
-// scoreBounds lists the score's bounds under their policy keys, in a
-// fixed order so that errors come out the same every time.
-func (p *Params) scoreBounds() []namedBounds {
-	return []namedBounds{{"ttfb", p.TTFB}, {"error_rate", p.ErrorRate}, {"cache_hit", p.CacheHit}, {"throughput", p.Throughput}, {"download", p.Download}}
 }
 
 // ParamError is a problem of Params and the policy keys it concerns, most

@@ -3,36 +3,34 @@ package health
 import "math"
 
 // Score computes a CDN's instantaneous score, 0..100, from its fresh
-// readings: each signal normalised between its good and bad bounds, then
-// a weighted mean over the signals present. ok is false when nothing is
+// readings: each kind's value normalised between its good and bad bounds,
+// then a weighted mean over the kinds present. ok is false when nothing is
 // fresh; the caller then keeps the last score.
 //
-// Throughput counts as headroom (utilisation of the commit) when the CDN
-// has a commit and a delivered-throughput reading, otherwise as the
-// probe's download rate.
+// A per-commit kind (throughput) counts as utilisation of the commit, so
+// only for a CDN with a commit; a kind standing in for another (the
+// probe's download rate for throughput) counts with that one's weight
+// while that one cannot.
 func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 	var sum, weights float64
-	add := func(v *float64, b Bounds) {
-		if v == nil || b.Weight == 0 {
-			return
+	for k := range NumKinds {
+		v, ok := scoredValue(r, k, commitGbps)
+		if !ok {
+			continue
+		}
+		b := p.Score[k]
+		b.Weight = p.Score[k.Info().StandsInFor].Weight
+		if b.Weight == 0 {
+			continue
 		}
 		// A bound at infinity normalises to NaN, which would stay in the
 		// smoothed score for good: such a reading counts as missing.
-		n := b.Normalise(*v)
+		n := b.Normalise(v)
 		if math.IsNaN(n) {
-			return
+			continue
 		}
 		sum += b.Weight * n
 		weights += b.Weight
-	}
-	add(r.TTFBMs, p.TTFB)
-	add(r.ErrorRate, p.ErrorRate)
-	add(r.CacheHitRatio, p.CacheHit)
-	if r.ThroughputGbps != nil && commitGbps > 0 {
-		u := *r.ThroughputGbps / commitGbps
-		add(&u, p.Throughput)
-	} else if r.DownloadMbps != nil {
-		add(r.DownloadMbps, Bounds{Weight: p.Throughput.Weight, Good: p.Download.Good, Bad: p.Download.Bad})
 	}
 	if weights == 0 || math.IsInf(weights, 0) {
 		return 0, false
@@ -41,10 +39,30 @@ func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 	// however fast and well cached its few successes are; without this
 	// gate, good readings of other signals (kept fresh from before the
 	// failure) would hold its score up for as long as they stay fresh.
-	if r.ErrorRate != nil && p.ErrorRate.Weight > 0 && p.ErrorRate.Normalise(*r.ErrorRate) == 0 {
-		return 0, true
+	for k := range NumKinds {
+		if v := r.Values[k]; k.Info().Gates && v != nil && p.Score[k].Weight > 0 && p.Score[k].Normalise(*v) == 0 {
+			return 0, true
+		}
 	}
 	return 100 * sum / weights, true
+}
+
+// scoredValue is the value of kind k that Score counts, if it counts one.
+func scoredValue(r Readings, k Kind, commitGbps float64) (float64, bool) {
+	v := r.Values[k]
+	switch info := k.Info(); {
+	case v == nil:
+		return 0, false
+	case info.PerCommit && !(commitGbps > 0):
+		return 0, false
+	case info.PerCommit:
+		return *v / commitGbps, true
+	case info.StandsInFor != k:
+		if _, replaced := scoredValue(r, info.StandsInFor, commitGbps); replaced {
+			return 0, false
+		}
+	}
+	return *v, true
 }
 
 // CapacityFactor scales a CDN's weight by its load: 1 up to the soft

@@ -16,14 +16,14 @@ func TestScore(t *testing.T) {
 		ok     bool
 	}{
 		{"nothing fresh", Readings{}, 0, 0, false},
-		{"all good", Readings{TTFBMs: F(100), ErrorRate: F(0), CacheHitRatio: F(0.99)}, 0, 100, true},
-		{"ttfb half way", Readings{TTFBMs: F(600)}, 0, 50, true},
-		{"higher is better", Readings{CacheHitRatio: F(0.725)}, 0, 50, true},
-		{"weighted mean", Readings{TTFBMs: F(1000), CacheHitRatio: F(0.95)}, 0, 100 * 0.1 / 0.4, true},
-		{"utilisation with a commit", Readings{ThroughputGbps: F(85)}, 100, 50, true},
-		{"download rate without a commit", Readings{ThroughputGbps: F(85), DownloadMbps: F(11)}, 0, 50, true},
-		{"errors past bad gate everything", Readings{TTFBMs: F(50), ErrorRate: F(0.5), CacheHitRatio: F(1), DownloadMbps: F(100)}, 0, 0, true},
-		{"moderate errors only lower the mean", Readings{TTFBMs: F(50), ErrorRate: F(0.055)}, 0, 100 * (0.3 + 0.4*0.5) / 0.7, true},
+		{"all good", Readings{Values: Values{TTFB: F(100), ErrorRate: F(0), CacheHit: F(0.99)}}, 0, 100, true},
+		{"ttfb half way", Readings{Values: Values{TTFB: F(600)}}, 0, 50, true},
+		{"higher is better", Readings{Values: Values{CacheHit: F(0.725)}}, 0, 50, true},
+		{"weighted mean", Readings{Values: Values{TTFB: F(1000), CacheHit: F(0.95)}}, 0, 100 * 0.1 / 0.4, true},
+		{"utilisation with a commit", Readings{Values: Values{Throughput: F(85)}}, 100, 50, true},
+		{"download rate without a commit", Readings{Values: Values{Throughput: F(85), Download: F(11)}}, 0, 50, true},
+		{"errors past bad gate everything", Readings{Values: Values{TTFB: F(50), ErrorRate: F(0.5), CacheHit: F(1), Download: F(100)}}, 0, 0, true},
+		{"moderate errors only lower the mean", Readings{Values: Values{TTFB: F(50), ErrorRate: F(0.055)}}, 0, 100 * (0.3 + 0.4*0.5) / 0.7, true},
 	}
 	for _, tc := range cases {
 		got, ok := Score(tc.r, p, tc.commit)
@@ -49,12 +49,12 @@ func TestFailingEdgeWithGoodOldReadings(t *testing.T) {
 	e := NewEngine(testConfig(), nil)
 	at := run(e, t0, 10, func(cdn string, ts time.Time) Signal {
 		s := good(cdn, ts)
-		s.DownloadMbps = F(80)
+		s.Values[Download] = F(80)
 		return s
 	})
 	failing := func(cdn string, ts time.Time) Signal {
 		if cdn == "fastly" {
-			return Signal{CDN: cdn, Time: ts, TTFBMs: F(150), ErrorRate: F(1), Source: "probe"} // a fast 503
+			return Signal{CDN: cdn, Time: ts, Values: Values{TTFB: F(150), ErrorRate: F(1)}, Source: "probe"} // a fast 503
 		}
 		return good(cdn, ts)
 	}

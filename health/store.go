@@ -5,21 +5,6 @@ import (
 	"time"
 )
 
-// Signal kinds, as named in the API, the log and the live view.
-const (
-	KindTTFB       = "ttfb_ms"
-	KindErrorRate  = "error_rate"
-	KindCacheHit   = "cache_hit_ratio"
-	KindThroughput = "throughput_gbps"
-	KindDownload   = "download_mbps"
-)
-
-// Kinds lists the signal kinds in the order Readings.Field numbers them.
-var Kinds = [NumKinds]string{KindTTFB, KindErrorRate, KindCacheHit, KindThroughput, KindDownload}
-
-// NumKinds is how many signal kinds there are.
-const NumKinds = 5
-
 // sample is the latest value of one signal kind.
 type sample struct {
 	v       float64
@@ -46,7 +31,7 @@ func (s store) add(sig Signal) {
 		s[k] = r
 	}
 	n := max(sig.Samples, 1)
-	for i, v := range []*float64{sig.TTFBMs, sig.ErrorRate, sig.CacheHitRatio, sig.ThroughputGbps, sig.DownloadMbps} {
+	for i, v := range sig.Values {
 		if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
 			continue
 		}
@@ -57,50 +42,18 @@ func (s store) add(sig Signal) {
 	}
 }
 
-// Readings are the fresh values the engine scored a CDN on; nil means no
-// fresh value.
-type Readings struct {
-	TTFBMs         *float64 `json:"ttfb_ms,omitempty"`
-	ErrorRate      *float64 `json:"error_rate,omitempty"`
-	CacheHitRatio  *float64 `json:"cache_hit_ratio,omitempty"`
-	ThroughputGbps *float64 `json:"throughput_gbps,omitempty"`
-	DownloadMbps   *float64 `json:"download_mbps,omitempty"`
-	// Newest is the time of the newest value used.
-	Newest time.Time `json:"newest,omitzero"`
-}
-
-func (r *Readings) any() bool {
-	return r.TTFBMs != nil || r.ErrorRate != nil || r.CacheHitRatio != nil || r.ThroughputGbps != nil || r.DownloadMbps != nil
-}
-
-// Field is the value of kind Kinds[i].
-func (r *Readings) Field(i int) **float64 {
-	return [...]**float64{&r.TTFBMs, &r.ErrorRate, &r.CacheHitRatio, &r.ThroughputGbps, &r.DownloadMbps}[i]
-}
-
-// Map returns the readings by kind name, for logs.
-func (r *Readings) Map() map[string]float64 {
-	m := map[string]float64{}
-	for i, k := range Kinds {
-		if v := *r.Field(i); v != nil {
-			m[k] = Round(*v, 4)
-		}
-	}
-	return m
-}
-
 // view returns what is fresh for a CDN in a region: a region's own value
 // of a kind when it has one, else the all-regions value.
 func (s store) view(cdn, region string, now time.Time, maxAge time.Duration) Readings {
 	var out Readings
 	own, all := s[storeKey{cdn, region}], s[storeKey{cdn, ""}]
-	for i := range Kinds {
+	for i := range NumKinds {
 		for _, r := range []*reading{own, all} {
 			if r == nil || r[i].t.IsZero() || now.Sub(r[i].t) > maxAge {
 				continue
 			}
 			v := r[i].v
-			*out.Field(i) = &v
+			out.Values[i] = &v
 			if r[i].t.After(out.Newest) {
 				out.Newest = r[i].t
 			}
@@ -114,16 +67,16 @@ func (s store) view(cdn, region string, now time.Time, maxAge time.Duration) Rea
 // fresh, else the sum of fresh per-region values.
 func (s store) totalGbps(cdn string, now time.Time, maxAge time.Duration) (gbps float64, measured time.Time, ok bool) {
 	fresh := func(r *reading) bool {
-		return r != nil && !r[3].t.IsZero() && now.Sub(r[3].t) <= maxAge
+		return r != nil && !r[Throughput].t.IsZero() && now.Sub(r[Throughput].t) <= maxAge
 	}
 	if r := s[storeKey{cdn, ""}]; fresh(r) {
-		return r[3].v, r[3].t, true
+		return r[Throughput].v, r[Throughput].t, true
 	}
 	for k, r := range s {
 		if k.cdn == cdn && k.region != "" && fresh(r) {
-			gbps += r[3].v
-			if !ok || r[3].t.Before(measured) {
-				measured = r[3].t
+			gbps += r[Throughput].v
+			if !ok || r[Throughput].t.Before(measured) {
+				measured = r[Throughput].t
 			}
 			ok = true
 		}

@@ -208,9 +208,9 @@ error_rate = 0.08
 	res := mustRun(t, sc, nil)
 	p, q := sc.Policy.Params, sc.CDNs[1].Regions[1].Quality
 	// b has 40 % of 20,000 viewers at 5 Mbit/s: 40 Gbit/s of its 300.
-	healthy := health.Readings{TTFBMs: health.F(q.TTFBMs), ErrorRate: health.F(q.ErrorRate), CacheHitRatio: health.F(q.CacheHit), ThroughputGbps: health.F(40)}
+	healthy := health.Readings{Values: health.Values{health.TTFB: health.F(q.TTFBMs), health.ErrorRate: health.F(q.ErrorRate), health.CacheHit: health.F(q.CacheHit), health.Throughput: health.F(40)}}
 	faulty := healthy
-	faulty.ErrorRate = health.F(0.08)
+	faulty.Values[health.ErrorRate] = health.F(0.08)
 	bound, evals := reactionBound(p, sc.Telemetry, sc.Step, healthy, faulty, 300)
 	if bound <= 0 || evals < p.DownAfter {
 		t.Fatalf("an 8 %% error rate should degrade a CDN under this policy (bound %s, %d evaluations)", bound, evals)

@@ -55,16 +55,18 @@ func (t *telemetry) measure(st *Step) {
 			miss := clamp01((1 - st.CacheHit[ri][ci]) * t.jitter())
 			t.quality = append(t.quality, pending{st.Time.Add(t.cfg.Delay), health.Signal{
 				CDN: c.Name, Region: reg.Name, Time: st.Time, Samples: int(max(1, st.Viewers[ri][ci])), Source: Source,
-				TTFBMs:        health.F(math.Max(0, st.TTFBMs[ri][ci]*t.jitter())),
-				ErrorRate:     health.F(errRate),
-				CacheHitRatio: health.F(1 - miss),
+				Values: health.Values{
+					health.TTFB:      health.F(math.Max(0, st.TTFBMs[ri][ci]*t.jitter())),
+					health.ErrorRate: health.F(errRate),
+					health.CacheHit:  health.F(1 - miss),
+				},
 			}})
 		}
 		// One all-regions value, as a CDN's own traffic report gives it:
 		// the engine compares a CDN's total with its commit. It counts
 		// bytes rather than sampling, so it carries no noise.
 		t.traffic = append(t.traffic, pending{st.Time.Add(t.cfg.ThroughputDelay), health.Signal{
-			CDN: c.Name, Time: st.Time, Source: Source, ThroughputGbps: health.F(total),
+			CDN: c.Name, Time: st.Time, Source: Source, Values: health.Values{health.Throughput: health.F(total)},
 		}})
 	}
 }

@@ -28,19 +28,7 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	set(&p.CapacitySoft, pc.CapacitySoft)
 	set(&p.CapacityHard, pc.CapacityHard)
 	set(&p.StaticDrift, pc.StaticDrift)
-	bounds := func(dst *health.Bounds, b *BoundsConfig) {
-		if b == nil {
-			return
-		}
-		set(&dst.Weight, b.Weight)
-		set(&dst.Good, b.Good)
-		set(&dst.Bad, b.Bad)
-	}
-	bounds(&p.TTFB, pc.Score.TTFB)
-	bounds(&p.ErrorRate, pc.Score.ErrorRate)
-	bounds(&p.CacheHit, pc.Score.CacheHit)
-	bounds(&p.Throughput, pc.Score.Throughput)
-	bounds(&p.Download, pc.Score.Download)
+	c.scoreBounds(at, name, &p, &pc.Score)
 	if err := p.Validate(); err != nil {
 		for _, e := range unjoin(err) {
 			c.el.Add(c.paramAt(at, e), "policy %q: %v", name, e)
@@ -97,7 +85,7 @@ const (
 	DefaultPromTimeout  = prom.DefaultTimeout
 )
 
-var promSignals = []string{health.KindTTFB, health.KindErrorRate, health.KindCacheHit, health.KindThroughput}
+var promSignals = health.Keys(health.FedBy(health.SourcePrometheus))
 
 func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
 	if pc == nil {

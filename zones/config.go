@@ -110,23 +110,6 @@ type PolicyConfig struct {
 	Score              ScoreConfig    `toml:"score"`
 }
 
-// ScoreConfig is [policy.NAME.score]: how each signal counts.
-type ScoreConfig struct {
-	TTFB       *BoundsConfig `toml:"ttfb"`
-	ErrorRate  *BoundsConfig `toml:"error_rate"`
-	CacheHit   *BoundsConfig `toml:"cache_hit"`
-	Throughput *BoundsConfig `toml:"throughput"`
-	Download   *BoundsConfig `toml:"download"`
-}
-
-// BoundsConfig is one signal's weight in the score and the values that
-// score full marks (good) and nothing (bad).
-type BoundsConfig struct {
-	Weight *float64 `toml:"weight"`
-	Good   *float64 `toml:"good"`
-	Bad    *float64 `toml:"bad"`
-}
-
 // RegionPolicyConfig is [policy.NAME.region.REGION].
 type RegionPolicyConfig struct {
 	Weights map[string]float64 `toml:"weights"`

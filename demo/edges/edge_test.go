@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/health/probe"
 )
 
@@ -40,8 +41,8 @@ func TestHealthyEdgeServesTheObject(t *testing.T) {
 		t.Fatalf("probe: err %v, status %d, %d bytes", r.Err, r.Status, r.Bytes)
 	}
 	s := r.Signal()
-	if *s.ErrorRate != 0 || s.DownloadMbps == nil || *s.DownloadMbps < 20 {
-		t.Errorf("signal of a healthy edge: error rate %v, download %v Mbit/s", *s.ErrorRate, s.DownloadMbps)
+	if *s.Values[health.ErrorRate] != 0 || s.Values[health.Download] == nil || *s.Values[health.Download] < 20 {
+		t.Errorf("signal of a healthy edge: error rate %v, download %v Mbit/s", *s.Values[health.ErrorRate], s.Values[health.Download])
 	}
 	if st := e.Stats(); st.Requests != 1 || st.Errors != 0 {
 		t.Errorf("stats %+v", st)
@@ -86,7 +87,7 @@ func TestKnobsShapeWhatTheProbeSees(t *testing.T) {
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	if rate := *r.Signal().DownloadMbps; rate < 2 || rate > 6 {
+	if rate := *r.Signal().Values[health.Download]; rate < 2 || rate > 6 {
 		t.Errorf("bandwidth 4 Mbit/s: probe measured %.1f Mbit/s (transfer %s)", rate, r.Transfer)
 	}
 }

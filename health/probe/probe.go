@@ -131,21 +131,21 @@ func Do(ctx context.Context, client *http.Client, cfg Config) Result {
 // failing to anything that weighs latency. The download rate is left out
 // on failure: an error page's rate says nothing about the test object.
 func (r Result) Signal() health.Signal {
-	s := health.Signal{CDN: r.CDN, Time: r.Start, Samples: 1, Source: "probe"}
-	s.TTFBMs = health.F(ms(r.reportedTTFB()))
+	s := health.Signal{CDN: r.CDN, Time: r.Start, Samples: 1, Source: health.SourceProbe}
+	s.Values[health.TTFB] = health.F(ms(r.reportedTTFB()))
 	if r.Err != nil {
-		s.ErrorRate = health.F(1)
+		s.Values[health.ErrorRate] = health.F(1)
 	} else {
-		s.ErrorRate = health.F(0)
+		s.Values[health.ErrorRate] = health.F(0)
 		if r.Bytes > 0 && r.Transfer > 0 {
-			s.DownloadMbps = health.F(float64(r.Bytes) * 8 / r.Transfer.Seconds() / 1e6)
+			s.Values[health.Download] = health.F(float64(r.Bytes) * 8 / r.Transfer.Seconds() / 1e6)
 		}
 	}
 	switch r.Cache {
 	case CacheHit:
-		s.CacheHitRatio = health.F(1)
+		s.Values[health.CacheHit] = health.F(1)
 	case CacheMiss:
-		s.CacheHitRatio = health.F(0)
+		s.Values[health.CacheHit] = health.F(0)
 	}
 	return s
 }

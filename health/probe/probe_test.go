@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/health"
 )
 
 func TestDoSuccess(t *testing.T) {
@@ -49,15 +51,15 @@ func TestDoSuccess(t *testing.T) {
 	if sig.CDN != "a" || sig.Source != "probe" || sig.Samples != 1 || !sig.Time.Equal(res.Start) {
 		t.Errorf("signal header %+v", sig)
 	}
-	if *sig.TTFBMs < float64(delay.Milliseconds()) || *sig.ErrorRate != 0 {
-		t.Errorf("ttfb %v ms, error rate %v", *sig.TTFBMs, *sig.ErrorRate)
+	if *sig.Values[health.TTFB] < float64(delay.Milliseconds()) || *sig.Values[health.ErrorRate] != 0 {
+		t.Errorf("ttfb %v ms, error rate %v", *sig.Values[health.TTFB], *sig.Values[health.ErrorRate])
 	}
 	want := float64(size) * 8 / res.Transfer.Seconds() / 1e6
-	if sig.DownloadMbps == nil || math.Abs(*sig.DownloadMbps-want) > 1e-9*want {
-		t.Errorf("download %v Mbps, want %v", sig.DownloadMbps, want)
+	if sig.Values[health.Download] == nil || math.Abs(*sig.Values[health.Download]-want) > 1e-9*want {
+		t.Errorf("download %v Mbps, want %v", sig.Values[health.Download], want)
 	}
-	if sig.CacheHitRatio != nil {
-		t.Errorf("cache hit ratio %v without cache headers", *sig.CacheHitRatio)
+	if sig.Values[health.CacheHit] != nil {
+		t.Errorf("cache hit ratio %v without cache headers", *sig.Values[health.CacheHit])
 	}
 }
 
@@ -74,11 +76,11 @@ func TestDoStatusError(t *testing.T) {
 		t.Errorf("status %d cache %s", res.Status, res.Cache)
 	}
 	sig := res.Signal()
-	if *sig.ErrorRate != 1 || *sig.TTFBMs != 700 || sig.DownloadMbps != nil {
-		t.Errorf("signal: error rate %v, ttfb %v ms, download %v", *sig.ErrorRate, *sig.TTFBMs, sig.DownloadMbps)
+	if *sig.Values[health.ErrorRate] != 1 || *sig.Values[health.TTFB] != 700 || sig.Values[health.Download] != nil {
+		t.Errorf("signal: error rate %v, ttfb %v ms, download %v", *sig.Values[health.ErrorRate], *sig.Values[health.TTFB], sig.Values[health.Download])
 	}
-	if sig.CacheHitRatio == nil || *sig.CacheHitRatio != 0 {
-		t.Errorf("cache hit ratio %v, want 0 (the CDN said MISS)", sig.CacheHitRatio)
+	if sig.Values[health.CacheHit] == nil || *sig.Values[health.CacheHit] != 0 {
+		t.Errorf("cache hit ratio %v, want 0 (the CDN said MISS)", sig.Values[health.CacheHit])
 	}
 }
 
@@ -144,8 +146,8 @@ func TestDoTimeout(t *testing.T) {
 				t.Errorf("total %s < timeout %s", res.Total, timeout)
 			}
 			sig := res.Signal()
-			if *sig.TTFBMs != 100 || *sig.ErrorRate != 1 || sig.DownloadMbps != nil {
-				t.Errorf("signal: ttfb %v ms, error rate %v, download %v; want 100, 1, nil", *sig.TTFBMs, *sig.ErrorRate, sig.DownloadMbps)
+			if *sig.Values[health.TTFB] != 100 || *sig.Values[health.ErrorRate] != 1 || sig.Values[health.Download] != nil {
+				t.Errorf("signal: ttfb %v ms, error rate %v, download %v; want 100, 1, nil", *sig.Values[health.TTFB], *sig.Values[health.ErrorRate], sig.Values[health.Download])
 			}
 		})
 	}
@@ -185,8 +187,8 @@ func TestDoConnectionReset(t *testing.T) {
 	if !strings.HasPrefix(res.Err.Error(), "probe a: ") {
 		t.Errorf("err %q lacks the cdn", res.Err)
 	}
-	if sig := res.Signal(); *sig.ErrorRate != 1 || *sig.TTFBMs != 300 {
-		t.Errorf("signal: error rate %v, ttfb %v ms; want 1, 300", *sig.ErrorRate, *sig.TTFBMs)
+	if sig := res.Signal(); *sig.Values[health.ErrorRate] != 1 || *sig.Values[health.TTFB] != 300 {
+		t.Errorf("signal: error rate %v, ttfb %v ms; want 1, 300", *sig.Values[health.ErrorRate], *sig.Values[health.TTFB])
 	}
 }
 
@@ -214,7 +216,7 @@ func TestDoCacheHeaders(t *testing.T) {
 			if res.Err != nil || res.Cache != tc.want {
 				t.Fatalf("err %v cache %s, want %s", res.Err, res.Cache, tc.want)
 			}
-			r := res.Signal().CacheHitRatio
+			r := res.Signal().Values[health.CacheHit]
 			switch tc.want {
 			case CacheHit:
 				if r == nil || *r != 1 {
@@ -296,19 +298,19 @@ func TestDoMaxBytes(t *testing.T) {
 	if res.Err != nil || res.Bytes != max {
 		t.Fatalf("err %v, %d bytes; want %d", res.Err, res.Bytes, max)
 	}
-	if res.Signal().DownloadMbps == nil {
+	if res.Signal().Values[health.Download] == nil {
 		t.Error("no download rate for a capped read")
 	}
 }
 
 func TestSignalEdges(t *testing.T) {
 	empty := Result{CDN: "a", Status: 204, TTFB: 5 * time.Millisecond}.Signal()
-	if empty.DownloadMbps != nil || *empty.TTFBMs != 5 {
-		t.Errorf("empty body: download %v, ttfb %v", empty.DownloadMbps, *empty.TTFBMs)
+	if empty.Values[health.Download] != nil || *empty.Values[health.TTFB] != 5 {
+		t.Errorf("empty body: download %v, ttfb %v", empty.Values[health.Download], *empty.Values[health.TTFB])
 	}
 	// A Result built without Do has no Timeout; failure still reads slow.
 	failed := Result{CDN: "a", Err: errors.New("boom")}.Signal()
-	if *failed.TTFBMs != float64(DefaultTimeout.Milliseconds()) {
-		t.Errorf("ttfb %v, want the default timeout", *failed.TTFBMs)
+	if *failed.Values[health.TTFB] != float64(DefaultTimeout.Milliseconds()) {
+		t.Errorf("ttfb %v, want the default timeout", *failed.Values[health.TTFB])
 	}
 }

@@ -21,7 +21,7 @@ func ok(w http.ResponseWriter, r *http.Request) { w.Write([]byte("segment")) }
 func successes(sigs []health.Signal, cdn string) int {
 	n := 0
 	for _, s := range of(sigs, cdn) {
-		if *s.ErrorRate == 0 {
+		if *s.Values[health.ErrorRate] == 0 {
 			n++
 		}
 	}
@@ -93,8 +93,8 @@ func TestRunnerIndependence(t *testing.T) {
 	}
 
 	s := of(sigs, "slow")
-	if *s[0].ErrorRate != 1 || *s[0].TTFBMs != float64(slowTimeout.Milliseconds()) {
-		t.Errorf("slow signal: error rate %v, ttfb %v ms; want 1 and the timeout", *s[0].ErrorRate, *s[0].TTFBMs)
+	if *s[0].Values[health.ErrorRate] != 1 || *s[0].Values[health.TTFB] != float64(slowTimeout.Milliseconds()) {
+		t.Errorf("slow signal: error rate %v, ttfb %v ms; want 1 and the timeout", *s[0].Values[health.ErrorRate], *s[0].Values[health.TTFB])
 	}
 	// Each slow probe takes the whole interval, so the next may start only
 	// when it ends: never overlapping, never sooner.

@@ -96,7 +96,7 @@ func toSignals(pts []point, k *kind, samples map[place]int) []health.Signal {
 			Region:  pt.region,
 			Time:    pt.t,
 			Samples: n,
-			Source:  "prometheus",
+			Source:  health.SourcePrometheus,
 		}
 		k.set(&out[i], pt.v)
 	}

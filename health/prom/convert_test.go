@@ -131,37 +131,31 @@ func TestToSignals(t *testing.T) {
 		if g.CDN != w.cdn || g.Region != w.region || g.Samples != w.samples || !g.Time.Equal(at) || g.Source != "prometheus" {
 			t.Errorf("signal %d = %+v, want %+v", i, g, w)
 		}
-		if g.ThroughputGbps == nil || *g.ThroughputGbps != w.v {
-			t.Errorf("signal %d throughput = %v, want %v", i, g.ThroughputGbps, w.v)
-		}
-		if g.TTFBMs != nil || g.ErrorRate != nil || g.CacheHitRatio != nil || g.DownloadMbps != nil {
-			t.Errorf("signal %d sets more than its one field: %+v", i, g)
+		want := health.Values{health.Throughput: &w.v}
+		for k := range health.NumKinds {
+			if (g.Values[k] == nil) != (want[k] == nil) || g.Values[k] != nil && *g.Values[k] != *want[k] {
+				t.Errorf("signal %d %s = %v, want %v", i, k.Key(), g.Values[k], want[k])
+			}
 		}
 	}
 }
 
-// Each kind must fill its own field and no other.
-func TestKindsSetTheirField(t *testing.T) {
-	field := map[string]func(health.Signal) *float64{
-		"ttfb_ms":         func(s health.Signal) *float64 { return s.TTFBMs },
-		"error_rate":      func(s health.Signal) *float64 { return s.ErrorRate },
-		"cache_hit_ratio": func(s health.Signal) *float64 { return s.CacheHitRatio },
-		"throughput_gbps": func(s health.Signal) *float64 { return s.ThroughputGbps },
-	}
+// Each kind must fill its own value and no other.
+func TestKindsSetTheirValue(t *testing.T) {
 	for _, k := range kinds {
 		var s health.Signal
 		k.set(&s, 0.25)
 		set := 0
-		for key, f := range field {
-			if p := f(s); p != nil {
+		for i, v := range s.Values {
+			if v != nil {
 				set++
-				if key != k.key || *p != 0.25 {
-					t.Errorf("kind %s set %s to %v", k.key, key, *p)
+				if key := health.Kind(i).Key(); key != k.key || *v != 0.25 {
+					t.Errorf("kind %s set %s to %v", k.key, key, *v)
 				}
 			}
 		}
 		if set != 1 {
-			t.Errorf("kind %s set %d fields", k.key, set)
+			t.Errorf("kind %s set %d values", k.key, set)
 		}
 	}
 }

@@ -24,21 +24,21 @@ const samplesKey = "samples"
 // exactly.
 const maxSamples = 1 << 53
 
-var kinds = []kind{
-	{health.KindTTFB, nonNegative, func(s *health.Signal, v float64) { s.TTFBMs = &v }},
-	{health.KindErrorRate, ratio, func(s *health.Signal, v float64) { s.ErrorRate = &v }},
-	{health.KindCacheHit, ratio, func(s *health.Signal, v float64) { s.CacheHitRatio = &v }},
-	{health.KindThroughput, nonNegative, func(s *health.Signal, v float64) { s.ThroughputGbps = &v }},
-}
+// kinds are the signals [prometheus.queries] may name: every kind the
+// health package's table lets Prometheus feed, in its order.
+var kinds = func() []kind {
+	var out []kind
+	for _, k := range health.FedBy(health.SourcePrometheus) {
+		out = append(out, kind{k.Key(), k.InRange, func(s *health.Signal, v float64) { s.Values[k] = &v }})
+	}
+	return out
+}()
 
 var samplesKind = kind{
 	key:     samplesKey,
 	inRange: func(v float64) bool { return v >= 0 && v <= maxSamples },
 	set:     func(s *health.Signal, v float64) { s.Samples = int(math.Round(v)) },
 }
-
-func nonNegative(v float64) bool { return v >= 0 }
-func ratio(v float64) bool       { return v >= 0 && v <= 1 }
 
 func kindOf(key string) *kind {
 	for i := range kinds {

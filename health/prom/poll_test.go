@@ -24,12 +24,9 @@ var allQueries = map[string]string{
 // describe renders a signal's place, field and value, for comparing.
 func describe(s health.Signal) string {
 	var parts []string
-	for _, f := range []struct {
-		name string
-		v    *float64
-	}{{"ttfb_ms", s.TTFBMs}, {"error_rate", s.ErrorRate}, {"cache_hit_ratio", s.CacheHitRatio}, {"throughput_gbps", s.ThroughputGbps}, {"download_mbps", s.DownloadMbps}} {
-		if f.v != nil {
-			parts = append(parts, fmt.Sprintf("%s=%g", f.name, *f.v))
+	for k, v := range s.Values {
+		if v != nil {
+			parts = append(parts, fmt.Sprintf("%s=%g", health.Kind(k).Key(), *v))
 		}
 	}
 	return fmt.Sprintf("%s/%s %s n=%d %s", s.CDN, s.Region, strings.Join(parts, ","), s.Samples, s.Source)
