@@ -24,6 +24,9 @@ type Options struct {
 	TCPIdleTimeout time.Duration
 	// MaxTCPConns bounds open TCP connections; more are closed at once.
 	MaxTCPConns int
+	// MaxTCPPerClient bounds the TCP connections of one client network
+	// (tcplimit.go); more are closed at once.
+	MaxTCPPerClient int
 }
 
 // quietPeriod is how long a UDP socket must be silent during a shutdown
@@ -45,11 +48,12 @@ type Server struct {
 	tcp   []*net.TCPListener
 	addrs []netip.AddrPort
 
-	wg       sync.WaitGroup
-	mu       sync.Mutex // guards conns; never taken on the query path
-	conns    map[net.Conn]*tcpConn
-	stopping atomic.Bool
-	tcpSlots chan struct{}
+	wg        sync.WaitGroup
+	mu        sync.Mutex // guards conns; never taken on the query path
+	conns     map[net.Conn]*tcpConn
+	perClient map[netip.Addr]int // open connections by clientNet, guarded by mu
+	stopping  atomic.Bool
+	tcpSlots  chan struct{}
 }
 
 // Listen binds UDP and TCP on every address. A port of 0 picks a free

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 )
@@ -27,20 +28,31 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if !s.takeSlot() {
-			// At the connection limit and nobody idle: shed this one,
-			// keep the others.
+		tc := &tcpConn{client: clientNet(c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr())}
+		if !s.admitClient(tc.client) {
 			c.Close()
 			continue
 		}
-		tc := &tcpConn{}
+		if !s.takeSlot(tc.client) {
+			// At the connection limit and nobody to evict: shed this
+			// one, keep the others.
+			s.mu.Lock()
+			s.leaveClient(tc.client)
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
 		s.mu.Lock()
 		if s.stopping.Load() {
+			s.leaveClient(tc.client)
 			s.mu.Unlock()
 			c.Close()
 			<-s.tcpSlots
 			continue
 		}
+		// Waiting for its first query, and evictable as such even
+		// before its goroutine runs.
+		tc.idleSince.Store(time.Now().UnixNano())
 		s.conns[c] = tc
 		s.mu.Unlock()
 		s.wg.Add(1)
@@ -55,10 +67,16 @@ func (s *Server) acceptTCP(l *net.TCPListener) {
 func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 	defer func() {
 		s.mu.Lock()
-		delete(s.conns, c)
+		evicted := tc.evicted
+		if !evicted {
+			delete(s.conns, c)
+			s.leaveClient(tc.client)
+		}
 		s.mu.Unlock()
 		c.Close()
-		<-s.tcpSlots
+		if !evicted {
+			<-s.tcpSlots
+		}
 		s.wg.Done()
 	}()
 	client := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr()
@@ -84,7 +102,22 @@ func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 			msg = make([]byte, 0, n)
 		}
 		msg = msg[:n]
-		if _, err := io.ReadFull(r, msg); err != nil {
+		stalled := r.Buffered() < n
+		if stalled {
+			// The client has sent the length but not the whole message:
+			// it gets a short while for the rest, counted from now and
+			// not renewed by each byte, and may be evicted meanwhile
+			// (RFC 7766 §6.2.3), so that stalling inside a message holds
+			// a slot no longer than idling does.
+			now := time.Now()
+			c.SetReadDeadline(now.Add(tcpMessageTimeout))
+			tc.stalledSince.Store(now.UnixNano())
+		}
+		_, err = io.ReadFull(r, msg)
+		if stalled {
+			tc.stalledSince.Store(0)
+		}
+		if err != nil {
 			return
 		}
 		resp := s.h.Respond(out[2:2], msg, client, true)
@@ -120,57 +153,21 @@ func (s *Server) idleTimeout() time.Duration {
 	return max(full*time.Duration(2*(limit-used))/time.Duration(limit), full/10)
 }
 
+// tcpMessageTimeout is how long a client has to send the rest of a
+// message once its length has arrived. A message of at most 64 KiB takes
+// a few round trips; a client slower than this is stalling.
+const tcpMessageTimeout = 2 * time.Second
+
 // tcpConn is what the server knows of one connection's activity.
 type tcpConn struct {
 	// idleSince is when the connection began waiting for its next query
 	// with nothing buffered (unix nanoseconds), 0 while it has work.
 	idleSince atomic.Int64
-}
-
-// minIdleToEvict is how long a connection must have waited for a query
-// before a new client may take its slot: long enough that a pipelining
-// client between two writes is never cut off.
-var minIdleToEvict = time.Second
-
-// takeSlot reserves a connection slot. When all are taken it closes the
-// connection that has been idle longest, if one has been idle a while,
-// and waits briefly for its slot (RFC 7766 §6.2.3: a server under
-// pressure should reclaim idle connections rather than refuse new ones).
-func (s *Server) takeSlot() bool {
-	select {
-	case s.tcpSlots <- struct{}{}:
-		return true
-	default:
-	}
-	if !s.closeIdlest() {
-		return false
-	}
-	select {
-	case s.tcpSlots <- struct{}{}:
-		return true
-	case <-time.After(100 * time.Millisecond):
-		return false
-	}
-}
-
-// closeIdlest closes the connection idle longest, if any has been idle
-// for minIdleToEvict; its goroutine then frees its slot.
-func (s *Server) closeIdlest() bool {
-	limit := time.Now().Add(-minIdleToEvict).UnixNano()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var idlest net.Conn
-	oldest := limit
-	for c, tc := range s.conns {
-		if since := tc.idleSince.Load(); since != 0 && since <= oldest {
-			idlest, oldest = c, since
-		}
-	}
-	if idlest == nil {
-		return false
-	}
-	// Not a candidate again while its goroutine winds down.
-	s.conns[idlest].idleSince.Store(0)
-	idlest.Close()
-	return true
+	// stalledSince is when the length of a message arrived without the
+	// whole message (unix nanoseconds), 0 otherwise.
+	stalledSince atomic.Int64
+	client       netip.Addr // clientNet of the peer
+	// evicted is set, under s.mu, when the connection's slot and its
+	// place in the client's count went to a new connection.
+	evicted bool
 }
