@@ -40,31 +40,60 @@ func (c *compiler) zones(zcs []ZoneConfig, s *Snapshot) {
 	}
 }
 
+// zone compiles one [[zone]] at path at: its origin, its apex (SOA and
+// NS), its records and its steered names.
 func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
-	origin, err := canonicalName(zc.Origin)
-	if err != nil {
-		if zc.Origin == "" {
-			c.el.Add(at, "zone: origin is missing")
-		} else {
-			c.badName(at+".origin", "zone: origin", zc.Origin, err)
-		}
+	origin, ok := c.origin(at, zc.Origin)
+	if !ok {
 		return nil
 	}
 	z := &Zone{Origin: origin, nodes: map[string]*Node{}}
-	num := func(key string, v *int64, def int64) uint32 {
-		if v == nil {
-			return uint32(def)
-		}
-		if *v < 0 || *v > math.MaxInt32 {
-			c.el.Add(at+"."+key, "zone %s: %s %d is outside 0..%d", origin, key, *v, math.MaxInt32)
-			return uint32(def)
-		}
-		return uint32(*v)
+	ttl := c.zoneNumber(at, origin, "ttl", zc.TTL, DefaultRecordTTL)
+	z.Minimum = c.zoneNumber(at, origin, "minimum", zc.Minimum, DefaultMinimum)
+	c.apex(at, zc, z, ttl)
+	ttls := map[string]string{} // owner/type → path of the first record, for TTL checks
+	for j := range zc.Record {
+		c.record(fmt.Sprintf("%s.record[%d]", at, j), &zc.Record[j], z, ttl, ttls)
 	}
-	ttl := num("ttl", zc.TTL, DefaultRecordTTL)
-	z.Minimum = num("minimum", zc.Minimum, DefaultMinimum)
-	apex := z.node(origin)
+	for j := range zc.Steer {
+		c.steer(fmt.Sprintf("%s.steer[%d]", at, j), &zc.Steer[j], z, s)
+	}
+	c.checkZone(at, z)
+	return z
+}
 
+// origin reads a zone's origin in canonical form.
+func (c *compiler) origin(at, name string) (string, bool) {
+	origin, err := canonicalName(name)
+	if err != nil {
+		if name == "" {
+			c.el.Add(at, "zone: origin is missing")
+		} else {
+			c.badName(at+".origin", "zone: origin", name, err)
+		}
+		return "", false
+	}
+	return origin, true
+}
+
+// zoneNumber reads one of a zone's 32-bit settings (a TTL, an SOA
+// counter): def when unset, and def after an error when out of range.
+func (c *compiler) zoneNumber(at, origin, key string, v *int64, def int64) uint32 {
+	if v == nil {
+		return uint32(def)
+	}
+	if *v < 0 || *v > math.MaxInt32 {
+		c.el.Add(at+"."+key, "zone %s: %s %d is outside 0..%d", origin, key, *v, math.MaxInt32)
+		return uint32(def)
+	}
+	return uint32(*v)
+}
+
+// apex builds the zone's NS and SOA records (and the SOA of its negative
+// answers) at the apex node. The SOA names the first NS as the primary.
+func (c *compiler) apex(at string, zc *ZoneConfig, z *Zone, ttl uint32) {
+	origin := z.Origin
+	apex := z.node(origin)
 	if len(zc.NS) == 0 {
 		c.el.Add(at, "zone %s: ns is missing: list the names of the servers the zone is delegated to", origin)
 	}
@@ -89,6 +118,7 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 	if len(z.NS) > 0 {
 		mname = z.NS[0].(*dns.NS).Ns
 	}
+	num := func(key string, v *int64, def int64) uint32 { return c.zoneNumber(at, origin, key, v, def) }
 	z.SOA = &dns.SOA{Hdr: hdr(origin, dns.TypeSOA, ttl), Ns: mname, Mbox: mbox,
 		Serial: num("serial", zc.Serial, DefaultSerial), Refresh: num("refresh", zc.Refresh, DefaultRefresh),
 		Retry: num("retry", zc.Retry, DefaultRetry), Expire: num("expire", zc.Expire, DefaultExpire), Minttl: z.Minimum}
@@ -98,42 +128,36 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 	for _, ns := range z.NS {
 		apex.add(ns)
 	}
+}
 
-	ttls := map[string]string{} // owner/type → path of the first record, for TTL checks
-	for j := range zc.Record {
-		c.record(fmt.Sprintf("%s.record[%d]", at, j), &zc.Record[j], z, ttl, ttls)
+// steer makes a name of z answer for a policy.
+func (c *compiler) steer(at string, sc *SteerConfig, z *Zone, s *Snapshot) {
+	owner, ok := c.owner(at, sc.Name, z.Origin)
+	if !ok {
+		return
 	}
-	for j, sc := range zc.Steer {
-		sat := fmt.Sprintf("%s.steer[%d]", at, j)
-		owner, ok := c.owner(sat, sc.Name, origin)
-		if !ok {
-			continue
-		}
-		p := s.PolicyByName(sc.Policy)
-		switch {
-		case sc.Policy == "":
-			c.el.Add(sat, "steer %s: policy is missing", owner)
-			continue
-		case p == nil:
-			c.el.Add(sat+".policy", "steer %s: policy %q is not defined", owner, sc.Policy)
-			continue
-		case owner == origin:
-			c.el.Add(sat+".name", "steer %s: the zone apex cannot be steered (a CNAME cannot live beside SOA and NS)", owner)
-			continue
-		}
-		n := z.node(owner)
-		switch {
-		case n.Steer != nil:
-			c.el.Add(sat+".name", "steer %s: name is steered twice", owner)
-		case len(n.Sets) > 0:
-			c.el.Add(sat+".name", "steer %s: collides with a static %s record at the same name", owner, dns.TypeToString[n.Sets[0].Type])
-		default:
-			n.Steer = p
-			c.note(owner, "", sat)
-		}
+	p := s.PolicyByName(sc.Policy)
+	switch {
+	case sc.Policy == "":
+		c.el.Add(at, "steer %s: policy is missing", owner)
+		return
+	case p == nil:
+		c.el.Add(at+".policy", "steer %s: policy %q is not defined", owner, sc.Policy)
+		return
+	case owner == z.Origin:
+		c.el.Add(at+".name", "steer %s: the zone apex cannot be steered (a CNAME cannot live beside SOA and NS)", owner)
+		return
 	}
-	c.checkZone(at, z)
-	return z
+	n := z.node(owner)
+	switch {
+	case n.Steer != nil:
+		c.el.Add(at+".name", "steer %s: name is steered twice", owner)
+	case len(n.Sets) > 0:
+		c.el.Add(at+".name", "steer %s: collides with a static %s record at the same name", owner, dns.TypeToString[n.Sets[0].Type])
+	default:
+		n.Steer = p
+		c.note(owner, "", at)
+	}
 }
 
 func (c *compiler) record(at string, rc *RecordConfig, z *Zone, defTTL uint32, ttls map[string]string) {
