@@ -7,7 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
+	"github.com/cdnsteer/cdnsteer/rrl"
 )
 
 // The fast path answers the query that matters — a steered name asked

@@ -6,7 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
+	"github.com/cdnsteer/cdnsteer/rrl"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -14,15 +14,10 @@ import (
 // reconfiguring) the one already running; nil when rate limiting is off.
 // It runs under the handler's writer lock.
 func (h *Handler) rateLimiter(snap *zones.Snapshot) *rrl.Limiter {
-	r := snap.RRL
-	if r == nil {
+	if snap.RRL == nil {
 		return nil
 	}
-	cfg := rrl.Config{
-		ResponsesPerSecond: r.ResponsesPerSecond, NXDomainsPerSecond: r.NXDomainsPerSecond, ErrorsPerSecond: r.ErrorsPerSecond,
-		Window: r.Window, Slip: r.Slip, IPv4Prefix: r.IPv4Prefix, IPv6Prefix: r.IPv6Prefix,
-		Exempt: r.Exempt, LogOnly: r.LogOnly, TableSize: r.TableSize,
-	}
+	cfg := *snap.RRL
 	if h.limiter == nil {
 		l, err := rrl.New(cfg, h.metrics.reg)
 		if err != nil {

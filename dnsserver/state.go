@@ -3,7 +3,7 @@ package dnsserver
 import (
 	"net/netip"
 
-	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
+	"github.com/cdnsteer/cdnsteer/rrl"
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"

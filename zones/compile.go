@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -17,17 +16,15 @@ import (
 // Defaults of keys the operator may leave out. README.md documents them;
 // keep the two in step.
 const (
-	DefaultDNS           = "127.0.0.1:1053"
-	DefaultHTTP          = "127.0.0.1:8053"
-	DefaultPolicyTTL     = 20
-	DefaultProbeInterval = probe.DefaultInterval
-	DefaultProbeTimeout  = probe.DefaultTimeout
-	DefaultRecordTTL     = 3600
-	DefaultSerial        = 1
-	DefaultRefresh       = 14400
-	DefaultRetry         = 3600
-	DefaultExpire        = 1209600
-	DefaultMinimum       = 300
+	DefaultDNS       = "127.0.0.1:1053"
+	DefaultHTTP      = "127.0.0.1:8053"
+	DefaultPolicyTTL = 20
+	DefaultRecordTTL = 3600
+	DefaultSerial    = 1
+	DefaultRefresh   = 14400
+	DefaultRetry     = 3600
+	DefaultExpire    = 1209600
+	DefaultMinimum   = 300
 )
 
 var identifier = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -178,29 +175,14 @@ func (c *compiler) cdns(m map[string]CDNConfig) []CDN {
 	return out
 }
 
-func (c *compiler) probe(at, cdn string, pc *ProbeConfig) *Probe {
-	p := &Probe{URL: pc.URL, Interval: DefaultProbeInterval, Timeout: DefaultProbeTimeout, Host: pc.Host, Address: pc.Address}
-	if u, err := url.Parse(pc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.el.Add(at+".url", "cdn %q: probe url %q must be an absolute http:// or https:// URL", cdn, pc.URL)
-	}
-	if pc.Interval != nil {
-		p.Interval = *pc.Interval
-	}
-	if pc.Timeout != nil {
-		p.Timeout = *pc.Timeout
-	}
-	if p.Interval <= 0 {
-		c.el.Add(at+".interval", "cdn %q: probe interval must be positive", cdn)
-	}
-	if p.Timeout <= 0 || p.Timeout > p.Interval {
-		c.el.Add(at+".timeout", "cdn %q: probe timeout must be positive and at most the interval (%s)", cdn, p.Interval)
-	}
-	if pc.Address != "" {
-		if _, err := netip.ParseAddrPort(pc.Address); err != nil {
-			c.el.Add(at+".address", "cdn %q: probe address %q is not an IP:port address", cdn, pc.Address)
-		}
-	}
-	return p
+// probe is a CDN's [cdn.NAME.probe] with its defaults filled in. The
+// probe's package declares the keys, their defaults and their bounds.
+func (c *compiler) probe(at, cdn string, pc *probe.Config) *probe.Config {
+	p := *pc
+	p.CDN = cdn
+	c.keyErrors(at, fmt.Sprintf("cdn %q: ", cdn), "probe.", p.Validate())
+	p = p.WithDefaults()
+	return &p
 }
 
 func (c *compiler) regions(m map[string][]string) []Region {

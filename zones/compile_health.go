@@ -2,8 +2,6 @@ package zones
 
 import (
 	"errors"
-	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -70,56 +68,16 @@ func set[T any](dst, v *T) {
 	}
 }
 
-// Prometheus is the resolved [prometheus] table.
-type Prometheus struct {
-	URL      string
-	Interval time.Duration
-	Timeout  time.Duration
-	Queries  map[string]string
-	Samples  string
-}
-
-// Defaults of [prometheus].
-const (
-	DefaultPromInterval = prom.DefaultInterval
-	DefaultPromTimeout  = prom.DefaultTimeout
-)
-
-var promSignals = health.Keys(health.FedBy(health.SourcePrometheus))
-
-func (c *compiler) prometheus(pc *PrometheusConfig) *Prometheus {
+// prometheus is the [prometheus] table with its defaults filled in, or
+// nil when the file has none. The source's package declares the keys,
+// their defaults and their bounds.
+func (c *compiler) prometheus(pc *prom.Config) *prom.Config {
 	if pc == nil {
 		return nil
 	}
-	p := &Prometheus{URL: pc.URL, Interval: DefaultPromInterval, Timeout: DefaultPromTimeout, Queries: pc.Queries, Samples: pc.Samples}
-	if u, err := url.Parse(pc.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		c.el.Add("prometheus.url", "prometheus: url %q must be an absolute http:// or https:// URL", pc.URL)
-	}
-	if pc.Interval != nil {
-		p.Interval = *pc.Interval
-	}
-	if pc.Timeout != nil {
-		p.Timeout = *pc.Timeout
-	}
-	if p.Interval <= 0 || p.Timeout <= 0 || p.Timeout > p.Interval {
-		c.el.Add("prometheus", "prometheus: interval and timeout must be positive, timeout at most the interval")
-	}
-	if len(pc.Queries) == 0 {
-		c.el.Add("prometheus", "prometheus: [prometheus.queries] needs at least one of %s", strings.Join(promSignals, ", "))
-	}
-	for _, k := range sortedKeys(pc.Queries) {
-		known := false
-		for _, s := range promSignals {
-			known = known || s == k
-		}
-		if !known {
-			c.el.Add("prometheus.queries."+k, "prometheus: unknown query %q (use %s)", k, strings.Join(promSignals, ", "))
-		}
-		if strings.TrimSpace(pc.Queries[k]) == "" {
-			c.el.Add("prometheus.queries."+k, "prometheus: query %q is empty", k)
-		}
-	}
-	return p
+	c.keyErrors("prometheus", "", "prometheus.", pc.Validate())
+	p := pc.WithDefaults()
+	return &p
 }
 
 var regionInError = regexp.MustCompile(`region "([^"]+)"`)
@@ -173,8 +131,4 @@ func (s *Snapshot) Health() health.Config {
 		cfg.Policies = append(cfg.Policies, pi)
 	}
 	return cfg
-}
-
-func (p *Prometheus) String() string {
-	return fmt.Sprintf("%s every %s (%d queries)", p.URL, p.Interval, len(p.Queries))
 }

@@ -2,10 +2,19 @@
 // into an immutable Snapshot that the DNS query path reads without locks.
 package zones
 
-import "time"
+import (
+	"time"
+
+	"github.com/cdnsteer/cdnsteer/health/probe"
+	"github.com/cdnsteer/cdnsteer/health/prom"
+	"github.com/cdnsteer/cdnsteer/rrl"
+)
 
 // File is the policy file as written by the operator, before validation.
 // Pointers mark keys whose absence must be told apart from a zero value.
+// A feature's section decodes straight into that feature's own config
+// type, which declares its keys, defaults and bounds; the compiler
+// resolves what it names (CDNs, regions) and places its errors.
 type File struct {
 	Server  ServerConfig            `toml:"server"`
 	Geo     GeoConfig               `toml:"geo"`
@@ -14,37 +23,23 @@ type File struct {
 	Policy  map[string]PolicyConfig `toml:"policy"`
 	Zone    []ZoneConfig            `toml:"zone"`
 	// Prometheus is the optional shared telemetry source.
-	Prometheus *PrometheusConfig `toml:"prometheus"`
+	Prometheus *prom.Config `toml:"prometheus"`
 	// RRL is response rate limiting for UDP.
 	RRL *RRLConfig `toml:"rrl"`
 }
 
-// RRLConfig is the [rrl] table: response rate limiting, as in BIND and
-// Knot, so that the server cannot be used to amplify floods.
-type RRLConfig struct {
-	Enabled            bool           `toml:"enabled"`
-	ResponsesPerSecond *int           `toml:"responses_per_second"`
-	NXDomainsPerSecond *int           `toml:"nxdomains_per_second"`
-	ErrorsPerSecond    *int           `toml:"errors_per_second"`
-	Window             *time.Duration `toml:"window"`
-	Slip               *int           `toml:"slip"`
-	IPv4Prefix         *int           `toml:"ipv4_prefix"`
-	IPv6Prefix         *int           `toml:"ipv6_prefix"`
-	Exempt             []string       `toml:"exempt"`
-	LogOnly            bool           `toml:"log_only"`
-	TableSize          *int           `toml:"table_size"`
+// newFile is a File to decode a policy into: [rrl] starts from its
+// defaults, since a slip of 0 is a setting (always drop), not "unset".
+func newFile() *File {
+	return &File{RRL: &RRLConfig{Config: rrl.DefaultConfig()}}
 }
 
-// PrometheusConfig is the [prometheus] table: PromQL queries whose results
-// carry a "cdn" label (and optionally "region"), one per signal.
-type PrometheusConfig struct {
-	URL      string            `toml:"url"`
-	Interval *time.Duration    `toml:"interval"`
-	Timeout  *time.Duration    `toml:"timeout"`
-	Queries  map[string]string `toml:"queries"`
-	// Samples optionally gives each series' sample count (e.g. request
-	// rate), so that thin data weighs less.
-	Samples string `toml:"samples"`
+// RRLConfig is the [rrl] table: response rate limiting, as in BIND and
+// Knot, so that the server cannot be used to amplify floods. Whether it
+// runs is the policy's business; how is the limiter's.
+type RRLConfig struct {
+	Enabled bool `toml:"enabled"`
+	rrl.Config
 }
 
 // ServerConfig is the [server] table.
@@ -74,20 +69,10 @@ type GeoNetworkConfig struct {
 
 // CDNConfig is one [cdn.NAME] table.
 type CDNConfig struct {
-	Target     string       `toml:"target"`
-	CommitGbps *float64     `toml:"commit_gbps"`
-	Probe      *ProbeConfig `toml:"probe"`
-}
-
-// ProbeConfig is [cdn.NAME.probe]: an active HTTP probe of a test object.
-type ProbeConfig struct {
-	URL      string         `toml:"url"`
-	Interval *time.Duration `toml:"interval"`
-	Timeout  *time.Duration `toml:"timeout"`
-	// Host overrides the Host header, for probing an edge by address.
-	Host string `toml:"host"`
-	// Address is a fixed host:port to connect to instead of resolving URL.
-	Address string `toml:"address"`
+	Target     string   `toml:"target"`
+	CommitGbps *float64 `toml:"commit_gbps"`
+	// Probe is an active HTTP probe of a test object.
+	Probe *probe.Config `toml:"probe"`
 }
 
 // PolicyConfig is one [policy.NAME] table.

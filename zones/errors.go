@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Error is one problem in a policy file, located by line.
@@ -53,6 +55,35 @@ func (l *ErrorList) AddLine(line int, format string, args ...any) {
 
 // Line is the line of key path.
 func (l *ErrorList) Line(path string) int { return l.lines.At(path) }
+
+// keyErrors records err's problems in section: each *keyerr.Error at the
+// line of its key (or of a related key, or of the nearest table holding
+// one, that the file sets) as "WHO KEYS.KEY: message", where who says
+// whose section it is (`cdn "a": `) and keys is the key path the checker
+// does not know it sits under ("probe."); any other error at the section.
+func (c *compiler) keyErrors(section, who, keys string, err error) {
+	kes, others := keyerr.Split(err)
+	for _, e := range kes {
+		c.el.Add(c.keyAt(section, e), "%s%s%s: %s", who, keys, e.Key, e.Msg)
+	}
+	for _, e := range others {
+		c.el.Add(section, "%s%v", who, e)
+	}
+}
+
+// keyAt is the key path of the first key e concerns that the file sets,
+// or of its nearest ancestor inside section (an inline table holding it,
+// say), else section's. A key left to its default has no line of its own.
+func (c *compiler) keyAt(section string, e *keyerr.Error) string {
+	for _, k := range e.Keys() {
+		for p := section + "." + k; len(p) > len(section); p = parentPath(p) {
+			if _, ok := c.el.lines[p]; ok {
+				return p
+			}
+		}
+	}
+	return section
+}
 
 // Err returns the problems in line order, or nil when there are none.
 func (l *ErrorList) Err() error {

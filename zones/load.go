@@ -29,13 +29,13 @@ func Load(path string) (*Snapshot, error) {
 // Parse validates and compiles a policy document. name is used in error
 // messages; relative paths in the policy are resolved against its folder.
 func Parse(name string, data []byte) (*Snapshot, error) {
-	var f File
-	el, err := DecodeTOML(name, data, &f)
+	f := newFile()
+	el, err := DecodeTOML(name, data, f)
 	if err != nil {
 		return nil, err
 	}
 	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}
-	snap := c.compile(&f)
+	snap := c.compile(f)
 	if err := el.Err(); err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 				`bad.toml:2: server.dns: "127.0.0.1:53" is listed twice`,
 			}},
 		{"bad probe", base + "[cdn.a.probe]\nurl = \"ftp://x\"\ninterval = \"1s\"\ntimeout = \"2s\"\n" + zoneHead,
-			[]string{`bad.toml:8: cdn "a": probe url "ftp://x" must be an absolute http:// or https:// URL`, `bad.toml:10: cdn "a": probe timeout must be positive and at most the interval (1s)`}},
+			[]string{`bad.toml:8: cdn "a": probe.url: "ftp://x": scheme must be http or https`, `bad.toml:10: cdn "a": probe.timeout: 2s is longer than the interval 1s`}},
 		{"geo network", "[[geo.network]]\ncidr = \"10.1.2.3/8\"\nregion = \"default\"\n[[geo.network]]\ncidr = \"10.0.0.0/8\"\nregion = \"kr\"\n" + base + zoneHead,
 			[]string{`bad.toml:2: geo.network: "10.1.2.3/8" has host bits set; did you mean "10.0.0.0/8"?`, `bad.toml:6: geo.network 10.0.0.0/8: region "kr" is not defined in [regions]`}},
 		{"cname loop", base + zoneHead + "[[zone.record]]\nname = \"l1\"\ntype = \"CNAME\"\nvalue = \"l2\"\n[[zone.record]]\nname = \"l2\"\ntype = \"CNAME\"\nvalue = \"l1\"\n",
@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{"nan weight", "[cdn.a]\ntarget = \"a.example.net.\"\n[policy.p.region.default]\nweights = { a = nan }\n" + zoneHead,
 			[]string{`bad.toml:4: policy "p" region "default": weight of "a" must be a number >= 0`}},
 		{"prometheus", base + "[prometheus]\nurl = \"localhost:9090\"\n[prometheus.queries]\nttfb = \"x\"\n" + zoneHead,
-			[]string{`bad.toml:8: prometheus: url "localhost:9090" must be an absolute http:// or https:// URL`, `bad.toml:10: prometheus: unknown query "ttfb" (use ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps)`}},
+			[]string{`bad.toml:8: prometheus.url: "localhost:9090": want scheme://host[:port], e.g. http://127.0.0.1:9090`, `bad.toml:10: prometheus.queries.ttfb: unknown signal, want one of ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps`}},
 		{"bad country", "[regions]\nkr = [\"KR\", \"ZZ\"]\n" + base + zoneHead,
 			[]string{`bad.toml:2: region "kr": "ZZ" is not an ISO 3166-1 alpha-2 country code, a continent code or "*"`}},
 	}

@@ -2,12 +2,14 @@ package zones
 
 import (
 	"net/netip"
-	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/probe"
+	"github.com/cdnsteer/cdnsteer/health/prom"
+	"github.com/cdnsteer/cdnsteer/rrl"
 )
 
 // Snapshot is a compiled policy. It is never modified after Parse returns,
@@ -25,8 +27,8 @@ type Snapshot struct {
 	Warnings []string
 	// GeoTable maps client addresses to region indexes (Regions' order).
 	GeoTable   *geo.Table
-	Prometheus *Prometheus // nil: no Prometheus source
-	RRL        *RRL        // nil: no response rate limiting
+	Prometheus *prom.Config // nil: no Prometheus source
+	RRL        *rrl.Config  // nil: no response rate limiting
 
 	byOrigin map[string]*Zone
 	// longestOrigin bounds the suffixes ZoneOf looks up.
@@ -78,16 +80,7 @@ type CDN struct {
 	Name       string
 	Target     string // fully qualified, lower case
 	CommitGbps float64
-	Probe      *Probe
-}
-
-// Probe is a CDN's active HTTP probe.
-type Probe struct {
-	URL      string
-	Interval time.Duration
-	Timeout  time.Duration
-	Host     string
-	Address  string
+	Probe      *probe.Config // nil: not probed
 }
 
 // Region is one entry of [regions].

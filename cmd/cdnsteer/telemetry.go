@@ -28,7 +28,7 @@ type telemetry struct {
 	probes  *probe.Runner
 
 	mu       sync.Mutex
-	promCfg  *zones.Prometheus
+	promCfg  *prom.Config
 	promStop context.CancelFunc
 	promReg  *swappableGatherer
 	geoPath  string
@@ -49,8 +49,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 	var probes []probe.Config
 	for _, c := range snap.CDNs {
 		if c.Probe != nil {
-			probes = append(probes, probe.Config{CDN: c.Name, URL: c.Probe.URL, Interval: c.Probe.Interval,
-				Timeout: c.Probe.Timeout, Host: c.Probe.Host, Address: c.Probe.Address})
+			probes = append(probes, *c.Probe)
 		}
 	}
 	t.probes.Update(probes)
@@ -66,8 +65,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 		t.promCfg = snap.Prometheus
 		if p := snap.Prometheus; p != nil {
 			reg := prometheus.NewRegistry()
-			src, err := prom.New(prom.Config{URL: p.URL, Interval: p.Interval, Timeout: p.Timeout, Queries: p.Queries, Samples: p.Samples},
-				reg, func(s health.Signal) { t.engine.Push(s) }, t.log)
+			src, err := prom.New(*p, reg, func(s health.Signal) { t.engine.Push(s) }, t.log)
 			if err != nil {
 				t.log.Error("prometheus source not started", "err", err)
 			} else {

@@ -7,44 +7,48 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
-// Defaults for what a policy leaves unset. They match the policy file's
-// documented defaults, so a Config built by hand behaves like one compiled
-// from a policy.
+// Defaults of what a policy leaves unset, here once: the policy file's
+// [cdn.NAME.probe] decodes into Config and README.md documents them.
 const (
 	DefaultInterval       = time.Second
 	DefaultTimeout        = 800 * time.Millisecond
 	DefaultMaxBytes int64 = 4 << 20
 )
 
-// Config is one CDN's probe, compiled from the policy's [cdn.NAME.probe].
-// It is comparable: the Runner restarts a probe only when its Config
-// changes.
+// Config is one CDN's probe, the policy's [cdn.NAME.probe] as it decodes
+// (the toml tags are its keys); a zero field means its default. It is
+// comparable: the Runner restarts a probe only when its Config changes.
 type Config struct {
-	// CDN names the CDN, as in the policy and in metric labels.
-	CDN string
+	// CDN names the CDN, as in the policy and in metric labels; the policy
+	// loader sets it from the table's name.
+	CDN string `toml:"-"`
 	// URL is the http:// or https:// test object, ideally a real video
 	// segment so that the download rate means something.
-	URL string
+	URL string `toml:"url"`
 	// Interval is the time between probe starts (default 1s).
-	Interval time.Duration
+	Interval time.Duration `toml:"interval"`
 	// Timeout bounds the whole probe: connect, TLS, first byte and body
 	// (default 800ms, at most the interval).
-	Timeout time.Duration
+	Timeout time.Duration `toml:"timeout"`
 	// Host overrides the Host header, to probe an edge by address.
-	Host string
+	Host string `toml:"host"`
 	// Address is a fixed "IP:port" to dial instead of resolving the URL's
 	// host; TLS still verifies and sends SNI for the URL's host.
-	Address string
+	Address string `toml:"address"`
 	// MaxBytes caps the body read (default 4 MiB); the rate is computed on
-	// what was read, so a large object cannot make a probe expensive.
-	MaxBytes int64
+	// what was read, so a large object cannot make a probe expensive. No
+	// policy key sets it.
+	MaxBytes int64 `toml:"-"`
 }
 
-// withDefaults fills unset fields. An unset timeout never exceeds the
+// WithDefaults is c with its unset fields filled: the probe that runs, and
+// what the policy check shows. An unset timeout never exceeds the
 // interval, so that a short interval alone is a valid probe.
-func (c Config) withDefaults() Config {
+func (c Config) WithDefaults() Config {
 	if c.Interval <= 0 {
 		c.Interval = DefaultInterval
 	}
@@ -57,49 +61,46 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports a Config that would fail every probe for a reason that
-// has nothing to do with the CDN. The Runner refuses such a probe rather
-// than report the CDN as down because of a typo in the policy.
+// Validate reports every setting that would fail each probe for a reason
+// that has nothing to do with the CDN, as *keyerr.Error naming the policy
+// key, joined. The Runner refuses such a probe rather than report the CDN
+// as down because of a typo in the policy.
 func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, keyerr.New(key, format, args...)) }
 	if c.CDN == "" {
-		return errors.New("probe: cdn name is empty")
+		errs = append(errs, errors.New("probe: cdn name is empty"))
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return fmt.Errorf("probe %s: url: %w", c.CDN, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("probe %s: url %q: scheme must be http or https", c.CDN, c.URL)
-	}
-	if u.Host == "" {
-		return fmt.Errorf("probe %s: url %q has no host", c.CDN, c.URL)
+	if u, err := url.Parse(c.URL); err != nil {
+		bad("url", "%v", err)
+	} else if u.Scheme != "http" && u.Scheme != "https" {
+		bad("url", "%q: scheme must be http or https", c.URL)
+	} else if u.Host == "" {
+		bad("url", "%q has no host", c.URL)
 	}
 	if c.Address != "" {
-		if err := checkAddress(c.Address); err != nil {
-			return fmt.Errorf("probe %s: %w", c.CDN, err)
+		if ap, err := netip.ParseAddrPort(c.Address); err != nil {
+			bad("address", "%q is not an IP:port address: %v", c.Address, err)
+		} else if ap.Port() == 0 {
+			bad("address", "%q: port 0 cannot be dialled", c.Address)
 		}
 	}
 	if strings.ContainsAny(c.Host, " \t\r\n/") {
-		return fmt.Errorf("probe %s: host %q is not a valid Host header", c.CDN, c.Host)
+		bad("host", "%q is not a valid Host header", c.Host)
 	}
-	if c.Interval < 0 || c.Timeout < 0 || c.MaxBytes < 0 {
-		return fmt.Errorf("probe %s: interval, timeout and max bytes must not be negative", c.CDN)
+	for _, n := range []struct {
+		key string
+		v   int64
+	}{{"interval", int64(c.Interval)}, {"timeout", int64(c.Timeout)}, {"max_bytes", c.MaxBytes}} {
+		if n.v < 0 {
+			bad(n.key, "must not be negative")
+		}
 	}
 	// A timeout longer than the interval would make probes back up behind
 	// each other, so the effective rate would silently drop.
-	if d := c.withDefaults(); d.Timeout > d.Interval {
-		return fmt.Errorf("probe %s: timeout %s is longer than the interval %s", c.CDN, d.Timeout, d.Interval)
+	if d := c.WithDefaults(); d.Timeout > d.Interval {
+		errs = append(errs, &keyerr.Error{Key: "timeout", Related: []string{"interval"},
+			Msg: fmt.Sprintf("%s is longer than the interval %s", d.Timeout, d.Interval)})
 	}
-	return nil
-}
-
-func checkAddress(a string) error {
-	ap, err := netip.ParseAddrPort(a)
-	if err != nil {
-		return fmt.Errorf("address %q is not an IP:port address: %w", a, err)
-	}
-	if ap.Port() == 0 {
-		return fmt.Errorf("address %q: port 0 cannot be dialled", a)
-	}
-	return nil
+	return errors.Join(errs...)
 }

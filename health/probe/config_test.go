@@ -46,11 +46,11 @@ func TestValidate(t *testing.T) {
 }
 
 func TestWithDefaults(t *testing.T) {
-	c := Config{}.withDefaults()
+	c := Config{}.WithDefaults()
 	if c.Interval != DefaultInterval || c.Timeout != DefaultTimeout || c.MaxBytes != DefaultMaxBytes {
 		t.Errorf("defaults %+v", c)
 	}
-	if c := (Config{Interval: 300 * time.Millisecond}).withDefaults(); c.Timeout != 300*time.Millisecond {
+	if c := (Config{Interval: 300 * time.Millisecond}).WithDefaults(); c.Timeout != 300*time.Millisecond {
 		t.Errorf("timeout %s, want it capped at the interval", c.Timeout)
 	}
 }

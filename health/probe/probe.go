@@ -60,7 +60,7 @@ func (r Result) TimedOut() bool { return errors.Is(r.Err, ErrTimeout) }
 // honour cfg.Address, and such a probe fails rather than reach the wrong
 // host.
 func Do(ctx context.Context, client *http.Client, cfg Config) Result {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	res := Result{CDN: cfg.CDN, Start: time.Now(), Timeout: cfg.Timeout}
 	if client == nil {
 		client = defaultClient

@@ -83,7 +83,7 @@ func (r *Runner) Update(cfgs []Config) {
 			r.log.Error("probe configured twice, keeping the first", "cdn", c.CDN)
 			continue
 		}
-		want[c.CDN] = c.withDefaults()
+		want[c.CDN] = c.WithDefaults()
 	}
 
 	// Cancel everything that goes first and then wait, so that several

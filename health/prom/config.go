@@ -7,59 +7,76 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
-// Defaults for the Config fields left zero.
+// Defaults for the Config fields left zero, here once: the policy file's
+// [prometheus] decodes into Config and README.md documents them.
 const (
 	DefaultInterval = 5 * time.Second
 	DefaultTimeout  = 3 * time.Second
 )
 
-// Config comes from the policy's [prometheus] table (the policy compiler
-// fills it).
+// Config is the policy's [prometheus] table as it decodes (the toml tags
+// are its keys); a zero field means its default.
 type Config struct {
 	// URL is the Prometheus server's base address, e.g.
 	// http://127.0.0.1:9090; the HTTP API lives under it at /api/v1.
-	URL string
+	URL string `toml:"url"`
 	// Interval is the time between the starts of two rounds of queries;
 	// zero means DefaultInterval.
-	Interval time.Duration
+	Interval time.Duration `toml:"interval"`
 	// Timeout bounds each round, so that a slow Prometheus cannot pile
 	// rounds up; it is also sent as the server-side query timeout. Zero
-	// means DefaultTimeout.
-	Timeout time.Duration
+	// means DefaultTimeout (or the interval, when that is shorter).
+	Timeout time.Duration `toml:"timeout"`
 	// Queries maps a signal to a PromQL instant query whose result vector
 	// carries a "cdn" label and optionally a "region" label. Keys:
 	// "ttfb_ms", "error_rate", "cache_hit_ratio", "throughput_gbps". Any
 	// non-empty subset.
-	Queries map[string]string
+	Queries map[string]string `toml:"queries"`
 	// Samples is an optional PromQL instant query giving the sample count
 	// per cdn (and region), e.g. the request rate. A signal takes the count
 	// of the series with the same cdn and region; without one it counts 1.
-	Samples string
+	Samples string `toml:"samples"`
 }
 
-// withDefaults returns c with its zero fields defaulted, or an error that
-// names every problem, so a policy author fixes them in one go.
-func (c Config) withDefaults() (Config, error) {
+// WithDefaults is c with its zero fields filled: the source that runs,
+// and what the policy check shows. An unset timeout never exceeds the
+// interval, so that a short interval alone is a valid source.
+func (c Config) WithDefaults() Config {
 	if c.Interval == 0 {
 		c.Interval = DefaultInterval
 	}
 	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = min(DefaultTimeout, c.Interval)
 	}
+	return c
+}
+
+// Validate reports every problem at once, so a policy author fixes them
+// in one go: nil, or an errors.Join of *keyerr.Error naming the key.
+func (c Config) Validate() error {
 	var errs []error
-	if err := checkURL(c.URL); err != nil {
-		errs = append(errs, err)
+	bad := func(key, format string, args ...any) { errs = append(errs, keyerr.New(key, format, args...)) }
+	if msg := checkURL(c.URL); msg != "" {
+		bad("url", "%s", msg)
 	}
 	if c.Interval < 0 {
-		errs = append(errs, fmt.Errorf("interval %v: must be positive", c.Interval))
+		bad("interval", "%v must be positive", c.Interval)
 	}
 	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout %v: must be positive", c.Timeout))
+		bad("timeout", "%v must be positive", c.Timeout)
+	}
+	// A round that may outlast the interval would start the next one late
+	// and pile rounds up behind a slow server.
+	if d := c.WithDefaults(); d.Interval > 0 && d.Timeout > d.Interval {
+		errs = append(errs, &keyerr.Error{Key: "timeout", Related: []string{"interval"},
+			Msg: fmt.Sprintf("%s is longer than the interval %s", d.Timeout, d.Interval)})
 	}
 	if len(c.Queries) == 0 {
-		errs = append(errs, fmt.Errorf("no queries: want at least one of %s", strings.Join(signalKeys(), ", ")))
+		bad("queries", "none: want at least one of %s", strings.Join(signalKeys(), ", "))
 	}
 	keys := make([]string, 0, len(c.Queries))
 	for k := range c.Queries {
@@ -68,40 +85,36 @@ func (c Config) withDefaults() (Config, error) {
 	slices.Sort(keys) // so that the same config always gives the same message
 	for _, k := range keys {
 		if kindOf(k) == nil {
-			errs = append(errs, fmt.Errorf("query %q: unknown signal, want one of %s", k, strings.Join(signalKeys(), ", ")))
+			bad("queries."+k, "unknown signal, want one of %s", strings.Join(signalKeys(), ", "))
 		} else if strings.TrimSpace(c.Queries[k]) == "" {
-			errs = append(errs, fmt.Errorf("query %q: empty PromQL", k))
+			bad("queries."+k, "empty PromQL")
 		}
 	}
 	if c.Samples != "" && strings.TrimSpace(c.Samples) == "" {
-		errs = append(errs, errors.New("samples: blank PromQL"))
+		bad("samples", "blank PromQL")
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, fmt.Errorf("prometheus config: %w", err)
-	}
-	return c, nil
+	return errors.Join(errs...)
 }
 
-func checkURL(raw string) error {
+// checkURL says what is wrong with raw as a server's base address, or "".
+func checkURL(raw string) string {
 	if raw == "" {
-		return errors.New("url: empty")
+		return "empty"
 	}
 	if !strings.Contains(raw, "://") {
 		// Else url.Parse reads "host:port" as a scheme or fails obscurely.
-		return fmt.Errorf("url %q: want scheme://host[:port], e.g. http://127.0.0.1:9090", raw)
+		return fmt.Sprintf("%q: want scheme://host[:port], e.g. http://127.0.0.1:9090", raw)
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("url: %w", err)
+	switch {
+	case err != nil:
+		return err.Error()
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("%q: scheme must be http or https", raw)
+	case u.Host == "":
+		return fmt.Sprintf("%q: no host", raw)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Sprintf("%q: must not have a query or fragment", raw)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("url %q: scheme must be http or https", raw)
-	}
-	if u.Host == "" {
-		return fmt.Errorf("url %q: no host", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("url %q: must not have a query or fragment", raw)
-	}
-	return nil
+	return ""
 }

@@ -24,13 +24,13 @@ func TestConfigErrors(t *testing.T) {
 		{"ftp", Config{URL: "ftp://127.0.0.1", Queries: ok}, []string{"scheme must be http or https"}},
 		{"no host", Config{URL: "http://", Queries: ok}, []string{"no host"}},
 		{"query string", Config{URL: "http://127.0.0.1:9090/?x=1", Queries: ok}, []string{"must not have a query"}},
-		{"negative interval", Config{URL: "http://127.0.0.1:9090", Interval: -time.Second, Queries: ok}, []string{"interval -1s: must be positive"}},
-		{"negative timeout", Config{URL: "http://127.0.0.1:9090", Timeout: -time.Second, Queries: ok}, []string{"timeout -1s: must be positive"}},
-		{"no queries", Config{URL: "http://127.0.0.1:9090"}, []string{"no queries", "ttfb_ms, error_rate"}},
-		{"unknown key", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb": "x"}}, []string{`query "ttfb": unknown signal`}},
-		{"empty query", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"error_rate": " "}}, []string{`query "error_rate": empty PromQL`}},
+		{"negative interval", Config{URL: "http://127.0.0.1:9090", Interval: -time.Second, Queries: ok}, []string{"interval: -1s must be positive"}},
+		{"negative timeout", Config{URL: "http://127.0.0.1:9090", Timeout: -time.Second, Queries: ok}, []string{"timeout: -1s must be positive"}},
+		{"no queries", Config{URL: "http://127.0.0.1:9090"}, []string{"queries: none", "ttfb_ms, error_rate"}},
+		{"unknown key", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb": "x"}}, []string{`queries.ttfb: unknown signal`}},
+		{"empty query", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"error_rate": " "}}, []string{`queries.error_rate: empty PromQL`}},
 		{"blank samples", Config{URL: "http://127.0.0.1:9090", Queries: ok, Samples: "\t"}, []string{"samples: blank PromQL"}},
-		{"all at once", Config{Timeout: -1, Queries: map[string]string{"a": "x", "b": "y"}}, []string{"url: empty", "timeout", `query "a"`, `query "b"`}},
+		{"all at once", Config{Timeout: -1, Queries: map[string]string{"a": "x", "b": "y"}}, []string{"url: empty", "timeout", `queries.a:`, `queries.b:`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

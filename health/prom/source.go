@@ -46,10 +46,10 @@ type query struct {
 // Source that hands its signals to sink. A nil reg keeps the metrics
 // unexported; a nil log discards the source's logs.
 func New(cfg Config, reg prometheus.Registerer, sink func(health.Signal), log *slog.Logger) (*Source, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("prometheus config: %w", err)
 	}
+	cfg = cfg.WithDefaults()
 	if sink == nil {
 		return nil, errors.New("prometheus source: nil sink")
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cdnsteer/cdnsteer/dnsserver/rrl"
+	"github.com/cdnsteer/cdnsteer/rrl"
 )
 
 // A UDP handler's last step: account the packed response, then send it,

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Defaults, as in BIND except the table size (BIND grows its table; ours
-// is fixed so that a flood cannot grow it).
+// is fixed so that a flood cannot grow it). They are declared here once:
+// the policy file's [rrl] decodes into Config, and README.md documents
+// them.
 const (
 	DefaultResponsesPerSecond = 20
 	DefaultWindow             = 15 * time.Second
@@ -30,41 +34,44 @@ const (
 	MaxTableSize = 1 << 24
 )
 
-// Config is the rate-limiting policy, one field per policy-file key (the
-// snake_case names in the field comments).
+// Config is the rate-limiting policy: the policy file's [rrl] table as it
+// decodes, one field per key (the toml tags).
 //
-// A zero rate, window, prefix or table size means the default, so that
-// the policy layer can copy only the keys a file sets. Slip is the
-// exception: 0 means "always drop", so start from DefaultConfig.
+// A zero rate, window, prefix or table size means the default. Slip is
+// the exception: 0 means "always drop", so start from DefaultConfig (the
+// policy loader decodes the file's keys over it).
 type Config struct {
 	// ResponsesPerSecond (responses_per_second) limits positive answers,
 	// NODATA and referrals per key.
-	ResponsesPerSecond int
+	ResponsesPerSecond int `toml:"responses_per_second"`
 	// NXDomainsPerSecond (nxdomains_per_second) limits NXDOMAIN per
 	// client network and zone; 0 means ResponsesPerSecond.
-	NXDomainsPerSecond int
+	NXDomainsPerSecond int `toml:"nxdomains_per_second"`
 	// ErrorsPerSecond (errors_per_second) limits REFUSED, SERVFAIL,
 	// FORMERR and the like per client network; 0 means
 	// ResponsesPerSecond.
-	ErrorsPerSecond int
+	ErrorsPerSecond int `toml:"errors_per_second"`
 	// Window (window) is how long a limited client must slow down before
 	// it is answered again: a bucket runs at most Window times the rate
 	// into debt. Credit is capped at one second's rate, as in BIND, so a
 	// fresh or idle key gets a burst of one second's worth.
-	Window time.Duration
+	Window time.Duration `toml:"window"`
 	// Slip (slip): every Slip-th limited response is sent truncated
 	// instead of dropped; 0 drops them all, 1 truncates them all.
-	Slip int
+	Slip int `toml:"slip"`
 	// IPv4Prefix (ipv4_prefix) and IPv6Prefix (ipv6_prefix) are the
 	// prefix lengths that group client addresses into one network.
-	IPv4Prefix, IPv6Prefix int
-	// Exempt (exempt) clients are never limited (monitoring, say).
-	Exempt []netip.Prefix
+	IPv4Prefix int `toml:"ipv4_prefix"`
+	IPv6Prefix int `toml:"ipv6_prefix"`
+	// Exempt (exempt) clients are never limited (monitoring, say): CIDR
+	// prefixes as written, so that a bad one is reported with the others
+	// rather than stopping the file's decoding.
+	Exempt []string `toml:"exempt"`
 	// LogOnly (log_only) counts what would be limited and limits
 	// nothing: for tuning the rates before an event.
-	LogOnly bool
+	LogOnly bool `toml:"log_only"`
 	// TableSize (table_size) is how many keys are tracked at most.
-	TableSize int
+	TableSize int `toml:"table_size"`
 }
 
 // DefaultConfig is the policy with every key at its default.
@@ -79,23 +86,12 @@ func DefaultConfig() Config {
 	}
 }
 
-// KeyError is one bad key. Key is spelt as in the policy file so that
-// the policy loader can point at the line that sets it.
-type KeyError struct {
-	Key string // e.g. "slip", "exempt[2]"
-	Msg string
-}
-
-// Error is "key: message".
-func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
-
 // Validate reports every bad key at once, so that an operator fixes them
-// in one pass: nil, or an errors.Join of *KeyError.
+// in one pass: nil, or an errors.Join of *keyerr.Error spelt as in the
+// policy file ("slip", "exempt[2]").
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)})
-	}
+	bad := func(key, format string, args ...any) { errs = append(errs, keyerr.New(key, format, args...)) }
 	rate := func(key string, v int) {
 		if v < 0 || v > MaxRate {
 			bad(key, "must be from 1 to %d per second (0 for the default), got %d", MaxRate, v)
@@ -116,9 +112,9 @@ func (c Config) Validate() error {
 	if c.IPv6Prefix < 0 || c.IPv6Prefix > 128 {
 		bad("ipv6_prefix", "must be from 1 to 128 (0 for the default, %d), got %d", DefaultIPv6Prefix, c.IPv6Prefix)
 	}
-	for i, p := range c.Exempt {
-		if !p.IsValid() {
-			bad(fmt.Sprintf("exempt[%d]", i), "not a valid CIDR prefix")
+	for i, e := range c.Exempt {
+		if p, err := netip.ParsePrefix(e); err != nil || p.Masked() != p {
+			bad(fmt.Sprintf("exempt[%d]", i), "%q is not a CIDR prefix without host bits", e)
 		}
 	}
 	if c.TableSize != 0 && (c.TableSize < MinTableSize || c.TableSize > MaxTableSize) {

@@ -90,11 +90,16 @@ func compile(cfg Config, old *policy) *policy {
 	return p
 }
 
-// normalizePrefixes masks the exempt prefixes and turns IPv4-mapped ones
-// into IPv4, since Decide compares them with unmapped addresses.
-func normalizePrefixes(ps []netip.Prefix) []netip.Prefix {
+// normalizePrefixes parses the exempt prefixes (Validate has checked
+// them) and turns IPv4-mapped ones into IPv4, since Decide compares them
+// with unmapped addresses.
+func normalizePrefixes(ps []string) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(ps))
-	for _, p := range ps {
+	for _, s := range ps {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			continue
+		}
 		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}

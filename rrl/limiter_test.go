@@ -142,7 +142,7 @@ func TestConcurrent(t *testing.T) {
 
 func TestDecideAllocatesNothing(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Exempt = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
+	cfg.Exempt = []string{"198.51.100.0/24"}
 	l := newLimiter(t, cfg)
 	v6 := netip.MustParseAddr("2001:db8::1")
 	exempt := netip.MustParseAddr("198.51.100.1")

@@ -2,10 +2,11 @@ package rrl
 
 import (
 	"errors"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 func TestValidate(t *testing.T) {
@@ -18,7 +19,7 @@ func TestValidate(t *testing.T) {
 		{"zero means default", func(c *Config) { *c = Config{} }, nil},
 		{"slip bounds", func(c *Config) { c.Slip = 0 }, nil},
 		{"slip max", func(c *Config) { c.Slip = MaxSlip }, nil},
-		{"exempt", func(c *Config) { c.Exempt = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} }, nil},
+		{"exempt", func(c *Config) { c.Exempt = []string{"10.0.0.0/8"} }, nil},
 		{"negative rates", func(c *Config) { c.ResponsesPerSecond, c.NXDomainsPerSecond, c.ErrorsPerSecond = -1, -2, -3 },
 			[]string{"responses_per_second", "nxdomains_per_second", "errors_per_second"}},
 		{"rate too high", func(c *Config) { c.ResponsesPerSecond = MaxRate + 1 }, []string{"responses_per_second"}},
@@ -27,7 +28,7 @@ func TestValidate(t *testing.T) {
 		{"slip", func(c *Config) { c.Slip = 11 }, []string{"slip"}},
 		{"negative slip", func(c *Config) { c.Slip = -1 }, []string{"slip"}},
 		{"prefixes", func(c *Config) { c.IPv4Prefix, c.IPv6Prefix = 33, 129 }, []string{"ipv4_prefix", "ipv6_prefix"}},
-		{"exempt invalid", func(c *Config) { c.Exempt = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), {}} }, []string{"exempt[1]"}},
+		{"exempt invalid", func(c *Config) { c.Exempt = []string{"10.0.0.0/8", "10.0.0.1/8", "banana"} }, []string{"exempt[1]", "exempt[2]"}},
 		{"table small", func(c *Config) { c.TableSize = 7 }, []string{"table_size"}},
 		{"table big", func(c *Config) { c.TableSize = MaxTableSize + 1 }, []string{"table_size"}},
 	} {
@@ -46,9 +47,9 @@ func TestValidate(t *testing.T) {
 			}
 			var got []string
 			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-				var ke *KeyError
+				var ke *keyerr.Error
 				if !errors.As(e, &ke) {
-					t.Fatalf("%v is not a *KeyError", e)
+					t.Fatalf("%v is not a *keyerr.Error", e)
 				}
 				if !strings.HasPrefix(ke.Error(), ke.Key+": ") {
 					t.Errorf("%q does not start with its key", ke.Error())
