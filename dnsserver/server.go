@@ -27,6 +27,9 @@ type Options struct {
 	// MaxTCPPerClient bounds the TCP connections of one client network
 	// (tcplimit.go); more are closed at once.
 	MaxTCPPerClient int
+	// minIdleToEvict replaces the constant of that name when set, so that
+	// a test need not wait for a connection to be evictable.
+	minIdleToEvict time.Duration
 }
 
 // quietPeriod is how long a UDP socket must be silent during a shutdown
@@ -68,6 +71,9 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 	}
 	if opts.MaxTCPConns <= 0 {
 		opts.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if opts.minIdleToEvict <= 0 {
+		opts.minIdleToEvict = minIdleToEvict
 	}
 	s := &Server{h: h, opts: opts, conns: map[net.Conn]*tcpConn{}, tcpSlots: make(chan struct{}, opts.MaxTCPConns)}
 	for _, a := range addrs {

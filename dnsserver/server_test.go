@@ -270,9 +270,7 @@ func TestIdleConnectionsCannotHoldTCP(t *testing.T) {
 // connection waiting for a query, a new client is served and the
 // connection idle longest is closed, instead of the new one.
 func TestIdleConnectionGivesWayToANewClient(t *testing.T) {
-	defer func(d time.Duration) { minIdleToEvict = d }(minIdleToEvict)
-	minIdleToEvict = 0
-	s, _ := startServerWith(t, Options{UDPSockets: 1, TCPIdleTimeout: 10 * time.Second, MaxTCPConns: 2}, "127.0.0.1:0")
+	s, _ := startServerWith(t, Options{UDPSockets: 1, TCPIdleTimeout: 10 * time.Second, MaxTCPConns: 2, minIdleToEvict: time.Nanosecond}, "127.0.0.1:0")
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", s.Addrs()[0].String())
 		if err != nil {

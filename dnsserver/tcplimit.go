@@ -63,8 +63,8 @@ func (s *Server) leaveClient(client netip.Addr) {
 // minIdleToEvict is how long a connection must have waited for a query
 // before any new client may take its slot: long enough that a pipelining
 // client between two writes, or one whose first query is on its way, is
-// not cut off.
-var minIdleToEvict = time.Second
+// not cut off. Options.minIdleToEvict overrides it for tests.
+const minIdleToEvict = time.Second
 
 // takeSlot reserves a connection slot for a new connection of client.
 // When all are taken it evicts a waiting connection and takes over its
@@ -103,7 +103,7 @@ const (
 // holding most), and hands its slot to the caller. Connections reading a
 // whole message or answering are never evicted.
 func (s *Server) evictOne(newcomer netip.Addr) bool {
-	limit := time.Now().Add(-minIdleToEvict).UnixNano()
+	limit := time.Now().Add(-s.opts.minIdleToEvict).UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	share := s.perClient[newcomer]
