@@ -1,6 +1,10 @@
 package rrl
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/cdnsteer/cdnsteer/internal/dnswire"
+)
 
 // Truncate turns a packed response into its slip form, in place: the
 // header with TC set, the question, the OPT record if the response had
@@ -52,7 +56,7 @@ func findOPT(msg []byte, off int) []byte {
 	ar := int(binary.BigEndian.Uint16(msg[10:]))
 	for i := 0; i < skip+ar; i++ {
 		start := off
-		next, ok := skipName(msg, off)
+		next, ok := dnswire.SkipName(msg, off)
 		if !ok || next+10 > len(msg) {
 			return nil
 		}
@@ -74,29 +78,9 @@ const typeOPT = 41
 // skipQuestion returns the offset just past the question at off: its
 // name, type and class.
 func skipQuestion(msg []byte, off int) (int, bool) {
-	off, ok := skipName(msg, off)
+	off, ok := dnswire.SkipName(msg, off)
 	if !ok || off+4 > len(msg) {
 		return 0, false
 	}
 	return off + 4, true
-}
-
-// skipName returns the offset just past the name at off: labels ending
-// in the root label or in a compression pointer.
-func skipName(msg []byte, off int) (int, bool) {
-	for off < len(msg) {
-		c := int(msg[off])
-		switch c & 0xC0 {
-		case 0x00:
-			if c == 0 {
-				return off + 1, true
-			}
-			off += 1 + c
-		case 0xC0:
-			return off + 2, true
-		default: // reserved label types: not a name we can skip
-			return 0, false
-		}
-	}
-	return 0, false
 }
