@@ -93,6 +93,7 @@ func query(r *http.Request, allowed ...string) (url.Values, *requestError) {
 // method so that route answers a wrong method itself.
 func (a *api) register(mux *http.ServeMux) {
 	mux.Handle("/api/v1/state", route{http.MethodGet: a.engine(a.getState)})
+	mux.Handle("/api/v1/kinds", route{http.MethodGet: a.getKinds})
 	mux.Handle("/api/v1/signals", route{http.MethodPost: a.write(a.engine(a.postSignals))})
 	mux.Handle("/api/v1/overrides", route{
 		http.MethodGet:  a.engine(a.listOverrides),

@@ -59,6 +59,8 @@ func TestPushSignalsRejected(t *testing.T) {
 		{"empty body", ``, 400, ""},
 		{"not an object", `[1, 2]`, 400, ""},
 		{"unknown field", `{"signals": [{"cdn": "fastly", "ttfb": 100}]}`, 400, "ttfb"},
+		{"kind a push may not feed", `{"signals": [{"cdn": "fastly", "download_mbps": 100}]}`, 400, "download_mbps"},
+		{"entry not an object", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}, 7]}`, 400, "signals"},
 		{"unknown top-level field", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}], "dry_run": true}`, 400, "dry_run"},
 		{"trailing garbage", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}]} x`, 400, ""},
 		{"second object", `{"signals": [{"cdn": "fastly", "ttfb_ms": 100}]}{"signals": []}`, 400, ""},

@@ -30,38 +30,40 @@ const (
 type KindInfo struct {
 	// Key names the kind in the API, the decision log, the live view and
 	// [prometheus.queries].
-	Key string
+	Key string `json:"key"`
 	// ScoreKey names its bounds under [policy.NAME.score].
-	ScoreKey string
+	ScoreKey string `json:"score_key"`
 	// Label and Short name it for people: a chart's title, a column's
 	// heading.
-	Label, Short string
+	Label string `json:"label"`
+	Short string `json:"short_label"`
 	// Unit is what a value counts: "ms", "ratio" (0..1), "Mbit/s",
 	// "Gbit/s". Digits is how many decimals a person needs (of the
 	// percentage, for a ratio).
-	Unit   string
-	Digits int
+	Unit   string `json:"unit"`
+	Digits int    `json:"digits"`
 	// Min and Max bound a plausible value: a push outside them is
 	// refused, a Prometheus result outside them dropped.
-	Min, Max float64
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 	// Default is how the kind counts in the score unless the policy says
 	// otherwise.
-	Default Bounds
+	Default Bounds `json:"default"`
 	// Sources are the sources that may feed the kind (Source* names).
-	Sources []string
+	Sources []string `json:"sources"`
 
 	// StandsInFor is the kind whose weight this one scores with, and
 	// only while that one cannot be scored; itself for a kind scored in
 	// its own right. Its own score weight is then accepted in a policy
 	// but not used.
-	StandsInFor Kind
+	StandsInFor Kind `json:"-"`
 	// PerCommit scores the value as a share of the CDN's commit, and only
 	// for a CDN with one; it is also the traffic a CDN delivers, which
 	// its load is computed from.
-	PerCommit bool
+	PerCommit bool `json:"per_commit"`
 	// Gates makes a value at or past the bad bound score the CDN 0
 	// outright, whatever its other readings say.
-	Gates bool
+	Gates bool `json:"-"`
 }
 
 var kinds = [NumKinds]KindInfo{
@@ -83,6 +85,9 @@ var kinds = [NumKinds]KindInfo{
 		Max: 1e6, Default: Bounds{Weight: 0.2, Good: 0.7, Bad: 1.0},
 		Sources: []string{SourcePush, SourcePrometheus}, StandsInFor: Throughput, PerCommit: true},
 }
+
+// Kinds returns the table, in its order.
+func Kinds() []KindInfo { return append([]KindInfo(nil), kinds[:]...) }
 
 // Info describes kind k.
 func (k Kind) Info() *KindInfo { return &kinds[k] }

@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Bounds normalise one signal: a value at Good scores 1, at Bad 0, linear
 // in between and clamped outside. Good may be above or below Bad, so one
 // rule serves "lower is better" and "higher is better" signals.
 type Bounds struct {
-	Weight float64
-	Good   float64
-	Bad    float64
+	Weight float64 `json:"weight"`
+	Good   float64 `json:"good"`
+	Bad    float64 `json:"bad"`
 }
 
 // Normalise maps v to 0..1 between b.Bad and b.Good.
@@ -83,55 +85,75 @@ func DefaultParams() Params {
 	return p
 }
 
-// Validate reports the first setting that cannot work, or every number
-// that is not finite: TOML spells inf and nan, and one of them in a bound
-// or a capacity limit would turn scores and weights into NaN.
+// Validate reports every setting that cannot work, always in the same
+// order, as *keyerr.Error naming its policy key (and the keys it is
+// compared with), joined. Numbers must be finite first: TOML spells inf
+// and nan, one of them in a bound or a capacity limit would turn scores
+// and weights into NaN, and a NaN would fail every other check besides.
 func (p Params) Validate() error {
-	bad := func(msg string, keys ...string) error { return &ParamError{Keys: keys, Msg: msg} }
-	var infinite []error
+	var errs []error
+	bad := func(key string, related []string, format string, args ...any) {
+		errs = append(errs, &keyerr.Error{Key: key, Related: related, Msg: fmt.Sprintf(format, args...)})
+	}
 	for _, f := range p.numbers() {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			infinite = append(infinite, bad(fmt.Sprintf("%s must be a finite number, not %v", f.key, f.v), f.key))
+			bad(f.key, nil, "must be a finite number, not %v", f.v)
 		}
 	}
-	if len(infinite) > 0 {
-		return errors.Join(infinite...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
+	if p.EvalInterval < 10*time.Millisecond {
+		bad("evaluation_interval", nil, "%s is below 10ms", p.EvalInterval)
+	}
+	if p.SignalMaxAge < p.EvalInterval {
+		bad("signal_max_age", []string{"evaluation_interval"}, "%s is shorter than evaluation_interval (%s)", p.SignalMaxAge, p.EvalInterval)
+	}
+	for _, f := range []paramNumber{{"smoothing_down", p.SmoothingDown}, {"smoothing_up", p.SmoothingUp}, {"recovery_step", p.RecoveryStep}} {
+		if !(f.v > 0 && f.v <= 1) {
+			bad(f.key, nil, "%g is outside (0, 1]", f.v)
+		}
+	}
+	down, up := p.DownThreshold, p.UpThreshold
 	switch {
-	case p.EvalInterval < 10*time.Millisecond:
-		return bad(fmt.Sprintf("evaluation_interval %s is below 10ms", p.EvalInterval), "evaluation_interval")
-	case p.SignalMaxAge < p.EvalInterval:
-		return bad(fmt.Sprintf("signal_max_age %s is shorter than evaluation_interval %s", p.SignalMaxAge, p.EvalInterval), "signal_max_age", "evaluation_interval")
-	case !(p.SmoothingDown > 0 && p.SmoothingDown <= 1) || !(p.SmoothingUp > 0 && p.SmoothingUp <= 1):
-		return bad("smoothing_down and smoothing_up must be in (0, 1]", "smoothing_down", "smoothing_up")
-	case !(p.DownThreshold >= 0 && p.DownThreshold < p.UpThreshold && p.UpThreshold <= 100):
-		return bad(fmt.Sprintf("need 0 <= down_threshold (%g) < up_threshold (%g) <= 100", p.DownThreshold, p.UpThreshold), "down_threshold", "up_threshold")
-	case p.DownAfter < 1 || p.UpAfter < 1:
-		return bad("down_after and up_after must be at least 1", "down_after", "up_after")
-	case !(p.RecoveryStep > 0 && p.RecoveryStep <= 1):
-		return bad(fmt.Sprintf("recovery_step %g must be in (0, 1]", p.RecoveryStep), "recovery_step")
-	case !(p.CapacitySoft > 0 && p.CapacitySoft < p.CapacityHard):
-		return bad(fmt.Sprintf("need 0 < capacity_soft (%g) < capacity_hard (%g)", p.CapacitySoft, p.CapacityHard), "capacity_soft", "capacity_hard")
-	case p.StaticDrift <= 0:
-		return bad("static_drift must be positive", "static_drift")
+	case down < 0 || down > 100:
+		bad("down_threshold", nil, "%g is outside 0..100", down)
+	case up < 0 || up > 100:
+		bad("up_threshold", nil, "%g is outside 0..100", up)
+	case down >= up:
+		bad("down_threshold", []string{"up_threshold"}, "%g must be below up_threshold (%g)", down, up)
+	}
+	if p.DownAfter < 1 {
+		bad("down_after", nil, "%d must be at least 1", p.DownAfter)
+	}
+	if p.UpAfter < 1 {
+		bad("up_after", nil, "%d must be at least 1", p.UpAfter)
+	}
+	if !(p.CapacitySoft > 0) {
+		bad("capacity_soft", nil, "%g must be above 0", p.CapacitySoft)
+	} else if p.CapacitySoft >= p.CapacityHard {
+		bad("capacity_soft", []string{"capacity_hard"}, "%g must be below capacity_hard (%g)", p.CapacitySoft, p.CapacityHard)
+	}
+	if p.StaticDrift <= 0 {
+		bad("static_drift", nil, "%s must be positive", p.StaticDrift)
 	}
 	weights := 0.0
 	for k, b := range p.Score {
-		name := Kind(k).Info().ScoreKey
+		name := "score." + Kind(k).Info().ScoreKey
 		if b.Weight < 0 {
-			return bad(fmt.Sprintf("score.%s.weight must be a number >= 0", name), "score."+name)
+			bad(name+".weight", nil, "must be a number >= 0")
 		}
 		if b.Good == b.Bad {
-			return bad(fmt.Sprintf("score.%s: good and bad must differ", name), "score."+name)
+			bad(name, nil, "good and bad must differ")
 		}
 		if Kind(k).Info().StandsInFor == Kind(k) {
 			weights += b.Weight
 		}
 	}
 	if weights == 0 {
-		return bad("every score weight is zero: nothing would be measured", "score")
+		bad("score", nil, "every weight is zero: nothing would be measured")
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // paramNumber is one real-valued setting and its policy key.
@@ -154,13 +176,3 @@ func (p *Params) numbers() []paramNumber {
 	}
 	return out
 }
-
-// ParamError is a problem of Params and the policy keys it concerns, most
-// to blame first, so that a policy compiler can point at a line the file
-// has.
-type ParamError struct {
-	Keys []string
-	Msg  string
-}
-
-func (e *ParamError) Error() string { return e.Msg }

@@ -1,0 +1,49 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+)
+
+// The live view builds its columns and charts from this answer: every
+// kind, in table order, with what it needs to show one.
+func TestKinds(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("GET", "/api/v1/kinds", "", "")
+	if r.code != http.StatusOK {
+		t.Fatalf("status %d: %s", r.code, r.body)
+	}
+	var got struct {
+		Kinds []struct {
+			Key, Label, Unit string
+			ShortLabel       string   `json:"short_label"`
+			Sources          []string `json:"sources"`
+			PerCommit        bool     `json:"per_commit"`
+		} `json:"kinds"`
+	}
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, k := range got.Kinds {
+		keys = append(keys, k.Key)
+		if k.Label == "" || k.ShortLabel == "" || k.Unit == "" || len(k.Sources) == 0 {
+			t.Errorf("kind %s lacks what the live view shows: %+v", k.Key, k)
+		}
+		if k.PerCommit != (k.Key == "throughput_gbps") {
+			t.Errorf("kind %s: per_commit %v", k.Key, k.PerCommit)
+		}
+	}
+	want := []string{"ttfb_ms", "error_rate", "cache_hit_ratio", "download_mbps", "throughput_gbps"}
+	if len(keys) != len(want) {
+		t.Fatalf("kinds %v, want %v", keys, want)
+	}
+	for i := range want {
+		if keys[i] != want[i] {
+			t.Fatalf("kinds %v, want %v", keys, want)
+		}
+	}
+	expectError(t, f.do("GET", "/api/v1/kinds?x=1", "", ""), http.StatusBadRequest, "x")
+	expectError(t, f.do("POST", "/api/v1/kinds", "{}", testToken), http.StatusMethodNotAllowed, "")
+}
