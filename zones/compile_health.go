@@ -1,7 +1,7 @@
 package zones
 
 import (
-	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -27,38 +27,8 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	set(&p.CapacityHard, pc.CapacityHard)
 	set(&p.StaticDrift, pc.StaticDrift)
 	c.scoreBounds(at, name, &p, &pc.Score)
-	if err := p.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			c.el.Add(c.paramAt(at, e), "policy %q: %v", name, e)
-		}
-	}
+	c.keyErrors(at, fmt.Sprintf("policy %q: ", name), "", p.Validate())
 	return p
-}
-
-// paramAt is the key path of the first key concerned by err that the file
-// sets (or of its nearest ancestor inside the policy, such as an inline
-// table holding it), else the policy's.
-func (c *compiler) paramAt(at string, err error) string {
-	var pe *health.ParamError
-	if !errors.As(err, &pe) {
-		return at
-	}
-	for _, k := range pe.Keys {
-		for p := at + "." + k; len(p) > len(at); p = parentPath(p) {
-			if _, ok := c.el.lines[p]; ok {
-				return p
-			}
-		}
-	}
-	return at
-}
-
-// unjoin lists the errors errors.Join put together, or err alone.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // set overwrites *dst with *v when the policy file gave v.
