@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // RegionSpec names a region and the places it serves. Each code is an
@@ -63,7 +65,8 @@ const (
 
 // NewTable compiles region and network specs. Every problem found is
 // reported, joined with errors.Join, each naming the region, code or
-// prefix at fault, so that a policy can be fixed in one pass.
+// prefix at fault, so that a policy can be fixed in one pass; a problem
+// of one region's codes is a *keyerr.Error keyed by the region's name.
 func NewTable(regions []RegionSpec, networks []NetworkSpec) (*Table, error) {
 	t := &Table{star: -1}
 	for i := range t.byCountry {
@@ -121,7 +124,7 @@ func (t *Table) addCode(i int16, code string) error {
 	name := t.names[i]
 	kind, idx, err := parseCode(code)
 	if err != nil {
-		return fmt.Errorf("region %q: %w", name, err)
+		return &keyerr.Error{Key: name, Msg: err.Error()}
 	}
 	var slot *int16
 	var what string
@@ -140,7 +143,7 @@ func (t *Table) addCode(i int16, code string) error {
 	case i:
 		t.warnings = append(t.warnings, fmt.Sprintf("region %q lists %s more than once", name, what))
 	default:
-		return fmt.Errorf("region %q: %s is already in region %q", name, what, t.names[*slot])
+		return keyerr.New(name, "%s is already in region %q", what, t.names[*slot])
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package zones
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -50,8 +49,6 @@ func (c *compiler) prometheus(pc *prom.Config) *prom.Config {
 	return &p
 }
 
-var regionInError = regexp.MustCompile(`region "([^"]+)"`)
-
 // geoTable compiles [regions] and [[geo.network]] into the lookup table.
 // Its region indexes are the snapshot's.
 func (c *compiler) geoTable(s *Snapshot) *geo.Table {
@@ -65,13 +62,7 @@ func (c *compiler) geoTable(s *Snapshot) *geo.Table {
 	}
 	t, err := geo.NewTable(specs, nets)
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			at := "regions"
-			if m := regionInError.FindStringSubmatch(line); m != nil {
-				at = "regions." + m[1]
-			}
-			c.el.Add(at, "%s", line)
-		}
+		c.keyErrors("regions", "", "regions.", err)
 		return nil
 	}
 	for _, w := range t.Warnings() {

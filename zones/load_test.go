@@ -121,7 +121,7 @@ func TestParseErrors(t *testing.T) {
 		{"prometheus", base + "[prometheus]\nurl = \"localhost:9090\"\n[prometheus.queries]\nttfb = \"x\"\n" + zoneHead,
 			[]string{`bad.toml:8: prometheus.url: "localhost:9090": want scheme://host[:port], e.g. http://127.0.0.1:9090`, `bad.toml:10: prometheus.queries.ttfb: unknown signal, want one of ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps`}},
 		{"bad country", "[regions]\nkr = [\"KR\", \"ZZ\"]\n" + base + zoneHead,
-			[]string{`bad.toml:2: region "kr": "ZZ" is not an ISO 3166-1 alpha-2 country code, a continent code or "*"`}},
+			[]string{`bad.toml:2: regions.kr: "ZZ" is not an ISO 3166-1 alpha-2 country code, a continent code or "*"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
