@@ -10,6 +10,7 @@ import { Regions } from './regions.js';
 import { Overrides, actions } from './overrides.js';
 import { Notes } from './notes.js';
 import { Demo } from './demo.js';
+import { chartSpec } from './kinds.js';
 
 const POLL_MS = 1000;
 const HIDDEN_POLL_MS = 5000; // a background tab need not keep up
@@ -26,6 +27,7 @@ const app = {
   lastOK: 0,
   timer: 0,
   busy: false,
+  kinds: null, // GET /api/v1/kinds, fetched once
 };
 
 const regions = new Regions($('regions'));
@@ -34,18 +36,21 @@ const notes = new Notes($('note-form'), $('notes'), () => poll());
 const demo = new Demo($('demo-section'), $('demo'), (cdn) => colourOf(cdn), () => poll());
 
 // Charts of the selected region, created once; each is told which
-// series to draw.
+// series to draw. One chart per signal kind follows these, once the
+// kinds are known.
 const chartSpecs = [
   { id: 'share', title: 'Share of new answers', kind: 'stacked', get: (c) => c.share, format: (v) => fmt.pct(v) },
   { id: 'score', title: 'Health score', max: 100, get: (c) => c.score, format: (v) => fmt.score(v) },
   { id: 'status', title: 'Status', kind: 'status', get: (c) => c.status },
-  { id: 'ttfb', title: 'Time to first byte', get: (c) => c.signals.ttfb_ms, format: (v, axis) => (axis ? Math.round(v) + ' ms' : fmt.ms(v)) },
-  { id: 'errors', title: 'Error rate', max: 1, get: (c) => c.signals.error_rate, format: (v) => fmt.pct(v, 0) },
-  { id: 'cache', title: 'Cache hit ratio', max: 1, get: (c) => c.signals.cache_hit_ratio, format: (v) => fmt.pct(v, 0) },
-  { id: 'download', title: 'Probe download rate', get: (c) => c.signals.download_mbps, format: (v, axis) => (axis ? Math.round(v) + '' : fmt.mbps(v)) },
-  { id: 'throughput', title: 'Delivered throughput', get: (c) => c.signals.throughput_gbps, format: (v, axis) => (axis ? v.toFixed(0) : fmt.gbps(v)), optional: true },
 ];
 const charts = chartSpecs.map((s) => ({ spec: s, chart: new Chart($('charts'), s) }));
+
+function addKindCharts(kinds) {
+  for (const k of kinds) {
+    const spec = chartSpec(k);
+    charts.push({ spec, chart: new Chart($('charts'), spec) });
+  }
+}
 
 // One listener per container handles every button in it, so rebuilding
 // rows never leaves handlers behind.
@@ -102,7 +107,7 @@ function render() {
   const shown = Object.keys(spans).find((k) => spans[k] * 60000 === app.spanMs);
   tabs($('chart-span'), Object.keys(spans), shown, (k) => { app.spanMs = spans[k] * 60000; render(); });
   setText($('charts-h'), 'Last ' + shown.replace('min', 'minutes'));
-  regions.render(v, app.policy);
+  regions.render(v, app.policy, app.kinds);
   overrides.render(v.overrides, now);
   notes.render(app.notes);
   renderCharts(pol);
@@ -159,6 +164,10 @@ async function poll() {
   if (app.busy) { app.again = true; return; }
   app.busy = true;
   try {
+    if (!app.kinds) {
+      app.kinds = (await getJSON('/api/v1/kinds')).kinds;
+      addKindCharts(app.kinds);
+    }
     const view = await getJSON('/api/v1/state');
     app.view = view;
     const since = app.history.since();

@@ -1,8 +1,7 @@
 // The page's copy of GET /api/v1/history: the same column-wise shape,
 // extended with each poll's new samples and trimmed to the window, so
-// that memory stays flat however long the page is open.
-
-export const SIGNALS = ['ttfb_ms', 'error_rate', 'cache_hit_ratio', 'download_mbps', 'throughput_gbps'];
+// that memory stays flat however long the page is open. Each series
+// keeps a column for every signal kind the server sends.
 
 const key = (s) => s.policy + '/' + s.region + '/' + (s.cdn || '');
 
@@ -31,15 +30,15 @@ export class History {
       let c = this.series.get(k);
       if (!c) {
         c = { policy: s.policy, region: s.region, cdn: s.cdn, status: pad(n0), score: pad(n0), weight: pad(n0), share: pad(n0), signals: {} };
-        for (const sig of SIGNALS) c.signals[sig] = pad(n0);
         this.series.set(k, c);
       }
+      for (const sig of Object.keys(s.signals)) if (!c.signals[sig]) c.signals[sig] = pad(n0);
       touched.add(k);
       c.status.push(...s.status);
       c.score.push(...s.score);
       c.weight.push(...s.weight);
       c.share.push(...s.share);
-      for (const sig of SIGNALS) c.signals[sig].push(...(s.signals[sig] || pad(m)));
+      for (const sig of Object.keys(c.signals)) c.signals[sig].push(...(s.signals[sig] || pad(m)));
     }
     for (const [k, c] of this.series) {
       if (touched.has(k)) continue;
@@ -94,5 +93,5 @@ export class History {
 function pad(n, v = null) { return new Array(n).fill(v); }
 
 function columns(c) {
-  return [c.status, c.score, c.weight, c.share, ...SIGNALS.map((s) => c.signals[s])];
+  return [c.status, c.score, c.weight, c.share, ...Object.values(c.signals)];
 }

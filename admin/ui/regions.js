@@ -1,9 +1,11 @@
 // The "Now" section: one card per region of the shown policy, with a row
 // per CDN. Cards and rows are built when the set of regions and CDNs
-// changes (a reload) and otherwise only have their text updated.
+// changes (a reload) and otherwise only have their text updated. Each
+// signal kind has a column.
 
 import { h, setText, colour, fmt } from './dom.js';
 import { describeOverride } from './overrides.js';
+import { cell } from './kinds.js';
 
 export class Regions {
   constructor(box) {
@@ -13,17 +15,17 @@ export class Regions {
     this.cards = new Map(); // region → card parts
   }
 
-  render(view, policy) {
+  render(view, policy, kinds) {
     const p = view.policies.find((x) => x.name === policy);
     if (!p) { this.box.replaceChildren(h('p', { className: 'empty', textContent: 'No policy loaded.' })); this.layout = ''; return; }
     const layout = p.name + ':' + p.regions.map((r) => r.name + '=' + r.cdns.map((c) => c.name).join(',')).join(';');
-    if (layout !== this.layout) this.build(p);
+    if (layout !== this.layout) this.build(p, kinds);
     this.layout = layout;
     const now = Date.parse(view.time);
-    for (const r of p.regions) this.update(p, r, view.overrides, now);
+    for (const r of p.regions) this.update(p, r, view.overrides, now, kinds);
   }
 
-  build(p) {
+  build(p, kinds) {
     this.rows.clear();
     this.cards.clear();
     const cards = p.regions.map((r) => {
@@ -38,8 +40,8 @@ export class Regions {
             h('button', { type: 'button', className: 'secondary', textContent: 'Freeze…', title: 'hold the current split, whatever the scores do', dataset: { act: 'freeze' } }))),
         reason,
         h('div', { className: 'table-wrap' }, h('table', {},
-          h('thead', {}, h('tr', {}, ['CDN', 'status', 'score', 'share of new answers: live (bar) vs baseline (mark)', 'weight live / baseline', 'TTFB', 'errors', 'cache hits', 'download', 'throughput', 'status since', '']
-            .map((t, i) => h('th', { className: i === 2 || (i >= 4 && i <= 9) ? 'num' : '', textContent: t })))),
+          h('thead', {}, h('tr', {}, ['CDN', 'status', 'score', 'share of new answers: live (bar) vs baseline (mark)', 'weight live / baseline', ...kinds.map((k) => k.short_label), 'status since', '']
+            .map((t, i) => h('th', { className: i === 2 || (i >= 4 && i < 5 + kinds.length) ? 'num' : '', textContent: t })))),
           body)));
       r.cdns.forEach((c, i) => {
         const cells = {
@@ -49,11 +51,7 @@ export class Regions {
           mark: h('u'),
           shareText: h('span'),
           weight: h('td', { className: 'num weight' }),
-          ttfb: h('td', { className: 'num ttfb' }),
-          err: h('td', { className: 'num errors' }),
-          hit: h('td', { className: 'num cache-hit' }),
-          dl: h('td', { className: 'num download' }),
-          tp: h('td', { className: 'num throughput' }),
+          signals: kinds.map((k) => h('td', { className: 'num signal', dataset: { kind: k.key } })),
           since: h('td', { className: 'since' }),
           act: h('button', { type: 'button', className: 'small' }),
         };
@@ -62,7 +60,7 @@ export class Regions {
           h('td', { className: 'status' }, cells.status),
           cells.score,
           h('td', { className: 'share' }, h('span', { className: 'sharebar' }, cells.bar, cells.mark), cells.shareText),
-          cells.weight, cells.ttfb, cells.err, cells.hit, cells.dl, cells.tp, cells.since,
+          cells.weight, ...cells.signals, cells.since,
           h('td', {}, cells.act)));
         this.rows.set(r.name + '/' + c.name, cells);
       });
@@ -72,7 +70,7 @@ export class Regions {
     this.box.replaceChildren(...cards);
   }
 
-  update(p, r, overrides, now) {
+  update(p, r, overrides, now, kinds) {
     const card = this.cards.get(r.name);
     const badges = [];
     if (r.failed_open) badges.push(['failed-open', 'failed open: every CDN is out, serving the baseline']);
@@ -102,12 +100,15 @@ export class Regions {
       setText(cells.shareText, fmt.pct(c.share) + ' (baseline ' + fmt.pct(base) + ')');
       setText(cells.weight, fmt.weight(c.weight) + ' / ' + fmt.weight(c.baseline));
       const s = c.signals || {};
-      setText(cells.ttfb, fmt.ms(s.ttfb_ms));
-      setText(cells.err, fmt.pct(s.error_rate));
-      setText(cells.hit, fmt.pct(s.cache_hit_ratio, 0));
-      setText(cells.dl, fmt.mbps(s.download_mbps));
-      setText(cells.tp, s.throughput_gbps === undefined ? '—' : fmt.gbps(s.throughput_gbps) + (c.utilisation !== undefined ? ' (' + fmt.pct(c.utilisation, 0) + ' of commit' +
-        (c.utilisation_now !== undefined && Math.abs(c.utilisation_now - c.utilisation) >= 0.01 ? ', ≈' + fmt.pct(c.utilisation_now, 0) + ' now' : '') + ')' : ''));
+      kinds.forEach((k, i) => {
+        let text = cell(k, s[k.key]);
+        // The kind the load is measured by also says how loaded that is.
+        if (k.per_commit && s[k.key] !== undefined && c.utilisation !== undefined) {
+          text += ' (' + fmt.pct(c.utilisation, 0) + ' of commit' +
+            (c.utilisation_now !== undefined && Math.abs(c.utilisation_now - c.utilisation) >= 0.01 ? ', ≈' + fmt.pct(c.utilisation_now, 0) + ' now' : '') + ')';
+        }
+        setText(cells.signals[i], text);
+      });
       setText(cells.since, c.last_change ? fmt.span(now - Date.parse(c.last_change)) + ' ago' : 'since start');
       const drained = c.status === 'drained';
       setText(cells.act, drained ? 'Undrain' : 'Drain');
