@@ -32,8 +32,8 @@ type Config struct {
 	// means DefaultTimeout (or the interval, when that is shorter).
 	Timeout time.Duration `toml:"timeout"`
 	// Queries maps a signal to a PromQL instant query whose result vector
-	// carries a "cdn" label and optionally a "region" label. Keys:
-	// "ttfb_ms", "error_rate", "cache_hit_ratio", "throughput_gbps". Any
+	// carries a "cdn" label and optionally a "region" label. Keys: the key
+	// of each kind that health's kinds table lets Prometheus feed; any
 	// non-empty subset.
 	Queries map[string]string `toml:"queries"`
 	// Samples is an optional PromQL instant query giving the sample count
