@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 const (
@@ -49,7 +50,7 @@ func NewAnnotations(restored []health.Annotation, j health.Journal) *Annotations
 }
 
 // Add validates n, gives it an ID and (if unset) the time now, stores it
-// and records it to the journal. A bad note is a *health.FieldError and is
+// and records it to the journal. A bad note is a *keyerr.Error and is
 // not stored.
 func (a *Annotations) Add(n health.Annotation, now time.Time) (health.Annotation, error) {
 	n.Text = strings.TrimSpace(n.Text)
@@ -94,20 +95,20 @@ func (a *Annotations) Since(t time.Time) []health.Annotation {
 func checkNote(n health.Annotation, now time.Time) error {
 	switch {
 	case n.Text == "":
-		return &health.FieldError{Field: "text", Msg: "say what happened"}
+		return &keyerr.Error{Key: "text", Msg: "say what happened"}
 	case utf8.RuneCountInString(n.Text) > maxNoteText:
-		return &health.FieldError{Field: "text", Msg: fmt.Sprintf("longer than %d characters", maxNoteText)}
+		return &keyerr.Error{Key: "text", Msg: fmt.Sprintf("longer than %d characters", maxNoteText)}
 	case len(n.Tags) > maxNoteTags:
-		return &health.FieldError{Field: "tags", Msg: fmt.Sprintf("%d tags, at most %d", len(n.Tags), maxNoteTags)}
+		return &keyerr.Error{Key: "tags", Msg: fmt.Sprintf("%d tags, at most %d", len(n.Tags), maxNoteTags)}
 	case n.Time.After(now.Add(noteFuture)):
-		return &health.FieldError{Field: "time", Msg: fmt.Sprintf("more than %s in the future", noteFuture)}
+		return &keyerr.Error{Key: "time", Msg: fmt.Sprintf("more than %s in the future", noteFuture)}
 	}
 	for i, tag := range n.Tags {
 		switch {
 		case strings.TrimSpace(tag) == "":
-			return &health.FieldError{Field: fmt.Sprintf("tags[%d]", i), Msg: "empty tag"}
+			return &keyerr.Error{Key: fmt.Sprintf("tags[%d]", i), Msg: "empty tag"}
 		case utf8.RuneCountInString(tag) > maxNoteTag:
-			return &health.FieldError{Field: fmt.Sprintf("tags[%d]", i), Msg: fmt.Sprintf("longer than %d characters", maxNoteTag)}
+			return &keyerr.Error{Key: fmt.Sprintf("tags[%d]", i), Msg: fmt.Sprintf("longer than %d characters", maxNoteTag)}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/cdnsteer/cdnsteer/demo/edges"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // registerDemo adds the demo's endpoints. Outside a demo nothing is
@@ -51,9 +52,9 @@ func (a *api) postEdge(w http.ResponseWriter, r *http.Request) {
 	}
 	k, err := e.Update(p)
 	if err != nil {
-		var ke *edges.KnobError
+		var ke *keyerr.Error
 		if errors.As(err, &ke) {
-			writeRequestError(w, badRequest(ke.Field, "%s", ke.Error()))
+			writeRequestError(w, badRequest(ke.Key, "%s", ke.Error()))
 			return
 		}
 		writeError(w, http.StatusInternalServerError, err.Error())

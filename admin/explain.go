@@ -6,7 +6,7 @@ import (
 
 // ExplainFunc answers why a client gets the answer it gets for a name
 // now. It belongs to the caller, which holds the DNS snapshot; admin only
-// carries the question. It returns a *health.FieldError for bad input
+// carries the question. It returns a *keyerr.Error for bad input
 // (Field "name", "client" or "ecs"), which becomes a 400; any other error
 // is a 500.
 type ExplainFunc func(name, client, ecs string) (any, error)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // stubExplain records its arguments and answers what it is told to.
@@ -64,7 +64,7 @@ func TestExplainRejected(t *testing.T) {
 		t.Errorf("Explain called %d times for bad queries", stub.calls)
 	}
 
-	stub.err = &health.FieldError{Field: "client", Msg: `"banana" is not an IP address`}
+	stub.err = &keyerr.Error{Key: "client", Msg: `"banana" is not an IP address`}
 	r := f.do("GET", "/api/v1/explain?name=stream&client=banana", "", "")
 	expectError(t, r, http.StatusBadRequest, "client")
 	if msg := r.json(t)["error"]; msg != `client: "banana" is not an IP address` {

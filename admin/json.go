@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // maxBody bounds a request body: the largest legitimate one, a batch of
@@ -39,15 +39,15 @@ func badRequest(field, format string, args ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, field: field, msg: fmt.Sprintf(format, args...)}
 }
 
-// fieldError turns the engine's FieldError into a 400, with the field
+// fieldError turns a key error of the engine into a 400, with the field
 // prefixed by where in the request it sits (signals[2] and so on).
-func fieldError(prefix string, fe *health.FieldError) *requestError {
-	field := fe.Field
+func fieldError(prefix string, fe *keyerr.Error) *requestError {
+	field := fe.Key
 	if prefix != "" {
-		field = prefix + "." + fe.Field
+		field = prefix + "." + fe.Key
 		// The engine says "signals" for a signal that carries no value:
 		// that is the entry itself.
-		if fe.Field == "signals" {
+		if fe.Key == "signals" {
 			field = prefix
 		}
 	}
@@ -129,10 +129,10 @@ func parseTime(field, s string) (time.Time, *requestError) {
 }
 
 // writeEngineError answers an error of the engine doing what: a
-// FieldError is the caller's mistake (400, naming the field), anything
+// key error is the caller's mistake (400, naming the field), anything
 // else is ours (logged, 500).
 func (a *api) writeEngineError(w http.ResponseWriter, err error, what string) {
-	var fe *health.FieldError
+	var fe *keyerr.Error
 	if errors.As(err, &fe) {
 		writeRequestError(w, fieldError("", fe))
 		return

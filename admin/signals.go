@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 const (
@@ -134,7 +135,7 @@ func (a *api) checkSignals(in []signalJSON, now time.Time) ([]health.Signal, *re
 		}
 		sig := health.Signal{CDN: s.CDN, Region: s.Region, Time: t, Samples: s.Samples, Source: health.SourcePush, Values: s.Values}
 		if err := a.cfg.Engine.CheckSignal(sig); err != nil {
-			var fe *health.FieldError
+			var fe *keyerr.Error
 			if errors.As(err, &fe) {
 				return nil, fieldError(at, fe)
 			}

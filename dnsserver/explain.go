@@ -7,7 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Explanation is why a client gets the answer it gets, computed from the
@@ -41,18 +41,18 @@ func (h *Handler) Explain(name string, client netip.Addr, subnet netip.Prefix) (
 	st := h.state.Load()
 	qname := dns.CanonicalName(name)
 	if _, ok := dns.IsDomainName(qname); !ok || name == "" {
-		return nil, &health.FieldError{Field: "name", Msg: fmt.Sprintf("%q is not a domain name", name)}
+		return nil, &keyerr.Error{Key: "name", Msg: fmt.Sprintf("%q is not a domain name", name)}
 	}
 	z := st.Snap.FindZone(qname)
 	if z == nil {
-		return nil, &health.FieldError{Field: "name", Msg: fmt.Sprintf("%s is in no zone served here", qname)}
+		return nil, &keyerr.Error{Key: "name", Msg: fmt.Sprintf("%s is in no zone served here", qname)}
 	}
 	node, cut := z.Find(qname)
 	if cut != nil || node == nil || node.Steer == nil {
-		return nil, &health.FieldError{Field: "name", Msg: fmt.Sprintf("%s is not a steered name", qname)}
+		return nil, &keyerr.Error{Key: "name", Msg: fmt.Sprintf("%s is not a steered name", qname)}
 	}
 	if !client.IsValid() {
-		return nil, &health.FieldError{Field: "client", Msg: "an IP address is needed"}
+		return nil, &keyerr.Error{Key: "client", Msg: "an IP address is needed"}
 	}
 	p := node.Steer
 	e := &Explanation{Name: qname, Client: client.String(), Policy: p.Name, RegionBasis: "resolver", TTL: p.TTL}

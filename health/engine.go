@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Engine turns signals into scores, statuses and live weights. Sources
@@ -80,8 +82,8 @@ func (e *Engine) SetConfig(cfg Config, now time.Time) {
 }
 
 func isExpiry(err error) bool {
-	fe, ok := err.(*FieldError)
-	return ok && (fe.Field == "expires" || fe.Field == "reason")
+	fe, ok := err.(*keyerr.Error)
+	return ok && (fe.Key == "expires" || fe.Key == "reason")
 }
 
 // Config returns the configuration in force.
@@ -97,22 +99,22 @@ func (e *Engine) CheckSignal(s Signal) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.cfg.CDNIndex(s.CDN) < 0 {
-		return &FieldError{"cdn", fmt.Sprintf("unknown cdn %q", s.CDN)}
+		return &keyerr.Error{Key: "cdn", Msg: fmt.Sprintf("unknown cdn %q", s.CDN)}
 	}
 	if s.Region != "" && e.cfg.RegionIndex(s.Region) < 0 {
-		return &FieldError{"region", fmt.Sprintf("unknown region %q", s.Region)}
+		return &keyerr.Error{Key: "region", Msg: fmt.Sprintf("unknown region %q", s.Region)}
 	}
 	for k, v := range s.Values {
 		info := Kind(k).Info()
 		if v != nil && (math.IsNaN(*v) || !Kind(k).InRange(*v)) {
-			return &FieldError{info.Key, fmt.Sprintf("%v is outside %g..%g", *v, info.Min, info.Max)}
+			return &keyerr.Error{Key: info.Key, Msg: fmt.Sprintf("%v is outside %g..%g", *v, info.Min, info.Max)}
 		}
 	}
 	if !s.Values.any() {
-		return &FieldError{"signals", "a signal needs at least one of " + strings.Join(Keys(kindsFrom(s.Source)), ", ")}
+		return &keyerr.Error{Key: "signals", Msg: "a signal needs at least one of " + strings.Join(Keys(kindsFrom(s.Source)), ", ")}
 	}
 	if s.Samples < 0 {
-		return &FieldError{"samples", "must be >= 0"}
+		return &keyerr.Error{Key: "samples", Msg: "must be >= 0"}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // memJournal keeps decisions in memory for assertions.
@@ -383,8 +385,8 @@ func TestOverrideValidation(t *testing.T) {
 		{Override{Action: ActionFreeze, CDN: "akamai", Reason: "x", Expires: future}, "cdn"},
 	} {
 		_, err := e.AddOverride(tc.o, t0)
-		fe, ok := err.(*FieldError)
-		if !ok || fe.Field != tc.field {
+		fe, ok := err.(*keyerr.Error)
+		if !ok || fe.Key != tc.field {
 			t.Errorf("%+v: err %v, want a %s field error", tc.o, err, tc.field)
 		}
 	}

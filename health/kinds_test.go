@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Every row of the kinds table must be usable by everything that
@@ -89,7 +91,7 @@ func TestCheckSignalNamesTheSourcesKinds(t *testing.T) {
 		"test":      "a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, download_mbps, throughput_gbps",
 	} {
 		err := e.CheckSignal(Signal{CDN: "akamai", Source: source})
-		if err == nil || err.(*FieldError).Msg != want {
+		if err == nil || err.(*keyerr.Error).Msg != want {
 			t.Errorf("%s: %v, want %q", source, err, want)
 		}
 	}

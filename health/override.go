@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Override actions.
@@ -34,14 +36,6 @@ type Override struct {
 // ErrNotFound is returned for an override ID that is not in force.
 var ErrNotFound = errors.New("no such override")
 
-// FieldError names the request field that is wrong, so the API can say so.
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
 // Applies tells whether the override acts on a policy and region.
 func (o *Override) Applies(policy, region string) bool {
 	return (o.Policy == "" || o.Policy == policy) && (o.Region == "" || o.Region == region)
@@ -53,27 +47,27 @@ func (o *Override) CheckTarget(cfg *Config) error {
 	switch o.Action {
 	case ActionDrain:
 		if o.CDN == "" {
-			return &FieldError{"cdn", "drain needs a cdn"}
+			return &keyerr.Error{Key: "cdn", Msg: "drain needs a cdn"}
 		}
 	case ActionPin:
 		if o.CDN == "" || o.Region == "" {
-			return &FieldError{"region", "pin needs a cdn and a region"}
+			return &keyerr.Error{Key: "region", Msg: "pin needs a cdn and a region"}
 		}
 	case ActionFreeze:
 		if o.CDN != "" {
-			return &FieldError{"cdn", "freeze applies to a region's whole split; leave cdn out"}
+			return &keyerr.Error{Key: "cdn", Msg: "freeze applies to a region's whole split; leave cdn out"}
 		}
 	default:
-		return &FieldError{"action", fmt.Sprintf("unknown action %q (drain, pin, freeze)", o.Action)}
+		return &keyerr.Error{Key: "action", Msg: fmt.Sprintf("unknown action %q (drain, pin, freeze)", o.Action)}
 	}
 	if o.CDN != "" && cfg.CDNIndex(o.CDN) < 0 {
-		return &FieldError{"cdn", fmt.Sprintf("unknown cdn %q", o.CDN)}
+		return &keyerr.Error{Key: "cdn", Msg: fmt.Sprintf("unknown cdn %q", o.CDN)}
 	}
 	if o.Region != "" && cfg.RegionIndex(o.Region) < 0 {
-		return &FieldError{"region", fmt.Sprintf("unknown region %q", o.Region)}
+		return &keyerr.Error{Key: "region", Msg: fmt.Sprintf("unknown region %q", o.Region)}
 	}
 	if o.Policy != "" && cfg.PolicyIndex(o.Policy) < 0 {
-		return &FieldError{"policy", fmt.Sprintf("unknown policy %q", o.Policy)}
+		return &keyerr.Error{Key: "policy", Msg: fmt.Sprintf("unknown policy %q", o.Policy)}
 	}
 	return nil
 }
@@ -84,10 +78,10 @@ func (o *Override) validate(cfg *Config, now time.Time) error {
 		return err
 	}
 	if !o.Expires.After(now) {
-		return &FieldError{"expires", "the override would already have expired"}
+		return &keyerr.Error{Key: "expires", Msg: "the override would already have expired"}
 	}
 	if o.Reason == "" {
-		return &FieldError{"reason", "say why: it goes in the decision log"}
+		return &keyerr.Error{Key: "reason", Msg: "say why: it goes in the decision log"}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // faults reads the scripted degradations.
@@ -82,9 +83,9 @@ func (b *binder) overrides(ofs []overrideFile) {
 		at := fmt.Sprintf("override[%d]", i)
 		a := Action{Action: of.Action, CDN: of.CDN, Region: of.Region, Reason: of.Reason}
 		o := health.Override{Action: of.Action, CDN: of.CDN, Region: of.Region}
-		var fe *health.FieldError
+		var fe *keyerr.Error
 		if err := o.CheckTarget(&cfg); errors.As(err, &fe) {
-			b.p.Add(at+"."+fe.Field, "override %d: %s", i+1, fe.Msg)
+			b.p.Add(at+"."+fe.Key, "override %d: %s", i+1, fe.Msg)
 		}
 		if of.At == nil || *of.At < 0 {
 			b.p.Add(at, "override %d needs at (0 or more)", i+1)

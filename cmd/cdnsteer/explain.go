@@ -7,6 +7,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/dnsserver"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // explanation is the explain endpoint's answer: the DNS path's own account
@@ -23,12 +24,12 @@ func explainer(h *dnsserver.Handler, e *health.Engine) func(name, client, ecs st
 	return func(name, client, ecs string) (any, error) {
 		addr, err := netip.ParseAddr(client)
 		if err != nil {
-			return nil, &health.FieldError{Field: "client", Msg: fmt.Sprintf("%q is not an IP address", client)}
+			return nil, &keyerr.Error{Key: "client", Msg: fmt.Sprintf("%q is not an IP address", client)}
 		}
 		var prefix netip.Prefix
 		if ecs != "" {
 			if prefix, err = netip.ParsePrefix(ecs); err != nil {
-				return nil, &health.FieldError{Field: "ecs", Msg: fmt.Sprintf("%q is not a prefix such as 203.0.113.0/24", ecs)}
+				return nil, &keyerr.Error{Key: "ecs", Msg: fmt.Sprintf("%q is not a prefix such as 203.0.113.0/24", ecs)}
 			}
 		}
 		ex, err := h.Explain(name, addr, prefix)

@@ -99,7 +99,7 @@ func (e *Edge) Knobs() Knobs {
 }
 
 // Update applies p and returns the knobs now in force. If the result is
-// out of range nothing changes and the error is a *KnobError.
+// out of range nothing changes and the error is a *keyerr.Error.
 func (e *Edge) Update(p Patch) (Knobs, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/health/probe"
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 func startEdge(t *testing.T, k Knobs) *Edge {
@@ -136,8 +137,8 @@ func TestUpdateRefusesOutOfRange(t *testing.T) {
 		{Patch{ErrorRate: f(0.5), BandwidthMbps: f(MaxBandwidthMbps * 2)}, "bandwidth_mbps"},
 	} {
 		k, err := e.Update(tc.p)
-		var ke *KnobError
-		if !errors.As(err, &ke) || ke.Field != tc.field {
+		var ke *keyerr.Error
+		if !errors.As(err, &ke) || ke.Key != tc.field {
 			t.Errorf("%+v: error %v, want one about %s", tc.p, err, tc.field)
 		}
 		if k != Healthy || e.Knobs() != Healthy {

@@ -3,6 +3,8 @@ package edges
 import (
 	"fmt"
 	"math"
+
+	"github.com/cdnsteer/cdnsteer/internal/keyerr"
 )
 
 // Bounds of the knobs. They are wide enough to show any failure the demo
@@ -32,20 +34,11 @@ type Knobs struct {
 // with plenty of bandwidth, so that it scores near 100.
 var Healthy = Knobs{LatencyMs: 20, ErrorRate: 0, CacheHitRatio: 0.98, BandwidthMbps: 200}
 
-// KnobError names the knob that is out of range, so an API can say which.
-type KnobError struct {
-	Field string
-	Msg   string
-}
-
-// Error implements error.
-func (e *KnobError) Error() string { return e.Field + ": " + e.Msg }
-
-// Validate reports the first knob out of range as a *KnobError.
+// Validate reports the first knob out of range as a *keyerr.Error.
 func (k Knobs) Validate() error {
 	check := func(field string, v, lo, hi float64) error {
 		if math.IsNaN(v) || v < lo || v > hi {
-			return &KnobError{Field: field, Msg: fmt.Sprintf("%v is outside %g..%g", v, lo, hi)}
+			return &keyerr.Error{Key: field, Msg: fmt.Sprintf("%v is outside %g..%g", v, lo, hi)}
 		}
 		return nil
 	}
