@@ -737,6 +737,8 @@ run_wire() {
 		python3 "$here/dnswire.py" pipeline "$NS1" 53 "$ZONE" 12 || true
 		python3 "$here/dnswire.py" pipeline "$V6" 53 "$ZONE" 12 | sed 's/^\(PASS\|FAIL\) tcp pipelining/\1 tcp pipelining (IPv6)/' || true
 		python3 "$here/dnswire.py" split "$NS1" 53 "$ZONE" || true
+		python3 "$here/dnswire.py" stall "$NS1" 53 || true
+		python3 "$here/dnswire.py" perclient "$NS1" 53 "$ZONE" 16 || true
 	)
 	k=$(kdig +norec +time=2 +retry=0 -p 53 "@$NS1" +tcp +keepopen "$ZONE" SOA "www.$ZONE" A "$STEER" AAAA 2>&1 || true)
 	if (($(grep -c 'status: NOERROR' <<<"$k") == 3)) && (($(grep -c '(TCP)' <<<"$k") == 3)); then

@@ -8,6 +8,10 @@
                                           connection after about SECS
     dnswire.py split     HOST PORT ZONE   a TCP query split over several
                                           writes is still answered
+    dnswire.py stall     HOST PORT        a TCP message stalled after its
+                                          length is cut off within seconds
+    dnswire.py perclient HOST PORT ZONE N one client address holds at most
+                                          N TCP connections
     dnswire.py opcodes   HOST PORT ZONE   NOTIFY, UPDATE, IXFR and AXFR as
                                           real peers send them
     dnswire.py paths     HOST PORT ZONE   steered queries get the same reply
@@ -478,6 +482,89 @@ def check_idle(host, port, secs):
         report(ok, "tcp idle timeout (%s)" % label, "%s after %.1fs, want about %ds" % (r.get("how", "no result"), secs_taken, secs))
 
 
+def check_stall(host, port):
+    """RFC 7766 §6.2.3: a client that sends a length and then stalls inside
+    the message must not hold the connection for the idle timeout."""
+    limit = 8
+    try:
+        s = tcp_connect(host, port, timeout=limit)
+        s.sendall(b"\x00\x20\x12")
+        start = time.monotonic()
+        try:
+            data = s.recv(1)
+            how = "closed by the server" if not data else "unexpected data"
+        except socket.timeout:
+            how = "still open"
+        except ConnectionResetError:
+            how = "reset by the server"
+        secs = time.monotonic() - start
+        s.close()
+    except OSError as e:
+        report(False, "tcp stalled message", str(e))
+        return
+    ok = how in ("closed by the server", "reset by the server") and secs <= 4
+    report(ok, "tcp stalled message", "length 32 and one byte, then nothing: %s after %.1fs, want within 4s" % (how, secs))
+
+
+def check_perclient(host, port, zone, cap):
+    """RFC 9210 / as BIND and Knot: one address holds at most cap
+    connections; the one over the cap is closed at once, and the address
+    is served again when it lets go. The client binds its own loopback
+    address so that the suite's other connections do not count."""
+    source = "127.0.0.77" if ":" not in host else "::1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    held = []
+
+    def connect():
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(3)
+        s.bind((source, 0))
+        s.connect((host, port))
+        return s
+
+    try:
+        for _ in range(cap):
+            held.append(connect())
+        # Each held connection answers, so all were accepted and kept.
+        answered = 0
+        for i, s in enumerate(held):
+            pkt = query(0x9000 + i, zone, TYPE_SOA)
+            s.sendall(struct.pack(">H", len(pkt)) + pkt)
+            r = tcp_read_msg(s)
+            answered += r is not None and parse(r)[0] == 0x9000 + i
+        extra = connect()
+        start = time.monotonic()
+        try:
+            data = extra.recv(1)
+            how = "closed by the server" if not data else "unexpected data"
+        except socket.timeout:
+            how = "still open"
+        except ConnectionResetError:
+            how = "reset by the server"
+        secs = time.monotonic() - start
+        extra.close()
+    except OSError as e:
+        report(False, "tcp connections per client", str(e))
+        return
+    finally:
+        for s in held:
+            s.close()
+    ok = answered == cap and how in ("closed by the server", "reset by the server") and secs < 1
+    report(ok, "tcp connections per client",
+           "%d connections from %s: %d answered; connection %d %s after %.1fs" % (cap, source, answered, cap + 1, how, secs))
+    r = None
+    try:
+        s = connect()
+        pkt = query(0x9999, zone, TYPE_SOA)
+        s.sendall(struct.pack(">H", len(pkt)) + pkt)
+        r = tcp_read_msg(s)
+        s.close()
+    except OSError:
+        pass
+    report(r is not None and parse(r)[0] == 0x9999, "tcp connections per client (released)",
+           "after closing them, a new connection from %s: %s" % (source, describe(r)))
+
+
 def main(argv):
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -493,6 +580,10 @@ def main(argv):
         check_opcodes(host, port, argv[4])
     elif cmd == "split":
         check_split(host, port, argv[4])
+    elif cmd == "stall":
+        check_stall(host, port)
+    elif cmd == "perclient":
+        check_perclient(host, port, argv[4], int(argv[5]))
     elif cmd == "idle":
         check_idle(host, port, int(argv[4]))
     else:
