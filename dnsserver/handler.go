@@ -15,9 +15,9 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/cdnsteer/cdnsteer/rrl"
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/rrl"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 

@@ -3,9 +3,9 @@ package dnsserver
 import (
 	"net/netip"
 
-	"github.com/cdnsteer/cdnsteer/rrl"
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/rrl"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
