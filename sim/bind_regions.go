@@ -75,6 +75,6 @@ func (b *binder) telemetry(t *telemetryFile) {
 	dur(&tm.Interval, t.Interval, "interval", true)
 	dur(&tm.Delay, t.Delay, "delay", false)
 	dur(&tm.ThroughputDelay, t.ThroughputDelay, "throughput_delay", false)
-	b.setF(&tm.Noise, t.Noise, "telemetry.noise", 0, 1)
+	b.telemetryModel(&tm, t)
 	b.sc.Telemetry = tm
 }

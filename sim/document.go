@@ -217,8 +217,8 @@ func (r *Result) scenarioSection() report.Section {
 	sec := report.Section{ID: "scenario", Title: "Scenario and population", Paragraphs: []string{
 		fmt.Sprintf("%s cached answers simulated (resolvers without ECS, and the client subnets of those that send it); %s of them behind resolvers that stretch TTLs. The policy's TTL is %s.",
 			report.Int(float64(r.Groups)), report.Int(float64(r.Stretching)), sc.Policy.TTL),
-		fmt.Sprintf("Telemetry every %s: TTFB, errors and cache hits per CDN and region, %s late, with %s noise; delivered throughput per CDN, %s late. The engine evaluates every %s.",
-			tm.Interval, tm.Delay, report.Percent(tm.Noise), tm.ThroughputDelay, sc.Policy.Params.EvalInterval),
+		fmt.Sprintf("Telemetry every %s: TTFB, errors and cache hits per CDN and region, %s late, %s; delivered throughput per CDN, %s late%s. The engine evaluates every %s.",
+			tm.Interval, tm.Delay, tm.noisePhrase(), tm.ThroughputDelay, tm.stampPhrase(), sc.Policy.Params.EvalInterval),
 	}}
 	t := &report.Table{ID: "population-table", Caption: "Resolver population",
 		Head:    []string{"region", "share", "resolvers", "send ECS", "subnets each", "stretch TTLs", "kept for"},

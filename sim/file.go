@@ -19,6 +19,7 @@ type scenarioFile struct {
 	Quality    qualityFile           `toml:"quality"`
 	CDN        map[string]cdnFile    `toml:"cdn"`
 	Fault      []faultFile           `toml:"fault"`
+	TelFault   []telemetryFaultFile  `toml:"telemetry_fault"`
 	Override   []overrideFile        `toml:"override"`
 	Annotation []annotationFile      `toml:"annotation"`
 }
@@ -60,7 +61,21 @@ type telemetryFile struct {
 	Interval        *time.Duration `toml:"interval"`
 	Delay           *time.Duration `toml:"delay"`
 	ThroughputDelay *time.Duration `toml:"throughput_delay"`
-	Noise           *float64       `toml:"noise"`
+	// Noise is a number (the fixed relative noise) or "samples".
+	Noise                   any      `toml:"noise"`
+	Stamp                   string   `toml:"stamp"`
+	RequestsPerViewerMinute *float64 `toml:"requests_per_viewer_minute"`
+}
+
+type telemetryFaultFile struct {
+	Name     string         `toml:"name"`
+	CDN      string         `toml:"cdn"`
+	Region   string         `toml:"region"`
+	Kinds    []string       `toml:"kinds"`
+	Start    *time.Duration `toml:"start"`
+	End      *time.Duration `toml:"end"`
+	Duration *time.Duration `toml:"duration"`
+	Mode     string         `toml:"mode"`
 }
 
 // qualityFile is a [quality] table; every key is optional so that a CDN's

@@ -111,6 +111,7 @@ func (b *binder) bind(f *scenarioFile) {
 	b.faults(f.Fault)
 	b.overrides(f.Override)
 	b.notes(f.Annotation)
+	b.telemetryFaults(f.TelFault)
 }
 
 // policy binds the scenario to the named policy, or to the only one.

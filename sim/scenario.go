@@ -142,8 +142,18 @@ type Telemetry struct {
 	ThroughputDelay time.Duration
 	// Noise is the relative standard deviation of the measurement noise
 	// of TTFB, errors and cache misses (throughput is counted, not
-	// sampled, and has none).
+	// sampled, and has none), under NoiseFixed.
 	Noise float64
+	// NoiseModel says where the noise comes from; under NoiseSamples each
+	// value is drawn from the requests measured in an interval: a CDN's
+	// viewers in a region × RequestsPerViewerMinute × Interval.
+	NoiseModel              NoiseModel
+	RequestsPerViewerMinute float64
+	// Stamp is the time a signal carries.
+	Stamp Stamp
+	// Faults are scripted failures of the telemetry itself, in file
+	// order.
+	Faults []TelemetryFault
 }
 
 // Fault is a scripted degradation of one CDN, in one region or all.

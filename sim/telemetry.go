@@ -20,6 +20,7 @@ type telemetry struct {
 	next    time.Time
 	quality []pending
 	traffic []pending
+	faults  *faultState // nil without telemetry faults
 }
 
 // pending is a measurement on its way to the engine.
@@ -34,8 +35,12 @@ const Source = "sim"
 func newTelemetry(sc *Scenario) *telemetry {
 	// Noise has its own stream so that changing it leaves the audience
 	// population as it was.
-	return &telemetry{cfg: sc.Telemetry, sc: sc, next: sc.Start,
+	t := &telemetry{cfg: sc.Telemetry, sc: sc, next: sc.Start,
 		rng: rand.New(rand.NewPCG(uint64(sc.Seed), 0x2545f4914f6cdd1d))}
+	if len(sc.Telemetry.Faults) > 0 {
+		t.faults = newFaultState(sc)
+	}
+	return t
 }
 
 // measure takes a measurement when one is due.
@@ -51,24 +56,60 @@ func (t *telemetry) measure(st *Step) {
 		total := 0.0
 		for ri, reg := range sc.Regions {
 			total += st.DeliveredGbps[ri][ci]
-			errRate := clamp01(st.ErrorRate[ri][ci] * t.jitter())
-			miss := clamp01((1 - st.CacheHit[ri][ci]) * t.jitter())
-			t.quality = append(t.quality, pending{st.Time.Add(t.cfg.Delay), health.Signal{
-				CDN: c.Name, Region: reg.Name, Time: st.Time, Samples: int(max(1, st.Viewers[ri][ci])), Source: Source,
-				Values: health.Values{
-					health.TTFB:      health.F(math.Max(0, st.TTFBMs[ri][ci]*t.jitter())),
-					health.ErrorRate: health.F(errRate),
-					health.CacheHit:  health.F(1 - miss),
-				},
-			}})
+			sig := health.Signal{CDN: c.Name, Region: reg.Name, Time: st.Time, Source: Source}
+			if t.cfg.NoiseModel == NoiseSamples {
+				t.sampled(&sig, st, ri, ci)
+			} else {
+				t.jittered(&sig, st, ri, ci)
+			}
+			t.send(&t.quality, sig, t.cfg.Delay, st.Elapsed, ci, ri)
 		}
 		// One all-regions value, as a CDN's own traffic report gives it:
 		// the engine compares a CDN's total with its commit. It counts
 		// bytes rather than sampling, so it carries no noise.
-		t.traffic = append(t.traffic, pending{st.Time.Add(t.cfg.ThroughputDelay), health.Signal{
+		t.send(&t.traffic, health.Signal{
 			CDN: c.Name, Time: st.Time, Source: Source, Values: health.Values{health.Throughput: health.F(total)},
-		}})
+		}, t.cfg.ThroughputDelay, st.Elapsed, ci, -1)
 	}
+}
+
+// jittered measures with the fixed relative noise. Samples are the
+// viewers, as they always were.
+func (t *telemetry) jittered(sig *health.Signal, st *Step, ri, ci int) {
+	errRate := clamp01(st.ErrorRate[ri][ci] * t.jitter())
+	miss := clamp01((1 - st.CacheHit[ri][ci]) * t.jitter())
+	sig.Samples = int(max(1, st.Viewers[ri][ci]))
+	sig.Values = health.Values{
+		health.TTFB:      health.F(math.Max(0, st.TTFBMs[ri][ci]*t.jitter())),
+		health.ErrorRate: health.F(errRate),
+		health.CacheHit:  health.F(1 - miss),
+	}
+}
+
+// sampled measures what the requests of one interval show: few requests,
+// a rough measurement. Samples are the requests.
+func (t *telemetry) sampled(sig *health.Signal, st *Step, ri, ci int) {
+	n := t.cfg.requests(st.Viewers[ri][ci])
+	sig.Samples = int(n)
+	sig.Values = health.Values{
+		health.TTFB:      health.F(sampleMean(t.rng, n, st.TTFBMs[ri][ci])),
+		health.ErrorRate: health.F(sampleRate(t.rng, n, st.ErrorRate[ri][ci])),
+		health.CacheHit:  health.F(1 - sampleRate(t.rng, n, 1-st.CacheHit[ri][ci])),
+	}
+}
+
+// send queues sig, measured at elapsed about CDN ci in region ri (-1: all
+// regions), to arrive delay later, stamped and faulted as the scenario
+// says.
+func (t *telemetry) send(q *[]pending, sig health.Signal, delay, elapsed time.Duration, ci, ri int) {
+	due := sig.Time.Add(delay)
+	if t.cfg.Stamp == StampArrival {
+		sig.Time = due
+	}
+	if t.faults != nil && !t.faults.apply(&sig, elapsed, ci, ri) {
+		return
+	}
+	*q = append(*q, pending{due, sig})
 }
 
 // deliver pushes every measurement that has arrived by now.
