@@ -25,6 +25,7 @@ type Engine struct {
 	loads     map[cdnKey]*cdnLoad
 	overrides []*Override
 	journal   Journal
+	signalLog SignalLog // nil: signals are not recorded
 	table     *Table
 
 	lastCheckpoint time.Time
@@ -131,14 +132,18 @@ func kindsFrom(source string) []Kind {
 	return ks
 }
 
-// Push records signals. Signals for CDNs the policy does not know are
-// ignored (a probe of a CDN just removed by a reload, say).
+// Push records signals, and hands each to the signal log if there is
+// one. Signals for CDNs the policy does not know are ignored (a probe of
+// a CDN just removed by a reload, say).
 func (e *Engine) Push(sigs ...Signal) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range sigs {
 		if e.cfg.CDNIndex(s.CDN) >= 0 {
 			e.store.add(s)
+			if e.signalLog != nil {
+				e.signalLog.RecordSignal(s)
+			}
 		}
 	}
 }
