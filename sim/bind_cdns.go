@@ -42,6 +42,7 @@ func (b *binder) cdns(f *scenarioFile) {
 			cr.Quality = b.quality(q, &rf.Quality, rat+".quality")
 			c.Regions = append(c.Regions, cr)
 		}
+		c.Billing = b.billing(cf.Billing, at, info.Name, c.CommitGbps)
 		b.sc.CDNs = append(b.sc.CDNs, c)
 	}
 }

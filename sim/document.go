@@ -36,7 +36,12 @@ func (r *Result) Document() *report.Document {
 				Note: fmt.Sprintf("%s split moves", report.Int(float64(s.Shifts)))},
 		},
 	}
-	doc.Sections = append(doc.Sections, r.capacitySection(), r.audienceSection(), r.faultSection())
+	doc.Sections = append(doc.Sections, r.capacitySection())
+	if s.billed() {
+		doc.Figures = append(doc.Figures, r.costFigure())
+		doc.Sections = append(doc.Sections, r.billingSection())
+	}
+	doc.Sections = append(doc.Sections, r.audienceSection(), r.faultSection())
 	tl := report.Analyze(r.Decisions, sc.Start.Add(sc.Duration))
 	doc.Sections = append(doc.Sections, report.TimelineSections(tl)...)
 	doc.Sections = append(doc.Sections, r.scenarioSection())

@@ -98,6 +98,17 @@ type cdnFile struct {
 	CeilingGbps *float64                 `toml:"ceiling_gbps"`
 	Quality     qualityFile              `toml:"quality"`
 	Region      map[string]cdnRegionFile `toml:"region"`
+	Billing     *billingFile             `toml:"billing"`
+}
+
+type billingFile struct {
+	Model               string   `toml:"model"`
+	CommitGbps          *float64 `toml:"commit_gbps"`
+	CommitTB            *float64 `toml:"commit_tb"`
+	PricePerGbps        *float64 `toml:"price_per_gbps"`
+	PricePerTB          *float64 `toml:"price_per_tb"`
+	OveragePricePerGbps *float64 `toml:"overage_price_per_gbps"`
+	OveragePricePerTB   *float64 `toml:"overage_price_per_tb"`
 }
 
 type cdnRegionFile struct {

@@ -57,6 +57,7 @@ type runner struct {
 	pop      *population
 	tel      *telemetry
 	acc      *accumulator
+	bill     *meter
 	ser      *seriesBuilder
 	baseline []*health.Weights
 	live     []*health.Weights
@@ -96,7 +97,7 @@ func Run(sc *Scenario, observe func(*Step)) (*Result, error) {
 		Scenario:   sc,
 		Series:     r.ser.series,
 		Decisions:  r.rec.ds,
-		Summary:    r.acc.summary(r.rec.ds),
+		Summary:    r.bill.finish(r.acc.summary(r.rec.ds)),
 		Groups:     len(r.pop.groups),
 		Stretching: r.pop.stretching,
 	}, nil
@@ -120,6 +121,7 @@ func newRunner(sc *Scenario) *runner {
 	r.tel = newTelemetry(sc)
 	r.st = newStep(nR, nC)
 	r.acc = newAccumulator(sc)
+	r.bill = newMeter(sc)
 	r.ser = newSeriesBuilder(sc)
 	return r
 }
@@ -170,6 +172,7 @@ func (r *runner) step(k int64) error {
 	r.tel.measure(&r.st)
 	r.tel.deliver(now, r.eng)
 	r.acc.add(&r.st)
+	r.bill.add(&r.st)
 	r.ser.add(&r.st, r.eng)
 	return nil
 }

@@ -96,6 +96,9 @@ type CDN struct {
 	CeilingGbps float64
 	// Regions are index-aligned with Scenario.Regions.
 	Regions []CDNRegion
+	// Billing is how it bills the event; nil when the scenario does not
+	// say.
+	Billing *Billing
 }
 
 // CDNRegion is a CDN's capacity and quality in one region. A region

@@ -79,6 +79,18 @@ type CapacitySummary struct {
 	// when the policy does not give the commit, or for a region.
 	SheddingAudience float64 `json:"shedding_audience"`
 	ObservedShedding int64   `json:"observed_shedding_audience"`
+	// P95Gbps is the 95th percentile of the 5-minute averages of the
+	// delivered traffic (P95): what burstable billing bills, billing or
+	// not.
+	P95Gbps float64 `json:"p95_gbps"`
+	// Cost is the event's cost under the CDN's billing, Billing how it
+	// came about; both absent when the scenario gives the CDN no billing
+	// (and for a region).
+	Cost    *float64        `json:"cost,omitempty"`
+	Billing *BillingSummary `json:"billing,omitempty"`
+	// samples are the 5-minute averages P95Gbps was taken from, for the
+	// report's chart.
+	samples []float64
 }
 
 // RegionSummary is one region's audience and impairment.
