@@ -134,6 +134,7 @@ func (c *compiler) server(sc *ServerConfig) Server {
 	}
 	s.AdminTokenFile = c.path(sc.AdminTokenFile)
 	s.DecisionLog = c.path(sc.DecisionLog)
+	s.SignalLog = c.signalLog(sc)
 	for key, v := range map[string]string{"chaos_version": sc.ChaosVersion, "chaos_id": sc.ChaosID} {
 		if len(v) > 255 || strings.ContainsAny(v, "\n\r") {
 			c.el.Add("server."+key, "server.%s: at most 255 characters on one line", key)
@@ -141,6 +142,29 @@ func (c *compiler) server(sc *ServerConfig) Server {
 	}
 	s.ChaosVersion, s.ChaosID = sc.ChaosVersion, sc.ChaosID
 	return s
+}
+
+// Bounds of [server] signal_log_max_mb and signal_log_keep: past them a
+// value is a slip (a size in bytes, say) rather than a plan.
+const (
+	maxSignalLogMB   = 1 << 20
+	maxSignalLogKeep = 1000
+)
+
+// signalLog resolves the signal log's keys; their defaults are health's.
+func (c *compiler) signalLog(sc *ServerConfig) health.SignalLogConfig {
+	mb, keep := int64(health.DefaultSignalLogMaxMB), health.DefaultSignalLogKeep
+	if sc.SignalLogMaxMB != nil {
+		if mb = *sc.SignalLogMaxMB; mb < 1 || mb > maxSignalLogMB {
+			c.el.Add("server.signal_log_max_mb", "server.signal_log_max_mb: %d is outside 1..%d (megabytes per file)", mb, maxSignalLogMB)
+		}
+	}
+	if sc.SignalLogKeep != nil {
+		if keep = *sc.SignalLogKeep; keep < 0 || keep > maxSignalLogKeep {
+			c.el.Add("server.signal_log_keep", "server.signal_log_keep: %d is outside 0..%d (rotated files)", keep, maxSignalLogKeep)
+		}
+	}
+	return health.SignalLogConfig{Path: c.path(sc.SignalLog), MaxBytes: mb << 20, Keep: keep}
 }
 
 func (c *compiler) cdns(m map[string]CDNConfig) []CDN {

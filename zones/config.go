@@ -48,6 +48,12 @@ type ServerConfig struct {
 	HTTP           *string  `toml:"http"`
 	AdminTokenFile string   `toml:"admin_token_file"`
 	DecisionLog    string   `toml:"decision_log"`
+	// SignalLog records every signal the engine receives, for
+	// `cdnsteer simulate -replay`; the file is rotated at SignalLogMaxMB
+	// and SignalLogKeep rotated files are kept.
+	SignalLog      string `toml:"signal_log"`
+	SignalLogMaxMB *int64 `toml:"signal_log_max_mb"`
+	SignalLogKeep  *int   `toml:"signal_log_keep"`
 	// ChaosVersion and ChaosID answer CH TXT version.bind/version.server
 	// and id.server/hostname.bind; unset, those queries are refused.
 	ChaosVersion string `toml:"chaos_version"`

@@ -58,8 +58,10 @@ type Server struct {
 	HTTP           string // empty: no HTTP endpoint
 	AdminTokenFile string // absolute or relative to the working directory
 	DecisionLog    string
-	ChaosVersion   string
-	ChaosID        string
+	// SignalLog.Path is empty when no signal log is kept.
+	SignalLog    health.SignalLogConfig
+	ChaosVersion string
+	ChaosID      string
 }
 
 // Geo is the resolved [geo] table.
