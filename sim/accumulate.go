@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/health"
@@ -10,11 +11,13 @@ import (
 // state rather than the output series, so that peaks are not averaged
 // away.
 type accumulator struct {
-	sc       *Scenario
-	minutes  float64 // one step, in minutes
-	s        Summary
-	regional [][]int // region × CDN → index in s.Regional, or -1
-	trackers []*tracker
+	sc      *Scenario
+	minutes float64 // one step, in minutes
+	// viewerMinutes is the audience summed over the steps, in minutes.
+	viewerMinutes float64
+	s             Summary
+	regional      [][]int // region × CDN → index in s.Regional, or -1
+	trackers      []*tracker
 }
 
 // tracker follows one fault or drain while it lasts.
@@ -80,6 +83,7 @@ func (a *accumulator) track(fs *FaultSummary, cdn, region int) {
 // add takes in one step.
 func (a *accumulator) add(st *Step) {
 	s := &a.s
+	a.viewerMinutes += float64(st.Audience) * a.minutes
 	if st.Audience > s.PeakAudience {
 		s.PeakAudience, s.PeakAudienceAt = st.Audience, Seconds(st.Elapsed)
 	}
@@ -207,13 +211,18 @@ func seconds(d time.Duration) *Seconds {
 	return &s
 }
 
-// summary finishes the summary with the decision-log counts.
-func (a *accumulator) summary(ds []health.Decision) Summary {
+// summary finishes the summary with the decision-log counts and the
+// viewers' switches of CDN.
+func (a *accumulator) summary(ds []health.Decision, switches float64) Summary {
 	s := a.s
 	for _, t := range a.trackers {
 		s.Faults = append(s.Faults, *t.sum)
 	}
 	s.countDecisions(ds)
+	s.ViewerSwitches = int64(math.Round(switches))
+	if a.viewerMinutes > 0 {
+		s.SwitchesPerViewerHour = switches / (a.viewerMinutes / 60)
+	}
 	return s
 }
 

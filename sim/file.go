@@ -16,6 +16,7 @@ type scenarioFile struct {
 	Audience   audienceFile          `toml:"audience"`
 	Region     map[string]regionFile `toml:"region"`
 	Telemetry  telemetryFile         `toml:"telemetry"`
+	Players    playersFile           `toml:"players"`
 	Quality    qualityFile           `toml:"quality"`
 	CDN        map[string]cdnFile    `toml:"cdn"`
 	Fault      []faultFile           `toml:"fault"`

@@ -107,6 +107,7 @@ func (b *binder) bind(f *scenarioFile) {
 	}
 	b.regions(f)
 	b.telemetry(&f.Telemetry)
+	b.players(&f.Players)
 	b.cdns(f)
 	b.faults(f.Fault)
 	b.overrides(f.Override)

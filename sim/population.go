@@ -28,11 +28,20 @@ type group struct {
 // population is every group, scheduled on a timing wheel by the step of
 // their next re-resolution, and how many units each CDN holds per region.
 type population struct {
+	sc     *Scenario
 	groups []group
 	wheel  [][]int32
-	units  [][]int64 // region × CDN
+	// answers is region × CDN: the units whose cached answer is the CDN;
+	// units the units whose viewers are on it. They are the same slices
+	// unless some players stay where they are when the answer changes
+	// (sticky).
+	answers [][]int64
+	units   [][]int64
+	sticky  *stickiness
 	// stretching counts the groups whose resolver stretches TTLs.
 	stretching int
+	// switched counts the viewers that moved with their group's answer.
+	switched float64
 }
 
 // newPopulation builds the resolvers and subnets of every region from the
@@ -43,7 +52,7 @@ type population struct {
 func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 	rng := rand.New(rand.NewPCG(uint64(sc.Seed), 0x9e3779b97f4a7c15))
 	nC := len(sc.CDNs)
-	p := &population{units: make([][]int64, len(sc.Regions))}
+	p := &population{sc: sc, units: make([][]int64, len(sc.Regions))}
 	ttl := steps(sc.Policy.TTL, sc.Step)
 	// Addresses start at a seed-dependent /24 so that another seed gives
 	// other hash draws, as another event's audience would.
@@ -92,6 +101,14 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 			p.units[ri][g.cdn] += u
 		}
 	}
+	p.answers = p.units
+	if sc.Players.sticky() {
+		p.sticky = newStickiness(sc, len(p.groups))
+		p.answers = make([][]int64, len(p.units))
+		for ri := range p.units {
+			p.answers[ri] = append([]int64(nil), p.units[ri]...)
+		}
+	}
 	p.wheel = make([][]int32, maxPeriod+1)
 	for i := range p.groups {
 		g := &p.groups[i]
@@ -104,22 +121,47 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 }
 
 // resolve re-resolves the groups whose answers expire at step k, with the
-// live weights of their regions, and reschedules them.
-func (p *population) resolve(k int64, weights []*health.Weights) {
+// live weights of their regions, and reschedules them; prev is the
+// previous step, whose failures make sticky players reload.
+func (p *population) resolve(k int64, weights []*health.Weights, prev *Step) {
+	if p.sticky != nil {
+		p.sticky.advance(p.sc, k, prev)
+	}
+	follow := p.sc.Players.FollowDNS
+	var audience float64 // at step k, read when a group first moves
 	n := int64(len(p.wheel))
 	slot := k % n
 	due := p.wheel[slot]
 	for _, i := range due {
 		g := &p.groups[i]
 		if c := int16(weights[g.region].Pick(g.key)); c >= 0 && c != g.cdn {
-			p.units[g.region][g.cdn] -= g.units
-			p.units[g.region][c] += g.units
+			if audience == 0 {
+				audience = p.sc.Curve.At(time.Duration(k) * p.sc.Step)
+			}
+			p.switched += follow * audience * p.sc.Regions[g.region].Share * float64(g.units) / unitsPerRegion
+			if p.sticky != nil {
+				p.sticky.move(i, g, g.cdn, c, k)
+			}
+			p.answers[g.region][g.cdn] -= g.units
+			p.answers[g.region][c] += g.units
 			g.cdn = c
 		}
 		nextSlot := (k + int64(g.period)) % n
 		p.wheel[nextSlot] = append(p.wheel[nextSlot], i)
 	}
 	p.wheel[slot] = due[:0]
+	if p.sticky != nil {
+		p.sticky.place(p.answers, p.units)
+	}
+}
+
+// viewerSwitches is how many times a viewer moved from one CDN to
+// another so far.
+func (p *population) viewerSwitches() float64 {
+	if p.sticky != nil {
+		return p.switched + p.sticky.switched
+	}
+	return p.switched
 }
 
 // steps is how many simulation steps d lasts, at least one: a TTL of 0

@@ -97,7 +97,7 @@ func Run(sc *Scenario, observe func(*Step)) (*Result, error) {
 		Scenario:   sc,
 		Series:     r.ser.series,
 		Decisions:  r.rec.ds,
-		Summary:    r.bill.finish(r.acc.summary(r.rec.ds)),
+		Summary:    r.bill.finish(r.acc.summary(r.rec.ds, r.pop.viewerSwitches())),
 		Groups:     len(r.pop.groups),
 		Stretching: r.pop.stretching,
 	}, nil
@@ -167,7 +167,7 @@ func (r *runner) step(k int64) error {
 	for ri := range sc.Regions {
 		copy(r.st.Weights[ri], r.live[ri].W)
 	}
-	r.pop.resolve(k, r.live)
+	r.pop.resolve(k, r.live, &r.st)
 	r.physics(d)
 	r.tel.measure(&r.st)
 	r.tel.deliver(now, r.eng)

@@ -40,6 +40,7 @@ type Scenario struct {
 	Regions   []Region
 	CDNs      []CDN
 	Telemetry Telemetry
+	Players   Players
 	// Faults are scripted degradations, Overrides an operator's actions
 	// (in time order), Notes the annotations on the timeline.
 	Faults    []Fault

@@ -45,6 +45,16 @@ type Summary struct {
 	Degradations int `json:"degradations"`
 	Shifts       int `json:"shifts"`
 	Decisions    int `json:"decisions"`
+	// FailOpens counts the engine's fail-open decisions: every CDN of a
+	// region out, the baseline answering.
+	FailOpens int `json:"fail_opens"`
+
+	// ViewerSwitches counts the moves of a viewer from one CDN to
+	// another: with their resolver's new answer, at the end of a session
+	// or on reloading. Each costs a rebuffer; SwitchesPerViewerHour is
+	// them over the event's viewer-hours.
+	ViewerSwitches        int64   `json:"viewer_switches"`
+	SwitchesPerViewerHour float64 `json:"switches_per_viewer_hour"`
 }
 
 // CapacitySummary is one CDN's load against its commit, in all or in one
@@ -133,6 +143,8 @@ func (s *Summary) countDecisions(ds []health.Decision) {
 			s.Degradations++
 		case d.Kind == health.DecisionWeights:
 			s.Shifts++
+		case d.Kind == health.DecisionFailOpen:
+			s.FailOpens++
 		}
 	}
 }
