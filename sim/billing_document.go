@@ -31,12 +31,15 @@ func (r *Result) costFigure() report.Figure {
 		Note: "overage " + report.Fixed(overage, 0)}
 }
 
+// sampleWindow names BillingSample in the report's prose.
+var sampleWindow = fmt.Sprintf("%g-minute", BillingSample.Minutes())
+
 func (r *Result) billingSection() report.Section {
 	sc, s := r.Scenario, &r.Summary
 	n := len(s.CDNs[0].samples)
 	sec := report.Section{ID: "billing", Title: "Billing", Paragraphs: []string{
-		fmt.Sprintf("p95: each CDN's delivered traffic averaged over every %s from the start (%d samples; the last is shorter when the event does not end on one), sorted; the top 5 %% (rounded down: %d of them) are dropped and the highest left is the billable rate, never less than the commit. ",
-			report.Duration(BillingSample), n, n/20) +
+		fmt.Sprintf("p95: each CDN's delivered traffic averaged over each %s window from the start (%d samples; the last is shorter when the event does not end on one), sorted; the top 5 %% (rounded down: %d of them) are dropped and the highest left is the billable rate, never less than the commit. ",
+			sampleWindow, n, n/20) +
 			"volume: the terabytes delivered (10¹² bytes), never less than the commit. Prices are for the period the scenario covers; what is billed above the commit is overage. " +
 			"Peak and minutes over commit are against the capacity commit of the table above.",
 		"Commit passed at: the peak audience at which the billed measure would pass the commit if the audience curve were scaled and every CDN kept its share of the traffic in this run (its 5-minute averages, their p95 and its volume grow in proportion). " +
@@ -44,7 +47,7 @@ func (r *Result) billingSection() report.Section {
 	}}
 	t := &report.Table{ID: "billing-table", Caption: "What each CDN bills for the event",
 		Head: []string{"cdn", "model", "commit", "p95 Gbit/s", "billable", "overage", "commit cost", "overage cost", "event cost",
-			"peak Gbit/s", "min over commit", "commit passed at (peak audience)"},
+			"peak Gbit/s", "min over capacity commit", "commit passed at (peak audience)"},
 		Numeric: []bool{false, false, true, true, true, true, true, true, true, true, true, true}}
 	total := 0.0
 	for _, c := range s.CDNs {
@@ -66,7 +69,7 @@ func (r *Result) billingSection() report.Section {
 		t.Rows = append(t.Rows, row)
 	}
 	t.Rows = append(t.Rows, []string{"all", "", "", "", "", "", "", "", report.Fixed(total, 2), "", "", ""})
-	chart := r.chart("billing-samples", fmt.Sprintf("Delivered traffic, %s averages (what p95 billing samples)", report.Duration(BillingSample)), "Gbit/s")
+	chart := r.chart("billing-samples", fmt.Sprintf("Delivered traffic, %s averages (what p95 billing samples)", sampleWindow), "Gbit/s")
 	chart.Steps = true
 	for _, c := range s.CDNs {
 		ser := report.Series{Name: c.CDN, Color: r.color(c.CDN)}
