@@ -25,11 +25,14 @@ type Explanation struct {
 	RegionBasis  string `json:"region_basis"`
 	Country      string `json:"country,omitempty"`
 	// Scope is the ECS scope the reply would carry.
-	Scope   int                `json:"scope"`
-	CDN     string             `json:"cdn"`
-	Target  string             `json:"target"`
-	TTL     uint32             `json:"ttl"`
-	Weights map[string]float64 `json:"weights"`
+	Scope  int    `json:"scope"`
+	CDN    string `json:"cdn"`
+	Target string `json:"target"`
+	TTL    uint32 `json:"ttl"`
+	// TTLCause says why TTL is not the policy's: ttl_in_flux while a CDN
+	// of the region is degraded or recovering, or a schedule's window.
+	TTLCause string             `json:"ttl_cause,omitempty"`
+	Weights  map[string]float64 `json:"weights"`
 	// LiveWeights is false while the baseline serves (no engine output
 	// yet, or none for this snapshot).
 	LiveWeights bool `json:"live_weights"`
@@ -74,6 +77,7 @@ func (h *Handler) Explain(name string, client netip.Addr, subnet netip.Prefix) (
 	if cc := st.Snap.GeoTable.Lookup(st.DB, c.subject).Country; cc != [2]byte{} {
 		e.Country = string(cc[:])
 	}
+	e.TTL, e.TTLCause = c.ttl, c.weights.TTLCause
 	e.LiveWeights = c.weights != p.Baseline[c.region]
 	e.Weights = map[string]float64{}
 	for ci, cdn := range st.Snap.CDNs {

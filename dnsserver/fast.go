@@ -73,7 +73,7 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	out[off], out[off+1] = 0xc0, 12
 	binary.BigEndian.PutUint16(out[off+2:], dns.TypeCNAME)
 	binary.BigEndian.PutUint16(out[off+4:], dns.ClassINET)
-	binary.BigEndian.PutUint32(out[off+6:], p.TTL)
+	binary.BigEndian.PutUint32(out[off+6:], c.ttl)
 	rdStart := off + 12
 	rdEnd := rdStart + compressTarget(out[rdStart:], target, pkt[12:q.qEnd-4])
 	binary.BigEndian.PutUint16(out[off+10:], uint16(rdEnd-rdStart))

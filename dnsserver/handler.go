@@ -352,7 +352,7 @@ func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
 		return
 	}
 	resp.Answer = append(resp.Answer, &dns.CNAME{
-		Hdr:    dns.RR_Header{Name: question.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: p.TTL},
+		Hdr:    dns.RR_Header{Name: question.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: c.ttl},
 		Target: p.Targets[c.cdn],
 	})
 	q.h.metrics.geo[c.source].Inc()

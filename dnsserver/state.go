@@ -56,6 +56,9 @@ type choice struct {
 	// cdn indexes the snapshot's CDNs; -1 when no CDN has weight.
 	cdn     int
 	weights *health.Weights
+	// ttl is the answer's TTL: the policy's, or the one the engine set
+	// for the region (ttl_in_flux, a schedule) along with its weights.
+	ttl uint32
 }
 
 // choose picks the CDN of policy p for a query from client carrying e,
@@ -72,6 +75,10 @@ func (s *State) choose(c *choice, p *zones.Policy, client netip.Addr, e *ecs) {
 		c.scope = ecsScope(bits, c.subject)
 	}
 	c.weights = s.weights(p, c.region)
+	c.ttl = p.TTL
+	if t := c.weights.TTL; t != 0 {
+		c.ttl = t
+	}
 	c.cdn = c.weights.Pick(health.SubnetKey(c.subject))
 }
 

@@ -12,6 +12,10 @@ type Config struct {
 	CDNs     []CDNInfo
 	Regions  []string
 	Policies []PolicyInfo
+	// Plans are the fallbacks decided before the event; Schedules the
+	// windows known in advance (plan.go, schedule.go).
+	Plans     []Plan
+	Schedules []Schedule
 }
 
 // CDNInfo is one CDN as the engine sees it.
@@ -29,6 +33,10 @@ type PolicyInfo struct {
 	// TTL is the policy's answer TTL: resolvers keep an answer this long,
 	// so a change of weight reaches all of its traffic over about a TTL.
 	TTL time.Duration
+	// TTLInFlux is the TTL while a CDN of the region is degraded or
+	// recovering, so that resolvers follow the moving split sooner; 0
+	// keeps TTL.
+	TTLInFlux time.Duration
 	// Baseline holds the contract split per region index, one weight per
 	// CDN index. Regions without weights of their own carry the default
 	// region's.

@@ -16,6 +16,10 @@ const (
 	DecisionCheckpoint  = "checkpoint" // periodic full state, for warm restarts
 	DecisionAnnotation  = "annotation"
 	DecisionRestore     = "restore"
+	DecisionPlan        = "plan"         // a plan was activated (its overrides follow)
+	DecisionPlanEnd     = "plan_end"     // a plan's overrides were ended as a whole
+	DecisionSchedule    = "schedule"     // a schedule's window began
+	DecisionScheduleEnd = "schedule_end" // and ended
 )
 
 // Decision is one line of the decision log: what changed, why, and the
@@ -38,6 +42,10 @@ type Decision struct {
 	// States is a checkpoint's full state.
 	States     []CDNCheckpoint `json:"states,omitempty"`
 	Annotation *Annotation     `json:"annotation,omitempty"`
+	// Plan names the plan (and activation) of a plan or plan_end.
+	Plan *PlanRef `json:"plan,omitempty"`
+	// Schedule is the window of a schedule or schedule_end.
+	Schedule *ScheduleRef `json:"schedule,omitempty"`
 }
 
 // CDNCheckpoint is one CDN's state in one policy and region, as kept in a

@@ -27,6 +27,10 @@ type Engine struct {
 	journal   Journal
 	signalLog SignalLog // nil: signals are not recorded
 	table     *Table
+	// events are the recent plan and schedule events; schedules what the
+	// engine knows of each schedule's window (schedule.go).
+	events    []PlanEvent
+	schedules map[string]*scheduleState
 
 	lastCheckpoint time.Time
 }
@@ -50,7 +54,7 @@ func NewEngine(cfg Config, j Journal) *Engine {
 	if j == nil {
 		j = nopJournal{}
 	}
-	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, loads: map[cdnKey]*cdnLoad{}, journal: j}
+	e := &Engine{cfg: cfg, store: store{}, cdns: map[stateKey]*cdnState{}, regions: map[regionKey]*regionState{}, loads: map[cdnKey]*cdnLoad{}, journal: j, schedules: map[string]*scheduleState{}}
 	return e
 }
 
@@ -160,6 +164,7 @@ func (e *Engine) Table() *Table {
 func (e *Engine) Evaluate(now time.Time) *Table {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.runSchedules(now)
 	e.expireOverrides(now)
 	names := e.cfg.cdnNames()
 	w := make([][]*Weights, len(e.cfg.Policies))
@@ -167,7 +172,9 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 		e.updateLoads(&e.cfg.Policies[pi], now)
 		w[pi] = make([]*Weights, len(e.cfg.Regions))
 		for ri := range e.cfg.Regions {
-			w[pi][ri] = NewWeights(names, e.evaluateRegion(pi, ri, now))
+			ws := NewWeights(names, e.evaluateRegion(pi, ri, now))
+			ws.TTL, ws.TTLCause = e.regionTTL(&e.cfg.Policies[pi], e.cfg.Regions[ri], now)
+			w[pi][ri] = ws
 		}
 	}
 	if now.Sub(e.lastCheckpoint) >= CheckpointInterval {

@@ -14,35 +14,34 @@ func (e *Engine) AddOverride(o Override, now time.Time) (Override, error) {
 	if err := o.validate(&e.cfg, now); err != nil {
 		return Override{}, err
 	}
-	o.ID = newID()
-	o.Created = now
-	if o.Action == ActionFreeze {
-		o.Frozen = map[string]map[string]map[string]float64{}
-		for _, p := range e.cfg.Policies {
-			for ri, r := range e.cfg.Regions {
-				if !o.Applies(p.Name, r) {
-					continue
-				}
-				rs := e.regionState(p.Name, r)
-				live := rs.live
-				if live == nil {
-					live = p.Baseline[ri]
-				}
-				if o.Frozen[p.Name] == nil {
-					o.Frozen[p.Name] = map[string]map[string]float64{}
-				}
-				m := map[string]float64{}
-				for ci, cdn := range e.cfg.CDNs {
-					m[cdn.Name] = live[ci]
-				}
-				o.Frozen[p.Name][r] = m
+	return e.putOverride(o, now), nil
+}
+
+// frozenSplit is, for a freeze, the split to hold: policy → region → CDN
+// → weight, as it stands now where the freeze applies.
+func (e *Engine) frozenSplit(o *Override) map[string]map[string]map[string]float64 {
+	frozen := map[string]map[string]map[string]float64{}
+	for _, p := range e.cfg.Policies {
+		for ri, r := range e.cfg.Regions {
+			if !o.Applies(p.Name, r) {
+				continue
 			}
+			rs := e.regionState(p.Name, r)
+			live := rs.live
+			if live == nil {
+				live = p.Baseline[ri]
+			}
+			if frozen[p.Name] == nil {
+				frozen[p.Name] = map[string]map[string]float64{}
+			}
+			m := map[string]float64{}
+			for ci, cdn := range e.cfg.CDNs {
+				m[cdn.Name] = live[ci]
+			}
+			frozen[p.Name][r] = m
 		}
 	}
-	e.overrides = append(e.overrides, &o)
-	e.journal.Record(Decision{Time: now, Kind: DecisionOverride, Policy: o.Policy, Region: o.Region, CDN: o.CDN,
-		Reason: fmt.Sprintf("%s until %s: %s", o.Action, o.Expires.UTC().Format(time.RFC3339), o.Reason), Override: &o})
-	return o, nil
+	return frozen
 }
 
 // DeleteOverride ends an override before its expiry.

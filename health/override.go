@@ -31,6 +31,8 @@ type Override struct {
 	// Frozen holds, for a freeze, the split at the time it was set:
 	// policy → region → CDN → weight.
 	Frozen map[string]map[string]map[string]float64 `json:"frozen,omitempty"`
+	// Plan is set on the overrides a plan's activation made.
+	Plan *PlanRef `json:"plan,omitempty"`
 }
 
 // ErrNotFound is returned for an override ID that is not in force.

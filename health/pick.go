@@ -19,6 +19,12 @@ type Weights struct {
 	// derived from the CDN name, never from anything per-instance, so two
 	// servers with the same policy give a client the same CDN.
 	seeds []uint64
+	// TTL is the answers' TTL in seconds where the engine sets one other
+	// than the policy's (ttl_in_flux, a schedule); 0 means the policy's.
+	// It rides here so that the query path reads it with the weights.
+	TTL uint32
+	// TTLCause says why TTL is set, for explain.
+	TTLCause string
 }
 
 // NewWeights builds a weight vector over the named CDNs. names and w must

@@ -55,6 +55,11 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 			if d.Override != nil {
 				delete(overrides, d.Override.ID)
 			}
+		case DecisionSchedule, DecisionScheduleEnd:
+			e.restoreSchedule(d)
+			e.restoreEvent(d)
+		case DecisionPlan, DecisionPlanEnd:
+			e.restoreEvent(d)
 		case DecisionAnnotation:
 			if d.Annotation != nil {
 				notes = append(notes, *d.Annotation)

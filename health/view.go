@@ -23,8 +23,12 @@ type RegionView struct {
 	Stale      bool      `json:"stale"`
 	StaleSince time.Time `json:"stale_since,omitzero"`
 	// Reason is why the split last moved.
-	Reason string    `json:"reason,omitempty"`
-	CDNs   []CDNView `json:"cdns"`
+	Reason string `json:"reason,omitempty"`
+	// TTL is the steered answers' TTL in seconds now; TTLCause why it is
+	// not the policy's (ttl_in_flux, a schedule), empty when it is.
+	TTL      uint32    `json:"ttl"`
+	TTLCause string    `json:"ttl_cause,omitempty"`
+	CDNs     []CDNView `json:"cdns"`
 }
 
 // CDNView is one CDN's state within a policy and region.
@@ -61,6 +65,9 @@ func (e *Engine) View(now time.Time) View {
 		for ri, r := range e.cfg.Regions {
 			rs := e.regionState(p.Name, r)
 			rv := RegionView{Name: r, FailedOpen: rs.failedOpen, Stale: !rs.staleSince.IsZero(), StaleSince: rs.staleSince, Reason: rs.reason}
+			if rv.TTL, rv.TTLCause = e.regionTTL(&p, r, now); rv.TTL == 0 {
+				rv.TTL = uint32(p.TTL / time.Second)
+			}
 			live := rs.live
 			if live == nil {
 				live = p.Baseline[ri]

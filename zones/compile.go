@@ -65,6 +65,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.RRL = c.rrl(f.RRL)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
+	c.plans(f, s)
 	s.steered = map[string]Steered{}
 	for _, z := range s.Zones {
 		for name, n := range z.nodes {
@@ -291,6 +292,7 @@ func (c *compiler) policies(m map[string]PolicyConfig, s *Snapshot) []*Policy {
 				p.TTL = uint32(t)
 			}
 		}
+		c.ttlInFlux(at, name, p, pc.TTLInFlux)
 		for _, rname := range sortedKeys(pc.Region) {
 			rat := at + ".region." + rname
 			ri := s.RegionIndex(rname)

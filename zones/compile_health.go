@@ -85,11 +85,12 @@ func (s *Snapshot) Health() health.Config {
 		cfg.CDNs = append(cfg.CDNs, health.CDNInfo{Name: c.Name, CommitGbps: c.CommitGbps})
 	}
 	for _, p := range s.Policies {
-		pi := health.PolicyInfo{Name: p.Name, Params: p.Params, TTL: time.Duration(p.TTL) * time.Second}
+		pi := health.PolicyInfo{Name: p.Name, Params: p.Params, TTL: time.Duration(p.TTL) * time.Second, TTLInFlux: time.Duration(p.TTLInFlux) * time.Second}
 		for _, w := range p.Baseline {
 			pi.Baseline = append(pi.Baseline, append([]float64(nil), w.W...))
 		}
 		cfg.Policies = append(cfg.Policies, pi)
 	}
+	cfg.Plans, cfg.Schedules = s.Plans, s.Schedules
 	return cfg
 }

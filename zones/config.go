@@ -26,6 +26,9 @@ type File struct {
 	Prometheus *prom.Config `toml:"prometheus"`
 	// RRL is response rate limiting for UDP.
 	RRL *RRLConfig `toml:"rrl"`
+	// Plan and Schedule are the event's fallbacks and windows (plan.go).
+	Plan     []PlanConfig     `toml:"plan"`
+	Schedule []ScheduleConfig `toml:"schedule"`
 }
 
 // newFile is a File to decode a policy into: [rrl] starts from its
@@ -85,6 +88,9 @@ type CDNConfig struct {
 type PolicyConfig struct {
 	TTL    *int64                        `toml:"ttl"`
 	Region map[string]RegionPolicyConfig `toml:"region"`
+	// TTLInFlux is the steered TTL while a CDN of a region is degraded
+	// or recovering.
+	TTLInFlux *int64 `toml:"ttl_in_flux"`
 
 	EvaluationInterval *time.Duration `toml:"evaluation_interval"`
 	SignalMaxAge       *time.Duration `toml:"signal_max_age"`

@@ -29,6 +29,9 @@ type Snapshot struct {
 	GeoTable   *geo.Table
 	Prometheus *prom.Config // nil: no Prometheus source
 	RRL        *rrl.Config  // nil: no response rate limiting
+	// Plans and Schedules are [[plan]] and [[schedule]], in file order.
+	Plans     []health.Plan
+	Schedules []health.Schedule
 
 	byOrigin map[string]*Zone
 	// longestOrigin bounds the suffixes ZoneOf looks up.
@@ -96,6 +99,9 @@ type Policy struct {
 	Name  string
 	Index int
 	TTL   uint32
+	// TTLInFlux is ttl_in_flux: the TTL while a CDN of a region is
+	// degraded or recovering; 0 keeps TTL.
+	TTLInFlux uint32
 	// Baseline holds one weight vector per region index (Snapshot.Regions);
 	// regions without their own weights share the default region's vector.
 	Baseline []*health.Weights
