@@ -41,8 +41,49 @@ type ReplayResult struct {
 	// States hold every CDN's state in every policy and region, every
 	// ReplayInterval.
 	States []ReplayState
-	// cfg names the indexes in States.
-	cfg health.Config
+	// cfg names the indexes in States and shares.
+	cfg    health.Config
+	shares shareStats
+}
+
+// shareStats follow each CDN's share of its region's new answers over
+// every evaluation, by policy, region and CDN.
+type shareStats struct {
+	sum, lowest []float64
+	n           int
+}
+
+func (s *shareStats) add(t *health.Table, cfg *health.Config) {
+	nR, nC := len(cfg.Regions), len(cfg.CDNs)
+	if s.sum == nil {
+		s.sum = make([]float64, len(cfg.Policies)*nR*nC)
+		s.lowest = make([]float64, len(s.sum))
+		for i := range s.lowest {
+			s.lowest[i] = 1
+		}
+	}
+	s.n++
+	for pi, p := range cfg.Policies {
+		for ri := range cfg.Regions {
+			w := p.Baseline[ri]
+			if live := t.Get(pi, ri); live != nil {
+				w = live.W
+			}
+			total := 0.0
+			for _, x := range w {
+				total += x
+			}
+			for ci, x := range w {
+				share := 0.0
+				if total > 0 {
+					share = x / total
+				}
+				i := (pi*nR+ri)*nC + ci
+				s.sum[i] += share
+				s.lowest[i] = min(s.lowest[i], share)
+			}
+		}
+	}
 }
 
 // ReplayState is one CDN in one policy and region at one moment.
@@ -76,7 +117,7 @@ func Replay(snap *zones.Snapshot, files []string) (*ReplayResult, error) {
 
 	var next, nextState time.Time
 	evaluate := func(t time.Time) {
-		eng.Evaluate(t)
+		res.shares.add(eng.Evaluate(t), &cfg)
 		res.Evaluations++
 		res.End = t
 		if !t.Before(nextState) {
@@ -109,7 +150,9 @@ func Replay(snap *zones.Snapshot, files []string) (*ReplayResult, error) {
 	if res.Signals == 0 {
 		return nil, fmt.Errorf("replay: %v holds no signals", files)
 	}
-	// The last signals are scored too, as the server's next tick would.
+	// The last signals are scored too, as the server's next tick would,
+	// and the state they leave is the last of States.
+	nextState = next
 	evaluate(next)
 	res.Torn, res.FirstTorn = rr.Torn, rr.FirstTorn
 	res.Decisions = rec.ds

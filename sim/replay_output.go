@@ -48,8 +48,8 @@ type ReplayCDNSummary struct {
 	CDN          string  `json:"cdn"`
 	Degradations int     `json:"degradations"`
 	DegradedS    float64 `json:"degraded_s"`
-	// The CDN's share of the region's new answers, over the states
-	// written every ReplayInterval.
+	// The CDN's share of the region's new answers, over every
+	// evaluation.
 	MeanShare   float64 `json:"mean_share"`
 	LowestShare float64 `json:"lowest_share"`
 }
@@ -71,29 +71,16 @@ func (r *ReplayResult) Summary() ReplaySummary {
 		}
 	}
 	tl := report.Analyze(r.Decisions, r.End)
-	nR, nC := len(r.cfg.Regions), len(r.cfg.CDNs)
-	rows := make([]ReplayCDNSummary, len(r.cfg.Policies)*nR*nC)
-	counts := make([]int, len(rows))
-	for pi, p := range r.cfg.Policies {
-		for ri, region := range r.cfg.Regions {
-			for ci, c := range r.cfg.CDNs {
+	var rows []ReplayCDNSummary
+	for _, p := range r.cfg.Policies {
+		for _, region := range r.cfg.Regions {
+			for _, c := range r.cfg.CDNs {
+				i := len(rows)
 				k := report.Key{Policy: p.Name, Region: region, CDN: c.Name}
-				rows[(pi*nR+ri)*nC+ci] = ReplayCDNSummary{Policy: p.Name, Region: region, CDN: c.Name, Degradations: tl.Degradations[k],
-					DegradedS: tl.DegradedTime(k).Seconds(), LowestShare: 1}
+				rows = append(rows, ReplayCDNSummary{Policy: p.Name, Region: region, CDN: c.Name, Degradations: tl.Degradations[k],
+					DegradedS: tl.DegradedTime(k).Seconds(),
+					MeanShare: health.Round(r.shares.sum[i]/float64(r.shares.n), 4), LowestShare: health.Round(r.shares.lowest[i], 4)})
 			}
-		}
-	}
-	for _, st := range r.States {
-		i := (st.Policy*nR+st.Region)*nC + st.CDN
-		rows[i].MeanShare += st.Share
-		rows[i].LowestShare = min(rows[i].LowestShare, st.Share)
-		counts[i]++
-	}
-	for i := range rows {
-		if counts[i] > 0 {
-			rows[i].MeanShare = health.Round(rows[i].MeanShare/float64(counts[i]), 4)
-		} else {
-			rows[i].LowestShare = 0
 		}
 	}
 	s.CDNs = rows

@@ -63,6 +63,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	journal, closeJournal := openJournal(snap, reg, log)
 	defer closeJournal()
 	engine := health.NewEngine(snap.Health(), journal)
+	defer recordSignals(engine, snap, reg, log)()
 	notes := restoreState(engine, snap.Server.DecisionLog, log)
 	reg.MustRegister(health.NewCollector(engine))
 
@@ -231,6 +232,24 @@ func openJournal(snap *zones.Snapshot, reg prometheus.Registerer, log *slog.Logg
 		return nil, func() {}
 	}
 	return j, func() { j.Close() }
+}
+
+// recordSignals has the engine record every signal it takes in to the
+// policy's signal log, if it names one, and returns what closes the log.
+// Like the decision log, one that cannot be opened is reported and done
+// without.
+func recordSignals(engine *health.Engine, snap *zones.Snapshot, reg prometheus.Registerer, log *slog.Logger) func() {
+	cfg := snap.Server.SignalLog
+	if cfg.Path == "" {
+		return func() {}
+	}
+	l, err := health.OpenSignalLog(cfg, nil, reg, log)
+	if err != nil {
+		log.Error("signal log unavailable: signals will not be recorded", "err", err)
+		return func() {}
+	}
+	engine.SetSignalLog(l)
+	return func() { l.Close() }
 }
 
 func sortedAddrs(s *zones.Snapshot) []string {
