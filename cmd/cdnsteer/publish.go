@@ -34,6 +34,8 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 	p.handler.Install(snap, p.engine.Evaluate(time.Now()))
 	tick := time.NewTicker(evalInterval(snap))
 	defer tick.Stop()
+	edge := time.NewTimer(p.untilEdge())
+	defer edge.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -42,9 +44,29 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 			p.engine.SetConfig(next.Health(), time.Now())
 			p.handler.Install(next, p.engine.Evaluate(time.Now()))
 			tick.Reset(evalInterval(next))
+			edge.Reset(p.untilEdge())
 			p.onSnap(next)
 		case now := <-tick.C:
 			p.handler.SetLive(p.engine.Evaluate(now))
+		case now := <-edge.C:
+			p.handler.SetLive(p.engine.Evaluate(now))
+			edge.Reset(p.untilEdge())
 		}
 	}
+}
+
+// maxEdgeWait bounds the wait for a schedule's edge, so that a step of
+// the wall clock (the edges are wall-clock times) is caught up within it.
+// Every evaluation runs the schedules too: the timer makes a window begin
+// and end on the second rather than an evaluation interval late.
+const maxEdgeWait = time.Hour
+
+// untilEdge is how long until the next start or end of a schedule's
+// window.
+func (p *publisher) untilEdge() time.Duration {
+	next := p.engine.NextScheduleEdge(time.Now())
+	if next.IsZero() {
+		return maxEdgeWait
+	}
+	return min(max(time.Until(next), 0), maxEdgeWait)
 }
