@@ -42,6 +42,8 @@ type Decision struct {
 	// States is a checkpoint's full state.
 	States     []CDNCheckpoint `json:"states,omitempty"`
 	Annotation *Annotation     `json:"annotation,omitempty"`
+	// Escalation is what an escalation or escalation_end is about.
+	Escalation *Escalation `json:"escalation,omitempty"`
 	// Plan names the plan (and activation) of a plan or plan_end.
 	Plan *PlanRef `json:"plan,omitempty"`
 	// Schedule is the window of a schedule or schedule_end.
