@@ -5,6 +5,7 @@ package zones
 import (
 	"time"
 
+	"github.com/cdnsteer/cdnsteer/health/escalation"
 	"github.com/cdnsteer/cdnsteer/health/probe"
 	"github.com/cdnsteer/cdnsteer/health/prom"
 	"github.com/cdnsteer/cdnsteer/rrl"
@@ -26,6 +27,8 @@ type File struct {
 	Prometheus *prom.Config `toml:"prometheus"`
 	// RRL is response rate limiting for UDP.
 	RRL *RRLConfig `toml:"rrl"`
+	// Escalation sends escalations to Alertmanager.
+	Escalation *escalation.Config `toml:"escalation"`
 	// Plan and Schedule are the event's fallbacks and windows (plan.go).
 	Plan     []PlanConfig     `toml:"plan"`
 	Schedule []ScheduleConfig `toml:"schedule"`

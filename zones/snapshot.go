@@ -7,6 +7,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/escalation"
 	"github.com/cdnsteer/cdnsteer/health/probe"
 	"github.com/cdnsteer/cdnsteer/health/prom"
 	"github.com/cdnsteer/cdnsteer/rrl"
@@ -29,6 +30,9 @@ type Snapshot struct {
 	GeoTable   *geo.Table
 	Prometheus *prom.Config // nil: no Prometheus source
 	RRL        *rrl.Config  // nil: no response rate limiting
+	// Escalation is nil when the policy has no [escalation]: escalations
+	// by hand are recorded and shown but sent nowhere.
+	Escalation *escalation.Config
 	// Plans and Schedules are [[plan]] and [[schedule]], in file order.
 	Plans     []health.Plan
 	Schedules []health.Schedule
