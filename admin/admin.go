@@ -19,6 +19,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/demo/edges"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/escalation"
 )
 
 // Config wires the endpoint to the rest of the process.
@@ -51,6 +52,9 @@ type Config struct {
 	// /api/v1/demo/ and in the live view's demo panel. Nil (not a demo)
 	// makes that whole tree a 404.
 	Demo *edges.Fleet
+	// Escalations opens, lists and closes escalations to Alertmanager;
+	// nil makes /api/v1/escalations answer 503.
+	Escalations *escalation.Manager
 	// Now is the clock (time.Now when nil), for tests and simulation.
 	Now func() time.Time
 	// Logger receives errors and an audit line per override and annotation

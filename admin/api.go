@@ -107,5 +107,6 @@ func (a *api) register(mux *http.ServeMux) {
 	mux.Handle("/api/v1/explain", route{http.MethodGet: a.getExplain})
 	mux.Handle("/api/v1/history", route{http.MethodGet: a.getHistory})
 	a.registerPlans(mux)
+	a.registerEscalations(mux)
 	a.registerDemo(mux)
 }
