@@ -19,6 +19,7 @@ import (
 	"github.com/cdnsteer/cdnsteer/admin"
 	"github.com/cdnsteer/cdnsteer/dnsserver"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/health/escalation"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -62,9 +63,11 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 
 	journal, closeJournal := openJournal(snap, reg, log)
 	defer closeJournal()
-	engine := health.NewEngine(snap.Health(), journal)
+	esc := newEscalations(snap, journal, reg, log)
+	engine := health.NewEngine(snap.Health(), esc.Watch(journal))
 	defer recordSignals(engine, snap, reg, log)()
-	notes := restoreState(engine, snap.Server.DecisionLog, log)
+	notes := restoreState(engine, esc, snap.Server.DecisionLog, log)
+	escDone := esc.Start(ctx, engine)
 	reg.MustRegister(health.NewCollector(engine))
 
 	tel := newTelemetry(ctx, reg, engine, handler, log)
@@ -81,6 +84,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		TokenFile:   snap.Server.AdminTokenFile,
 		Annotations: admin.NewAnnotations(notes, journal),
 		Explain:     explainer(handler, engine),
+		Escalations: esc,
 	}, adminOpts, log)
 	if err != nil {
 		return err
@@ -94,7 +98,10 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	}
 	dnsSrv.Serve()
 
-	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), onSnap: tel.follow}
+	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), onSnap: func(next *zones.Snapshot) {
+		tel.follow(next)
+		esc.SetConfig(escalationConfig(next))
+	}}
 	pubDone := make(chan struct{})
 	go func() { pub.run(ctx, snap); close(pubDone) }()
 
@@ -113,16 +120,17 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		httpSrv.Shutdown(shutCtx)
 	}
 	<-pubDone
+	<-escDone
 	if err := <-reloadDone; err != nil {
 		log.Warn("policy watcher", "err", err)
 	}
 	return dnsErr
 }
 
-// restoreState brings the engine back to where the decision log at path
-// left it and returns the annotations it held. A log that cannot be read
-// costs the previous state, not the start.
-func restoreState(engine *health.Engine, path string, log *slog.Logger) []health.Annotation {
+// restoreState brings the engine and the escalations back to where the
+// decision log at path left them and returns the annotations it held. A
+// log that cannot be read costs the previous state, not the start.
+func restoreState(engine *health.Engine, esc *escalation.Manager, path string, log *slog.Logger) []health.Annotation {
 	if path == "" {
 		return nil
 	}
@@ -137,6 +145,7 @@ func restoreState(engine *health.Engine, path string, log *slog.Logger) []health
 		return nil
 	}
 	notes := engine.Restore(ds, time.Now())
+	esc.Restore(ds)
 	log.Info("state restored from the decision log", "entries", len(ds), "annotations", len(notes), "overrides", len(engine.Overrides(time.Now())))
 	return notes
 }
