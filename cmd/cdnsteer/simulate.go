@@ -112,7 +112,7 @@ func simulateReplay(fs *flag.FlagSet, config string, replay []string, out string
 	fmt.Fprintf(stdout, "replayed %s signals (%s to %s UTC) through %s in %s: %s evaluations\n", event.Int(float64(s.Signals)),
 		s.Start.Format("2006-01-02 15:04:05"), s.End.Format("15:04:05"), config, time.Since(began).Round(time.Millisecond), event.Int(float64(s.Evaluations)))
 	if s.TornLines > 0 {
-		fmt.Fprintf(stderr, "cdnsteer simulate: %d lines were not whole and were skipped (the first at %s)\n", s.TornLines, res.FirstTorn)
+		fmt.Fprintf(stderr, "cdnsteer simulate: skipped %d line(s) cut short, as a crash or a full disk leaves them (the first at %s)\n", s.TornLines, res.FirstTorn)
 	}
 	fmt.Fprintf(stdout, "%d degradations, %d split moves, %d fail-opens, %d decisions\n", s.Degradations, s.Shifts, s.FailOpens, s.Decisions)
 	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, sim.FileReport))
