@@ -160,7 +160,7 @@ func (r *ReplayResult) Document() *report.Document {
 		"not how many viewers that would have moved.",
 		report.Int(float64(r.Signals)), strings.Join(r.Files, ", "), r.Start.UTC().Format("2006-01-02 15:04"), r.End.UTC().Format("2006-01-02 15:04"), r.Policy)
 	if r.Torn > 0 {
-		doc.Subtitle += fmt.Sprintf(" %d lines were not whole (the first at %s) and were skipped.", r.Torn, r.FirstTorn)
+		doc.Subtitle += fmt.Sprintf(" Skipped: %d line(s) cut short, as a crash or a full disk leaves them (the first at %s).", r.Torn, r.FirstTorn)
 	}
 	s := r.Summary()
 	doc.Figures = append([]report.Figure{
