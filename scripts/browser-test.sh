@@ -3,7 +3,9 @@
 # Chromium: it runs `cdnsteer demo` in-process, opens the page, checks the
 # four CDNs and their scores, drains a CDN with a click (entering the token
 # when asked) and checks the page and /api/v1/state agree, breaks an edge
-# from the demo panel, adds a note and checks /api/v1/annotations.
+# from the demo panel, activates the demo's plan from the Plans panel (a
+# reason asked for) and checks the overrides it made, ends it, adds a note
+# and checks /api/v1/annotations.
 # Run it from anywhere: scripts/browser-test.sh
 #
 # Environment:

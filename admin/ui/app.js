@@ -10,6 +10,7 @@ import { Regions } from './regions.js';
 import { Overrides, actions } from './overrides.js';
 import { Notes } from './notes.js';
 import { Demo } from './demo.js';
+import { Plans, asNotes } from './plans.js';
 import { chartSpec } from './kinds.js';
 
 const POLL_MS = 1000;
@@ -33,6 +34,7 @@ const app = {
 const regions = new Regions($('regions'));
 const overrides = new Overrides($('overrides'), () => poll());
 const notes = new Notes($('note-form'), $('notes'), () => poll());
+const plans = new Plans($('plans'), $('schedules'), () => poll());
 const demo = new Demo($('demo-section'), $('demo'), (cdn) => colourOf(cdn), () => poll());
 
 // Charts of the selected region, created once; each is told which
@@ -109,6 +111,7 @@ function render() {
   setText($('charts-h'), 'Last ' + shown.replace('min', 'minutes'));
   regions.render(v, app.policy, app.kinds);
   overrides.render(v.overrides, now);
+  if (app.plans) plans.render(app.plans, now);
   notes.render(app.notes);
   renderCharts(pol);
 }
@@ -172,14 +175,17 @@ async function poll() {
     app.view = view;
     const since = app.history.since();
     const windowStart = new Date(Date.parse(view.time) - app.history.windowMs).toISOString();
-    const [hist, ann] = await Promise.all([
+    const [hist, ann, pl] = await Promise.all([
       getJSON('/api/v1/history' + (since ? '?since=' + encodeURIComponent(since) : '')),
       getJSON('/api/v1/annotations?since=' + encodeURIComponent(windowStart)),
+      getJSON('/api/v1/plans?since=' + encodeURIComponent(windowStart)),
       demo.refresh(),
     ]);
     app.historyInterval = hist.interval_ms;
     app.history.merge(hist);
-    app.notes = ann.annotations;
+    app.plans = pl;
+    // Plan activations and schedule edges join the notes on the timeline.
+    app.notes = ann.annotations.concat(asNotes(pl.events)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
     app.lastOK = Date.now();
     render();
     setConn(true);

@@ -295,6 +295,7 @@ func TestBrowserLiveView(t *testing.T) {
 	if api(t, run, "GET", "/api/v1/overrides", "", "", &ovs); len(ovs.Overrides) != 0 {
 		t.Errorf("overrides in force after ending them in the page: %v", ovs.Overrides)
 	}
+	browserPlans(t, run, step, wait)
 
 	// Break fastly's edge from the demo panel.
 	step("pressing down on fastly's edge", chromedp.Click(chromedp.CSS(`#demo tr[data-cdn="fastly"] button[data-preset="down"]`)))
@@ -305,7 +306,9 @@ func TestBrowserLiveView(t *testing.T) {
 	step("adding a note", chromedp.SendKeys(chromedp.CSS(`#note-text`), note), chromedp.SendKeys(chromedp.CSS(`#note-tags`), "match, test"),
 		chromedp.Click(chromedp.CSS(`#note-add`)))
 	wait("the note in the timeline", fmt.Sprintf(`[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === %q)`, note))
-	wait("the note on the charts", `document.querySelectorAll('#charts g.note[visibility="visible"]').length >= 1`)
+	// Every entry of the timeline (the plan's activation and end too) is
+	// marked on the first chart, the note included.
+	wait("the note on the charts", `document.querySelector('#charts svg').querySelectorAll('g.note[visibility="visible"]').length === document.querySelectorAll('#notes li[data-id]').length`)
 	var notes struct {
 		Annotations []struct {
 			Text string
