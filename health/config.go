@@ -73,3 +73,15 @@ func (c *Config) cdnNames() []string {
 	}
 	return out
 }
+
+// EvalInterval is how often a server running c evaluates: at the shortest
+// interval of its policies, so that none is evaluated late.
+func (c *Config) EvalInterval() time.Duration {
+	d := DefaultParams().EvalInterval
+	for i, p := range c.Policies {
+		if i == 0 || p.Params.EvalInterval < d {
+			d = p.Params.EvalInterval
+		}
+	}
+	return d
+}

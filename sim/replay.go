@@ -112,7 +112,7 @@ func Replay(snap *zones.Snapshot, files []string) (*ReplayResult, error) {
 	rec := newRecorder()
 	eng := health.NewEngine(cfg, rec)
 	res := &ReplayResult{Policy: snap.File, Files: files, cfg: cfg}
-	interval := evaluationInterval(cfg)
+	interval := cfg.EvalInterval()
 	rr := newReplayReader(&cfg)
 
 	var next, nextState time.Time
@@ -157,18 +157,6 @@ func Replay(snap *zones.Snapshot, files []string) (*ReplayResult, error) {
 	res.Torn, res.FirstTorn = rr.Torn, rr.FirstTorn
 	res.Decisions = rec.ds
 	return res, nil
-}
-
-// evaluationInterval is how often a server running cfg evaluates: at the
-// shortest interval of its policies, as its publisher ticks.
-func evaluationInterval(cfg health.Config) time.Duration {
-	d := health.DefaultParams().EvalInterval
-	for i, p := range cfg.Policies {
-		if i == 0 || p.Params.EvalInterval < d {
-			d = p.Params.EvalInterval
-		}
-	}
-	return d
 }
 
 func appendStates(out []ReplayState, v health.View) []ReplayState {

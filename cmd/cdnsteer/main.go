@@ -15,6 +15,7 @@ commands:
   check    -config FILE                          validate a policy file and summarise it
   demo                                           run a self-contained demo on loopback
   simulate -config FILE -scenario FILE -o DIR    rehearse an event in virtual time
+  simulate -config FILE -replay LOG... -o DIR    what a policy would have decided on recorded signals
   report   -log FILE -o FILE                     post-event report from a decision log
   version                                        print version information
 `

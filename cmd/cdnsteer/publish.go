@@ -19,20 +19,10 @@ type publisher struct {
 	onSnap  func(*zones.Snapshot) // telemetry follows the new policy
 }
 
-// evalInterval is the shortest evaluation interval of any policy.
-func evalInterval(s *zones.Snapshot) time.Duration {
-	d := health.DefaultParams().EvalInterval
-	for i, p := range s.Policies {
-		if i == 0 || p.Params.EvalInterval < d {
-			d = p.Params.EvalInterval
-		}
-	}
-	return d
-}
-
 func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 	p.handler.Install(snap, p.engine.Evaluate(time.Now()))
-	tick := time.NewTicker(evalInterval(snap))
+	cfg := snap.Health()
+	tick := time.NewTicker(cfg.EvalInterval())
 	defer tick.Stop()
 	edge := time.NewTimer(p.untilEdge())
 	defer edge.Stop()
@@ -41,9 +31,10 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 		case <-ctx.Done():
 			return
 		case next := <-p.reloads:
-			p.engine.SetConfig(next.Health(), time.Now())
+			cfg := next.Health()
+			p.engine.SetConfig(cfg, time.Now())
 			p.handler.Install(next, p.engine.Evaluate(time.Now()))
-			tick.Reset(evalInterval(next))
+			tick.Reset(cfg.EvalInterval())
 			edge.Reset(p.untilEdge())
 			p.onSnap(next)
 		case now := <-tick.C:

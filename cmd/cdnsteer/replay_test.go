@@ -163,7 +163,7 @@ func stateTTFB(t *testing.T, base, region, cdn string) float64 {
 			Regions []struct {
 				Name string `json:"name"`
 				CDNs []struct {
-					Name    string             `json:"name"`
+					Name    string         `json:"name"`
 					Signals map[string]any `json:"signals"`
 				} `json:"cdns"`
 			} `json:"regions"`
