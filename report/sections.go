@@ -33,6 +33,7 @@ func TimelineSections(tl *Timeline) []Section {
 		tl.splitSection(),
 		tl.overrideSection(),
 		tl.annotationSection(),
+		tl.escalationSection(),
 		tl.changeSection(),
 	}
 }
@@ -105,6 +106,7 @@ func (tl *Timeline) marks() []Mark {
 	for _, a := range tl.Annotations {
 		out = append(out, Mark{a.Time, a.Text})
 	}
+	out = append(out, tl.escalationMarks()...)
 	return append(out, tl.Restarts...)
 }
 
