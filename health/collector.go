@@ -38,13 +38,15 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.score, c.weight, c.baseline, c.share, c.status, c.signal, c.utilisation, c.failedOpen, c.stale, c.overrides} {
 		ch <- d
 	}
+	describePlans(ch)
 }
 
 var allStatuses = []Status{Healthy, Degraded, Recovering, Drained}
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	v := c.e.View(time.Now())
+	now := time.Now()
+	v := c.e.View(now)
 	gauge := func(d *prometheus.Desc, val float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, val, labels...)
 	}
@@ -85,4 +87,5 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for a, n := range counts {
 		gauge(c.overrides, float64(n), a)
 	}
+	c.collectPlans(ch, v, now)
 }

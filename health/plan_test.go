@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // planConfig is testConfig with a plan for Akamai's Korean PoPs, a broken
@@ -223,5 +226,34 @@ func TestTTLInFlux(t *testing.T) {
 	e.SetConfig(cfg, at)
 	if w := e.Evaluate(at).Get(0, 0); w.TTL != 3 || w.TTLCause != "schedule match" {
 		t.Errorf("schedule 3 and ttl_in_flux 5: ttl %d (%s), want 3", w.TTL, w.TTLCause)
+	}
+}
+
+func TestPlanMetrics(t *testing.T) {
+	cfg := planConfig()
+	now := time.Now()
+	cfg.Schedules = []Schedule{{Name: "match", Start: now.Add(-time.Minute), End: now.Add(time.Hour), TTL: 10 * time.Second}}
+	e := NewEngine(cfg, nil)
+	e.Evaluate(now)
+	if _, err := e.ActivatePlan("akamai-kr-out", Activation{Reason: "test"}, now); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(e))
+	err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP cdnsteer_plan_active 1 while some activation of the plan is in force.
+# TYPE cdnsteer_plan_active gauge
+cdnsteer_plan_active{plan="akamai-kr-out"} 1
+cdnsteer_plan_active{plan="gone"} 0
+# HELP cdnsteer_schedule_in_force 1 while the schedule's window is in force.
+# TYPE cdnsteer_schedule_in_force gauge
+cdnsteer_schedule_in_force{schedule="match"} 1
+# HELP cdnsteer_steered_ttl_seconds TTL of the region's steered answers now.
+# TYPE cdnsteer_steered_ttl_seconds gauge
+cdnsteer_steered_ttl_seconds{policy="live",region="default"} 10
+cdnsteer_steered_ttl_seconds{policy="live",region="kr"} 10
+`), "cdnsteer_plan_active", "cdnsteer_schedule_in_force", "cdnsteer_steered_ttl_seconds")
+	if err != nil {
+		t.Error(err)
 	}
 }

@@ -61,8 +61,6 @@ func (a *analysis) read(d health.Decision) {
 		if d.Annotation != nil {
 			tl.Annotations = append(tl.Annotations, *d.Annotation)
 		}
-	case health.DecisionEscalation, health.DecisionEscalationEnd:
-		a.escalation(d)
 	case health.DecisionFailOpen:
 		a.failOpen[rk] = d.Time
 	case health.DecisionFailOpenEnd:
@@ -71,6 +69,8 @@ func (a *analysis) read(d health.Decision) {
 		a.stale[rk] = d.Time
 	case health.DecisionStaleEnd:
 		tl.Stale = appendSpan(tl.Stale, a.stale, rk, d.Time)
+	case health.DecisionPlan, health.DecisionPlanEnd, health.DecisionSchedule, health.DecisionScheduleEnd:
+		tl.Plans = append(tl.Plans, d)
 	case health.DecisionRestore, health.DecisionReload:
 		tl.Restarts = append(tl.Restarts, Mark{d.Time, d.Kind})
 	}

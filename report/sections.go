@@ -32,8 +32,8 @@ func TimelineSections(tl *Timeline) []Section {
 		tl.scoreSection(),
 		tl.splitSection(),
 		tl.overrideSection(),
+		tl.planSection(),
 		tl.annotationSection(),
-		tl.escalationSection(),
 		tl.changeSection(),
 	}
 }
@@ -106,7 +106,7 @@ func (tl *Timeline) marks() []Mark {
 	for _, a := range tl.Annotations {
 		out = append(out, Mark{a.Time, a.Text})
 	}
-	out = append(out, tl.escalationMarks()...)
+	out = append(out, tl.planMarks()...)
 	return append(out, tl.Restarts...)
 }
 

@@ -33,15 +33,15 @@ type Timeline struct {
 	Shares      map[RegionKey][]SharesAt
 	Overrides   []OverrideSpan
 	Annotations []health.Annotation
-	// Escalations are the escalations to Alertmanager, in the order they
-	// opened (escalations.go).
-	Escalations []EscalationSpan
 	// FailOpen and Stale are the stretches a region served its baseline
 	// because nothing was left, or held its split for lack of telemetry.
 	FailOpen []Span
 	Stale    []Span
 	// Restarts are warm restarts and policy reloads.
 	Restarts []Mark
+	// Plans are plan activations and endings and schedules' windows
+	// beginning and ending, in log order.
+	Plans []health.Decision
 	// States are the status changes, for the table of changes.
 	States []health.Decision
 
