@@ -279,6 +279,7 @@ def alert_exprs(path):
 def policy_exprs(path):
     p = tomllib.load(open(path, "rb")).get("prometheus") or {}
     out = [(f"queries.{k}", v) for k, v in sorted((p.get("queries") or {}).items())]
+    out += [(f"timestamps.{k}", v) for k, v in sorted((p.get("timestamps") or {}).items())]
     if p.get("samples"):
         out.append(("samples", p["samples"]))
     return out

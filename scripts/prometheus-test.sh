@@ -3,7 +3,9 @@
 # server (Debian's prometheus package, installed here when missing). The
 # test starts its own server on a free loopback port with a temp config and
 # storage, and ends it; the package's systemd service is never started.
-# Plain `go test ./...` skips this test. Run it from anywhere:
+# The test also checks that a series whose exporter dates it minutes back
+# reaches the engine that old ([prometheus.timestamps]). Plain `go test
+# ./...` skips this test. Run it from anywhere:
 #   scripts/prometheus-test.sh
 set -euo pipefail
 

@@ -57,7 +57,7 @@ func TestSectionKeyErrors(t *testing.T) {
 			`p.toml:13: cdn "a": probe.interval: must not be negative`}},
 		{"probe keys that are not policy keys", "[cdn.a.probe]\nurl = \"http://x.example/\"\nmax_bytes = 10\ncdn = \"b\"\n", []string{
 			`p.toml:13: unknown key "cdn.a.probe.max_bytes"`, `p.toml:14: unknown key "cdn.a.probe.cdn"`}},
-		{"prometheus timeout", "[prometheus]\nurl = \"http://127.0.0.1:9090\"\ninterval = \"2s\"\ntimeout = \"3s\"\nqueries = { error_rate = \"x\" }\n", []string{
+		{"prometheus timeout", "[prometheus]\nurl = \"http://127.0.0.1:9090\"\ninterval = \"2s\"\ntimeout = \"3s\"\nstamp = \"query\"\nqueries = { error_rate = \"x\" }\n", []string{
 			`p.toml:14: prometheus.timeout: 3s is longer than the interval 2s`}},
 		{"prometheus without queries", "[prometheus]\nurl = \"http://127.0.0.1:9090\"\n", []string{
 			`p.toml:11: prometheus.queries: none: want at least one of ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps`}},

@@ -3,6 +3,7 @@ package prom
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -40,7 +41,24 @@ type Config struct {
 	// per cdn (and region), e.g. the request rate. A signal takes the count
 	// of the series with the same cdn and region; without one it counts 1.
 	Samples string `toml:"samples"`
+	// Timestamps maps a signal of Queries to a PromQL instant query giving,
+	// per cdn (and region), the Unix time in seconds of the newest data
+	// behind that signal's series, e.g.
+	// max by (cdn, region) (timestamp(rum_beacons_total)). An instant
+	// query stamps every series with the instant it was asked for, so
+	// without this a feed minutes late would look fresh.
+	Timestamps map[string]string `toml:"timestamps"`
+	// Stamp is StampData (the default: every query needs its Timestamps
+	// entry) or StampQuery (series are dated at the query's instant, for
+	// data that cannot lag, and lag goes unseen).
+	Stamp string `toml:"stamp"`
 }
+
+// Values of Config.Stamp.
+const (
+	StampData  = "data"
+	StampQuery = "query"
+)
 
 // WithDefaults is c with its zero fields filled: the source that runs,
 // and what the policy check shows. An unset timeout never exceeds the
@@ -90,6 +108,7 @@ func (c Config) Validate() error {
 			bad("queries."+k, "empty PromQL")
 		}
 	}
+	errs = append(errs, c.validateStamps(keys)...)
 	if c.Samples != "" && strings.TrimSpace(c.Samples) == "" {
 		bad("samples", "blank PromQL")
 	}
@@ -117,4 +136,36 @@ func checkURL(raw string) string {
 		return fmt.Sprintf("%q: must not have a query or fragment", raw)
 	}
 	return ""
+}
+
+// validateStamps checks that every signal query can be dated: with stamp
+// "data" each needs a timestamps query, and each timestamps query needs a
+// signal query to date.
+func (c Config) validateStamps(queryKeys []string) []error {
+	var errs []error
+	switch c.Stamp {
+	case "", StampData, StampQuery:
+	default:
+		errs = append(errs, keyerr.New("stamp", "%q: want %q (each series dated by its timestamps query) or %q (dated at the query's instant)", c.Stamp, StampData, StampQuery))
+	}
+	if c.Stamp != StampQuery {
+		for _, k := range queryKeys {
+			if _, ok := c.Timestamps[k]; !ok && kindOf(k) != nil {
+				errs = append(errs, &keyerr.Error{Key: "queries." + k, Related: []string{"timestamps"},
+					Msg: fmt.Sprintf("no timestamps.%s: an instant query stamps every series with the query's instant, so data minutes late would look fresh; "+
+						"add e.g. timestamps.%s = 'max by (cdn, region) (timestamp(METRIC))' naming the raw series behind it, or set stamp = %q to accept that", k, k, StampQuery)})
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Timestamps)) {
+		switch {
+		case kindOf(k) == nil:
+			errs = append(errs, keyerr.New("timestamps."+k, "unknown signal, want one of %s", strings.Join(signalKeys(), ", ")))
+		case c.Queries[k] == "":
+			errs = append(errs, keyerr.New("timestamps."+k, "dates no query: queries.%s is not set", k))
+		case strings.TrimSpace(c.Timestamps[k]) == "":
+			errs = append(errs, keyerr.New("timestamps."+k, "empty PromQL"))
+		}
+	}
+	return errs
 }

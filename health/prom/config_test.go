@@ -30,6 +30,12 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown key", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb": "x"}}, []string{`queries.ttfb: unknown signal`}},
 		{"empty query", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"error_rate": " "}}, []string{`queries.error_rate: empty PromQL`}},
 		{"blank samples", Config{URL: "http://127.0.0.1:9090", Queries: ok, Samples: "\t"}, []string{"samples: blank PromQL"}},
+		{"undated query", Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb_ms": "x", "error_rate": "y"}, Timestamps: map[string]string{"ttfb_ms": "t"}},
+			[]string{"queries.error_rate: no timestamps.error_rate", `stamp = "query"`}},
+		{"bad stamp", Config{URL: "http://127.0.0.1:9090", Queries: ok, Stamp: "arrival"}, []string{`stamp: "arrival": want "data"`}},
+		{"timestamps of nothing", Config{URL: "http://127.0.0.1:9090", Queries: ok, Timestamps: map[string]string{"ttfb_ms": "t", "error_rate": "u", "ttfb": "v"}},
+			[]string{"timestamps.error_rate: dates no query", "timestamps.ttfb: unknown signal"}},
+		{"blank timestamps", Config{URL: "http://127.0.0.1:9090", Queries: ok, Timestamps: map[string]string{"ttfb_ms": " "}}, []string{"timestamps.ttfb_ms: empty PromQL"}},
 		{"all at once", Config{Timeout: -1, Queries: map[string]string{"a": "x", "b": "y"}}, []string{"url: empty", "timeout", `queries.a:`, `queries.b:`}},
 	}
 	for _, c := range cases {
@@ -52,7 +58,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	s, err := New(Config{URL: "https://prom.example:9090/sub", Queries: map[string]string{"error_rate": "x"}}, nil, func(health.Signal) {}, nil)
+	s, err := New(Config{URL: "https://prom.example:9090/sub", Queries: map[string]string{"error_rate": "x"}, Timestamps: map[string]string{"error_rate": "t"}}, nil, func(health.Signal) {}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +68,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestNewNeedsSink(t *testing.T) {
-	_, err := New(Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb_ms": "x"}}, nil, nil, nil)
+	_, err := New(Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb_ms": "x"}, Stamp: StampQuery}, nil, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "nil sink") {
 		t.Errorf("err = %v, want nil sink", err)
 	}
@@ -70,7 +76,7 @@ func TestNewNeedsSink(t *testing.T) {
 
 func TestNewTwiceOnOneRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	cfg := Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb_ms": "x"}}
+	cfg := Config{URL: "http://127.0.0.1:9090", Queries: map[string]string{"ttfb_ms": "x"}, Stamp: StampQuery}
 	if _, err := New(cfg, reg, func(health.Signal) {}, nil); err != nil {
 		t.Fatal(err)
 	}

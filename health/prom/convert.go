@@ -25,9 +25,18 @@ const (
 	dropNotFinite  = "not_finite"
 	dropOutOfRange = "out_of_range"
 	dropDuplicate  = "duplicate"
+	// The series' timestamps query has no series for its place, or one
+	// further ahead of the query's instant than clocks can be apart.
+	dropNoTimestamp     = "no_timestamp"
+	dropFutureTimestamp = "future_timestamp"
 )
 
-var dropReasons = []string{dropNoCDN, dropNotFinite, dropOutOfRange, dropDuplicate}
+var dropReasons = []string{dropNoCDN, dropNotFinite, dropOutOfRange, dropDuplicate, dropNoTimestamp, dropFutureTimestamp}
+
+// maxAhead is how far a data timestamp may be after the query's instant
+// and still be taken (as the instant): clocks of exporters and of this
+// host disagree by that much, not more.
+const maxAhead = time.Minute
 
 // place is where a series belongs: a CDN, in a region or ("") in all.
 type place struct{ cdn, region string }
@@ -112,4 +121,37 @@ func sampleCounts(pts []point) map[place]int {
 		m[pt.place] = s.Samples
 	}
 	return m
+}
+
+// datePoints gives each point the time of the timestamps series at its
+// place, or else at its CDN's all-regions place; a point with neither is
+// dropped and counted. The engine then judges the data's age by it.
+func datePoints(pts, stamps []point, at time.Time) ([]point, map[string]int) {
+	when := make(map[place]float64, len(stamps))
+	for _, st := range stamps {
+		when[st.place] = st.v
+	}
+	drops := map[string]int{}
+	out := pts[:0]
+	for _, pt := range pts {
+		sec, ok := when[pt.place]
+		if !ok {
+			sec, ok = when[place{pt.cdn, ""}]
+		}
+		if !ok {
+			drops[dropNoTimestamp]++
+			continue
+		}
+		t := time.Unix(0, int64(math.Round(sec*1e9)))
+		if t.Sub(at) > maxAhead {
+			drops[dropFutureTimestamp]++
+			continue
+		}
+		if t.After(at) {
+			t = at
+		}
+		pt.t = t
+		out = append(out, pt)
+	}
+	return out, drops
 }

@@ -178,6 +178,10 @@ func newTestSource(t *testing.T, cfg Config) testSource {
 	t.Helper()
 	ts := testSource{reg: prometheus.NewRegistry(), got: &collector{}, logs: &logBuf{}}
 	log := slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if cfg.Timestamps == nil && cfg.Stamp == "" {
+		// The tests of everything but dating take the query's instant.
+		cfg.Stamp = StampQuery
+	}
 	s, err := New(cfg, ts.reg, ts.got.sink, log)
 	if err != nil {
 		t.Fatal(err)

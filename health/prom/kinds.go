@@ -56,3 +56,17 @@ func signalKeys() []string {
 	}
 	return keys
 }
+
+// stampKind is the kind of the timestamps query of the signal key: its
+// values are Unix times in seconds, labelled "timestamps.KEY" in metrics
+// and logs.
+func stampKind(key string) *kind {
+	return &kind{
+		key:     "timestamps." + key,
+		inRange: func(v float64) bool { return v > 0 && v < maxUnixSeconds },
+	}
+}
+
+// maxUnixSeconds is past any plausible data time (the year 2286), and
+// within what time.Time holds in nanoseconds.
+const maxUnixSeconds = 1e10

@@ -70,6 +70,12 @@ func (s *Source) Poll(ctx context.Context) error {
 		return fmt.Errorf("prometheus poll: %w", err)
 	}
 
+	for i, q := range s.queries {
+		if q.stamp >= 0 && outs[i].err == nil {
+			outs[i] = dated(outs[i], outs[q.stamp], q, at)
+		}
+	}
+
 	var samples map[place]int
 	var errs []error
 	for i, q := range s.queries {
@@ -90,7 +96,7 @@ func (s *Source) Poll(ctx context.Context) error {
 	}
 	var sigs []health.Signal
 	for i, q := range s.queries {
-		if outs[i].err == nil && q.kind != &samplesKind {
+		if outs[i].err == nil && q.kind != &samplesKind && q.of < 0 {
 			sigs = append(sigs, toSignals(outs[i].pts, q.kind, samples)...)
 		}
 	}
@@ -127,4 +133,18 @@ func (s *Source) query(ctx context.Context, q query, at time.Time) outcome {
 		return outcome{err: fmt.Errorf("prometheus query %s (%s): %w", q.kind.key, q.expr, err)}
 	}
 	return o
+}
+
+// dated is a signal query's outcome with each series dated by its
+// timestamps query's outcome: a signal that cannot be dated is not sent,
+// since stamping it with the query's instant is what hides a late feed.
+func dated(o, stamps outcome, q query, at time.Time) outcome {
+	if stamps.err != nil {
+		return outcome{err: fmt.Errorf("prometheus query %s: its series cannot be dated, its timestamps query failed", q.kind.key)}
+	}
+	pts, drops := datePoints(o.pts, stamps.pts, at)
+	for r, n := range o.drops {
+		drops[r] += n
+	}
+	return outcome{pts: pts, drops: drops}
 }

@@ -25,9 +25,11 @@ func TestAgainstRealPrometheus(t *testing.T) {
 	}
 	ctx := t.Context()
 	exp := newExporter(t, map[string]float64{
-		`cdn_ttfb_ms{cdn="fastly",region="kr"}`:                       850,
-		`cdn_ttfb_ms{cdn="akamai",region="kr"}`:                       95,
-		`cdn_errors_ratio{cdn="akamai"}`:                              0.02,
+		`cdn_ttfb_ms{cdn="fastly",region="kr"}`:     850,
+		`cdn_ttfb_ms{cdn="akamai",region="kr"}`:     95,
+		`cdn_errors_ratio{cdn="akamai"}`:            0.02,
+		`cdn_errors_ratio{cdn="edgio",region="kr"}`: 0.08, // from a feed two minutes late
+
 		`cdn_cache_hit_ratio{cdn="fastly"}`:                           0.93,
 		`cdn_cache_hit_ratio{cdn="akamai"}`:                           1.5, // out of range
 		`cdn_cache_hit_ratio{region="kr"}`:                            0.9, // no cdn
@@ -36,6 +38,10 @@ func TestAgainstRealPrometheus(t *testing.T) {
 		`cdn_requests_per_second{cdn="fastly",region="kr",pop="pus"}`: 200,
 		`cdn_requests_per_second{cdn="akamai"}`:                       1000,
 	})
+	// A lagging feed's exporter dates its samples with the data's time;
+	// Prometheus keeps that time, and an instant query hides it.
+	lateAt := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond)
+	exp.stamp(`cdn_errors_ratio{cdn="edgio",region="kr"}`, lateAt)
 	started := time.Now()
 	srv := startPrometheus(t, bin, strings.TrimPrefix(exp.URL, "http://"))
 	t.Logf("prometheus %s ready on %s in %v", promVersion(t, srv.addr), srv.addr, time.Since(started).Round(time.Millisecond))
@@ -52,6 +58,13 @@ func TestAgainstRealPrometheus(t *testing.T) {
 			"throughput_gbps": "cdn_delivered_gbps",
 		},
 		Samples: "sum by (cdn, region) (cdn_requests_per_second)",
+		// Each series dated by its own sample, as a policy should.
+		Timestamps: map[string]string{
+			"ttfb_ms":         "timestamp(cdn_ttfb_ms)",
+			"error_rate":      "timestamp(cdn_errors_ratio)",
+			"cache_hit_ratio": "timestamp(cdn_cache_hit_ratio)",
+			"throughput_gbps": "max by (cdn, region) (timestamp(cdn_delivered_gbps))",
+		},
 	}, ts.reg, ts.got.sink, slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +75,7 @@ func TestAgainstRealPrometheus(t *testing.T) {
 		"akamai/kr ttfb_ms=95 n=1 prometheus",
 		"fastly/kr ttfb_ms=850 n=500 prometheus",
 		"akamai/ error_rate=0.02 n=1000 prometheus",
+		"edgio/kr error_rate=0.08 n=1 prometheus",
 		"fastly/ cache_hit_ratio=0.93 n=1 prometheus",
 		"akamai/kr throughput_gbps=120 n=1 prometheus",
 	}
@@ -98,9 +112,16 @@ func TestAgainstRealPrometheus(t *testing.T) {
 	if d := describeAll(got); d != strings.Join(want, "\n") {
 		t.Fatalf("signals:\n%s\nwant:\n%s", d, strings.Join(want, "\n"))
 	}
+	// Scraped series are dated by their scrape (every second), the late
+	// feed's by its data: two minutes old, where an instant query alone
+	// said "now" (TestPollEmitsOneSignalPerSeries).
 	for _, sig := range got {
-		if !sig.Time.Equal(got[0].Time) || sig.Time.Before(before.Truncate(time.Millisecond)) || sig.Time.After(after) {
-			t.Errorf("%s: time %v, want the round's instant in [%v, %v]", describe(sig), sig.Time, before, after)
+		if sig.CDN == "edgio" {
+			if !sig.Time.Equal(lateAt) {
+				t.Errorf("%s: time %v, want its data's %v (%v old)", describe(sig), sig.Time, lateAt, time.Since(lateAt).Round(time.Second))
+			}
+		} else if from := before.Add(-5 * time.Second); sig.Time.Before(from) || sig.Time.After(after) {
+			t.Errorf("%s: time %v, want its last scrape's in [%v, %v]", describe(sig), sig.Time, from, after)
 		}
 	}
 	if !ts.Healthy() {
@@ -119,6 +140,9 @@ func TestAgainstRealPrometheus(t *testing.T) {
 	errorsBefore := map[string]float64{}
 	for _, k := range append(signalKeys(), samplesKey) {
 		errorsBefore[k] = counter(t, ts, k, resultError)
+		if k != samplesKey {
+			errorsBefore["timestamps."+k] = counter(t, ts, "timestamps."+k, resultError)
+		}
 	}
 	stopping := time.Now()
 	if err := srv.stop(30 * time.Second); err != nil {

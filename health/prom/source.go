@@ -36,10 +36,15 @@ type Source struct {
 	lastOK      bool // whether every query of the last round succeeded
 }
 
-// query is one PromQL expression and the signal it feeds.
+// query is one PromQL expression and the signal it feeds. A timestamps
+// query dates the series of the signal query at index of (its kind is
+// stampKind); a signal query's stamp is the index of its timestamps query,
+// -1 when its series are dated at the query's instant.
 type query struct {
-	kind *kind
-	expr string
+	kind  *kind
+	expr  string
+	stamp int
+	of    int
 }
 
 // New checks cfg, registers the source's metrics on reg and returns a
@@ -74,11 +79,19 @@ func New(cfg Config, reg prometheus.Registerer, sink func(health.Signal), log *s
 	// the same order.
 	for i := range kinds {
 		if expr, ok := cfg.Queries[kinds[i].key]; ok {
-			s.queries = append(s.queries, query{&kinds[i], expr})
+			s.queries = append(s.queries, query{kind: &kinds[i], expr: expr, stamp: -1, of: -1})
 		}
 	}
 	if cfg.Samples != "" {
-		s.queries = append(s.queries, query{&samplesKind, cfg.Samples})
+		s.queries = append(s.queries, query{kind: &samplesKind, expr: cfg.Samples, stamp: -1, of: -1})
+	}
+	if cfg.Stamp != StampQuery {
+		for i, n := 0, len(s.queries); i < n; i++ {
+			if expr, ok := cfg.Timestamps[s.queries[i].kind.key]; ok {
+				s.queries[i].stamp = len(s.queries)
+				s.queries = append(s.queries, query{kind: stampKind(s.queries[i].kind.key), expr: expr, stamp: -1, of: i})
+			}
+		}
 	}
 	keys := make([]string, len(s.queries))
 	for i, q := range s.queries {
