@@ -61,6 +61,8 @@ func (a *analysis) read(d health.Decision) {
 		if d.Annotation != nil {
 			tl.Annotations = append(tl.Annotations, *d.Annotation)
 		}
+	case health.DecisionEscalation, health.DecisionEscalationEnd:
+		a.escalation(d)
 	case health.DecisionFailOpen:
 		a.failOpen[rk] = d.Time
 	case health.DecisionFailOpenEnd:

@@ -34,6 +34,7 @@ func TimelineSections(tl *Timeline) []Section {
 		tl.overrideSection(),
 		tl.planSection(),
 		tl.annotationSection(),
+		tl.escalationSection(),
 		tl.changeSection(),
 	}
 }
@@ -106,6 +107,7 @@ func (tl *Timeline) marks() []Mark {
 	for _, a := range tl.Annotations {
 		out = append(out, Mark{a.Time, a.Text})
 	}
+	out = append(out, tl.escalationMarks()...)
 	out = append(out, tl.planMarks()...)
 	return append(out, tl.Restarts...)
 }

@@ -33,6 +33,9 @@ type Timeline struct {
 	Shares      map[RegionKey][]SharesAt
 	Overrides   []OverrideSpan
 	Annotations []health.Annotation
+	// Escalations are the escalations to Alertmanager, in the order they
+	// opened (escalations.go).
+	Escalations []EscalationSpan
 	// FailOpen and Stale are the stretches a region served its baseline
 	// because nothing was left, or held its split for lack of telemetry.
 	FailOpen []Span
