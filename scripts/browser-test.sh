@@ -4,8 +4,10 @@
 # four CDNs and their scores, drains a CDN with a click (entering the token
 # when asked) and checks the page and /api/v1/state agree, breaks an edge
 # from the demo panel, activates the demo's plan from the Plans panel (a
-# reason asked for) and checks the overrides it made, ends it, adds a note
-# and checks /api/v1/annotations.
+# reason asked for) and checks the overrides it made, ends it, escalates
+# the broken CDN from its row (a note required) and checks the Escalations
+# list, the timeline and /api/v1/escalations, closes it, adds a note and
+# checks /api/v1/annotations.
 # Run it from anywhere: scripts/browser-test.sh
 #
 # Environment:

@@ -11,6 +11,7 @@ import { Overrides, actions } from './overrides.js';
 import { Notes } from './notes.js';
 import { Demo } from './demo.js';
 import { Plans, asNotes } from './plans.js';
+import { Escalations, escalate, escalationNotes } from './escalations.js';
 import { chartSpec } from './kinds.js';
 
 const POLL_MS = 1000;
@@ -35,6 +36,7 @@ const regions = new Regions($('regions'));
 const overrides = new Overrides($('overrides'), () => poll());
 const notes = new Notes($('note-form'), $('notes'), () => poll());
 const plans = new Plans($('plans'), $('schedules'), () => poll());
+const escalations = new Escalations($('escalations'), () => poll());
 const demo = new Demo($('demo-section'), $('demo'), (cdn) => colourOf(cdn), () => poll());
 
 // Charts of the selected region, created once; each is told which
@@ -69,6 +71,7 @@ $('regions').addEventListener('click', async (e) => {
     case 'undrain': await actions.undrain(policy, region, row.dataset.cdn, v.overrides); break;
     case 'pin': await actions.pin(policy, region, cdns); break;
     case 'freeze': await actions.freeze(policy, region); break;
+    case 'escalate': await escalate(region, row.dataset.cdn); break;
   }
   poll();
 });
@@ -112,6 +115,10 @@ function render() {
   regions.render(v, app.policy, app.kinds);
   overrides.render(v.overrides, now);
   if (app.plans) plans.render(app.plans, now);
+  if (app.escalations) {
+    escalations.render(app.escalations, now);
+    regions.escalated(new Set(app.escalations.escalations.filter((e) => e.state === 'open').map((e) => e.region + '/' + e.cdn)));
+  }
   notes.render(app.notes);
   renderCharts(pol);
 }
@@ -175,17 +182,20 @@ async function poll() {
     app.view = view;
     const since = app.history.since();
     const windowStart = new Date(Date.parse(view.time) - app.history.windowMs).toISOString();
-    const [hist, ann, pl] = await Promise.all([
+    const [hist, ann, pl, esc] = await Promise.all([
       getJSON('/api/v1/history' + (since ? '?since=' + encodeURIComponent(since) : '')),
       getJSON('/api/v1/annotations?since=' + encodeURIComponent(windowStart)),
       getJSON('/api/v1/plans?since=' + encodeURIComponent(windowStart)),
+      getJSON('/api/v1/escalations'),
       demo.refresh(),
     ]);
     app.historyInterval = hist.interval_ms;
     app.history.merge(hist);
     app.plans = pl;
-    // Plan activations and schedule edges join the notes on the timeline.
-    app.notes = ann.annotations.concat(asNotes(pl.events)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+    // Plan activations, schedule edges and escalations join the notes on
+    // the timeline.
+    app.escalations = esc;
+    app.notes = ann.annotations.concat(asNotes(pl.events), escalationNotes(esc.escalations, windowStart)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
     app.lastOK = Date.now();
     render();
     setConn(true);

@@ -54,6 +54,7 @@ export class Regions {
           signals: kinds.map((k) => h('td', { className: 'num signal', dataset: { kind: k.key } })),
           since: h('td', { className: 'since' }),
           act: h('button', { type: 'button', className: 'small' }),
+          esc: h('button', { type: 'button', className: 'small secondary', textContent: 'Escalate…', dataset: { act: 'escalate' } }),
         };
         body.append(h('tr', { dataset: { policy: p.name, region: r.name, cdn: c.name } },
           h('td', { className: 'cdn' }, h('i', { style: { background: colour(i) } }), c.name),
@@ -61,13 +62,24 @@ export class Regions {
           cells.score,
           h('td', { className: 'share' }, h('span', { className: 'sharebar' }, cells.bar, cells.mark), cells.shareText),
           cells.weight, ...cells.signals, cells.since,
-          h('td', {}, cells.act)));
+          h('td', { className: 'acts' }, cells.act, ' ', cells.esc)));
         this.rows.set(r.name + '/' + c.name, cells);
       });
       this.cards.set(r.name, { badges, reason });
       return card;
     });
     this.box.replaceChildren(...cards);
+  }
+
+  // escalated marks the rows of the CDNs with an open escalation (a set
+  // of "region/cdn"): their Escalate button waits until it is closed.
+  escalated(open) {
+    for (const [key, cells] of this.rows) {
+      const on = open.has(key);
+      cells.esc.disabled = on;
+      setText(cells.esc, on ? 'Escalated' : 'Escalate…');
+      cells.esc.title = on ? 'escalated: close it under Escalations' : 'page whoever Alertmanager routes CDN escalations to, with a note';
+    }
   }
 
   update(p, r, overrides, now, kinds) {

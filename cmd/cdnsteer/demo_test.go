@@ -300,6 +300,7 @@ func TestBrowserLiveView(t *testing.T) {
 	// Break fastly's edge from the demo panel.
 	step("pressing down on fastly's edge", chromedp.Click(chromedp.CSS(`#demo tr[data-cdn="fastly"] button[data-preset="down"]`)))
 	wait("fastly shown degraded", row("kr", "fastly")+`.querySelector('td.status').textContent === 'degraded'`)
+	browserEscalate(t, run, step, wait)
 
 	// Add a note.
 	note := "kick-off, from the browser test"
