@@ -40,6 +40,10 @@ func TestBadImportsAreFound(t *testing.T) {
 	write("dnsserver/d_test.go", "package dnsserver\n\nimport _ \"net/http\"\n")
 	write("sim/s.go", "package sim\n\nimport (\n\t_ \"example.com/m/report\"\n\t_ \"example.com/m/dnsserver\"\n)\n")
 	write("cmd/x/main.go", "package main\n\nimport _ \"example.com/m/admin\"\n")
+	// The escalation sender talks HTTP: the query path may not import it;
+	// it may import the engine it follows, beside it in health.
+	write("rrl/r.go", "package rrl\n\nimport _ \"example.com/m/health/escalation\"\n")
+	write("health/escalation/e.go", "package escalation\n\nimport _ \"example.com/m/health\"\n")
 	write("zones/testdata/bad.go", "package bad\n\nimport _ \"example.com/m/cmd/x\"\n")
 
 	v, err := Check(root)
@@ -54,6 +58,7 @@ func TestBadImportsAreFound(t *testing.T) {
 		"dnsserver/d.go:5 net/http",
 		"dnsserver/d.go:6 example.com/m/health/probe",
 		"health/h.go:3 example.com/m/zones",
+		"rrl/r.go:3 example.com/m/health/escalation",
 		"sim/s.go:5 example.com/m/dnsserver",
 		"zones/z.go:5 example.com/m/dnsserver",
 	}
