@@ -408,12 +408,15 @@ func TestAutomaticEscalation(t *testing.T) {
 	r := start(t, Config{Alertmanager: []string{am.srv.URL}, After: 200 * time.Millisecond}, nil)
 
 	evaluate(r.engine, "fastly", "kr", false)
-	degradedAt := time.Now()
 	await(t, "the automatic escalation", func() bool { _, ok := am.last("fastly"); return ok })
-	if d := time.Since(degradedAt); d < 200*time.Millisecond {
+	a, _ := am.last("fastly")
+	states := r.journal.kinds(health.DecisionState)
+	if len(states) != 1 || states[0].To != "degraded" {
+		t.Fatalf("state changes %+v", states)
+	}
+	if d := a.StartsAt.Sub(states[0].Time); d < 200*time.Millisecond {
 		t.Errorf("escalated %s after the CDN degraded, before after = 200ms", d)
 	}
-	a, _ := am.last("fastly")
 	if a.Labels["region"] != "kr" || a.Labels["policy"] != "live" || a.Annotations["who"] != "cdnsteer" || !strings.Contains(a.Annotations["why"], "score") {
 		t.Errorf("automatic alert %+v", a)
 	}

@@ -332,6 +332,11 @@ func (m *Manager) observe(k statusKey, st health.Status, at time.Time, reason st
 		m.statuses[k] = t
 	}
 	if t.status == st {
+		// A reconcile may have seen the change before its event came
+		// with the engine's words for it.
+		if t.reason == "" {
+			t.reason = reason
+		}
 		return
 	}
 	t.status, t.since, t.reason = st, at, reason
