@@ -36,6 +36,11 @@ type Explanation struct {
 	// LiveWeights is false while the baseline serves (no engine output
 	// yet, or none for this snapshot).
 	LiveWeights bool `json:"live_weights"`
+	// Blind names the region's CDNs with no fresh health signal (their
+	// share holds as last measured); Probation those of them degraded and
+	// re-admitted at a small share until their signals return.
+	Blind     []string `json:"blind,omitempty"`
+	Probation []string `json:"probation,omitempty"`
 }
 
 // Explain tells what a query for name from client (with an ECS prefix
@@ -79,6 +84,7 @@ func (h *Handler) Explain(name string, client netip.Addr, subnet netip.Prefix) (
 	}
 	e.TTL, e.TTLCause = c.ttl, c.weights.TTLCause
 	e.LiveWeights = c.weights != p.Baseline[c.region]
+	e.Blind, e.Probation = c.weights.Blind, c.weights.Probation
 	e.Weights = map[string]float64{}
 	for ci, cdn := range st.Snap.CDNs {
 		e.Weights[cdn.Name] = c.weights.W[ci]

@@ -36,6 +36,9 @@ func (e *Engine) updateLoads(pol *PolicyInfo, now time.Time) {
 				u := gbps / cdn.CommitGbps
 				uNow := ld.history.presentUtilisation(u, measured, now, pol.TTL)
 				ld.factor, ld.utilised, ld.utilNow = CapacityFactor(uNow, p), &u, &uNow
+				e.noteLoad(pol.Name, cdn.Name, ld.factor, now)
+			} else {
+				ld.factor = e.heldFactor(pol, cdn.Name, now)
 			}
 		}
 		ld.history.record(now, ld.factor, p.SignalMaxAge+pol.TTL)

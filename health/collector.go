@@ -12,6 +12,7 @@ type Collector struct {
 	e *Engine
 
 	score, weight, baseline, share, status, signal, utilisation, failedOpen, stale, overrides *prometheus.Desc
+	blind, probation                                                                          *prometheus.Desc
 }
 
 // NewCollector returns a collector of e's state; register it on the
@@ -30,12 +31,14 @@ func NewCollector(e *Engine) *Collector {
 		failedOpen:  prometheus.NewDesc("cdnsteer_region_failed_open", "1 while every CDN of the region is out and the baseline serves.", []string{"policy", "region"}, nil),
 		stale:       prometheus.NewDesc("cdnsteer_region_telemetry_stale", "1 while no CDN of the region has a fresh signal (fail static).", []string{"policy", "region"}, nil),
 		overrides:   prometheus.NewDesc("cdnsteer_overrides_active", "Operator overrides in force, by action.", []string{"action"}, nil),
+		blind:       prometheus.NewDesc("cdnsteer_cdn_blind", "1 while the CDN has no fresh health signal in the region (its split holds as last measured).", l, nil),
+		probation:   prometheus.NewDesc("cdnsteer_cdn_probation", "1 while a degraded, blind CDN is re-admitted at a small share of the region.", l, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.score, c.weight, c.baseline, c.share, c.status, c.signal, c.utilisation, c.failedOpen, c.stale, c.overrides} {
+	for _, d := range []*prometheus.Desc{c.score, c.weight, c.baseline, c.share, c.status, c.signal, c.utilisation, c.failedOpen, c.stale, c.overrides, c.blind, c.probation} {
 		ch <- d
 	}
 	describePlans(ch)
@@ -68,6 +71,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 				gauge(c.weight, cdn.Weight, l...)
 				gauge(c.baseline, cdn.Baseline, l...)
 				gauge(c.share, cdn.Share, l...)
+				gauge(c.blind, b2f(cdn.Blind), l...)
+				gauge(c.probation, b2f(cdn.Probation), l...)
 				for _, s := range allStatuses {
 					gauge(c.status, b2f(cdn.Status == s), append(l, string(s))...)
 				}

@@ -31,6 +31,8 @@ type Engine struct {
 	// engine knows of each schedule's window (schedule.go).
 	events    []PlanEvent
 	schedules map[string]*scheduleState
+	// sight is what the engine knows of its own blindness (blind.go).
+	sight sight
 
 	lastCheckpoint time.Time
 }
@@ -144,7 +146,7 @@ func (e *Engine) Push(sigs ...Signal) {
 	defer e.mu.Unlock()
 	for _, s := range sigs {
 		if e.cfg.CDNIndex(s.CDN) >= 0 {
-			e.store.add(s)
+			e.store.add(e.unstall(s))
 			if e.signalLog != nil {
 				e.signalLog.RecordSignal(s)
 			}
@@ -174,6 +176,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 		for ri := range e.cfg.Regions {
 			ws := NewWeights(names, e.evaluateRegion(pi, ri, now))
 			ws.TTL, ws.TTLCause = e.regionTTL(&e.cfg.Policies[pi], e.cfg.Regions[ri], now)
+			ws.Blind, ws.Probation = e.sightNotes(e.cfg.Policies[pi].Name, e.cfg.Regions[ri])
 			w[pi][ri] = ws
 		}
 	}
@@ -261,7 +264,7 @@ func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now
 			f *= st.ramp
 		}
 		ld := e.cdnLoad(pol.Name, cdn.Name)
-		if ld.factor < 1 {
+		if ld.factor < 1 && ld.utilised != nil {
 			c := fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100**ld.utilised)
 			if math.Abs(*ld.utilNow-*ld.utilised) >= 0.01 {
 				c += fmt.Sprintf(" (%.0f%% now, by the split resolvers hold)", 100**ld.utilNow)
@@ -269,6 +272,11 @@ func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now
 			causes = append(causes, c)
 		}
 		live[ci] = base[ci] * f * ld.factor
+		e.updateSight(pol, region, cdn.Name, st, now)
+	}
+	causes = append(causes, e.probation(pol, region, live, base, now)...)
+	if blind, _ := e.sightNotes(pol.Name, region); len(blind) > 0 {
+		causes = append(causes, "blind: "+strings.Join(blind, ", "))
 	}
 	return live, fresh, causes
 }

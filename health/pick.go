@@ -25,6 +25,10 @@ type Weights struct {
 	TTL uint32
 	// TTLCause says why TTL is set, for explain.
 	TTLCause string
+	// Blind names the CDNs with no fresh health signal in the region,
+	// Probation those of them re-admitted at a small share (blind.go),
+	// for explain; the query path does not read them.
+	Blind, Probation []string
 }
 
 // NewWeights builds a weight vector over the named CDNs. names and w must

@@ -49,6 +49,12 @@ type CDNView struct {
 	UtilisationNow *float64  `json:"utilisation_now,omitempty"`
 	CapacityFactor float64   `json:"capacity_factor"`
 	LastChange     time.Time `json:"last_change,omitzero"`
+	// Blind: no fresh health signal here since BlindSince; Probation: a
+	// degraded CDN blind long enough to be re-admitted at a small share
+	// (blind.go).
+	Blind      bool      `json:"blind"`
+	BlindSince time.Time `json:"blind_since,omitzero"`
+	Probation  bool      `json:"probation,omitempty"`
 }
 
 // View returns the state as of the last evaluation.
@@ -77,6 +83,10 @@ func (e *Engine) View(now time.Time) View {
 				st, ld := e.cdnState(p.Name, r, cdn.Name), e.cdnLoad(p.Name, cdn.Name)
 				cv := CDNView{Name: cdn.Name, Status: st.status, Weight: Round(live[ci], 3), Baseline: p.Baseline[ri][ci],
 					Share: Round(sh[ci], 4), Signals: st.readings, Utilisation: ld.utilised, UtilisationNow: ld.utilNow, CapacityFactor: Round(ld.factor, 4), LastChange: st.lastChange}
+				cv.Blind, cv.BlindSince = e.blind(p.Name, r, cdn.Name)
+				if b := e.sight.cdns[stateKey{p.Name, r, cdn.Name}]; b != nil {
+					cv.Probation = b.probation
+				}
 				if st.hasScore {
 					s := Round(st.score, 1)
 					cv.Score = &s
