@@ -237,3 +237,18 @@ func TestMissingThroughputHoldsAndDecays(t *testing.T) {
 		t.Errorf("a lower factor drifts up to %v, want it kept", f)
 	}
 }
+
+// A flat audience on a flat split may repeat a value: no stall unless the
+// split moved and the value did not answer.
+func TestSteadyThroughputOnASteadySplitIsNotAStall(t *testing.T) {
+	j := &memJournal{}
+	e := NewEngine(testConfig(), j)
+	run(e, t0, 90, func(cdn string, at time.Time) Signal {
+		s := good(cdn, at)
+		s.Values[Throughput] = F(100)
+		return s
+	})
+	if n := len(j.kinds(DecisionStalled)); n != 0 {
+		t.Errorf("%d stalls of a steady throughput", n)
+	}
+}

@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -10,13 +11,19 @@ import (
 // at their word, a CDN carrying a third of an event would read idle and
 // be handed more. While the engine's answers send viewers to a CDN, its
 // delivered throughput is never exactly 0 after it has carried traffic,
-// nor the same to the bit for stallUnchanged; such a value is a stalled
-// counter, dropped as missing, so the throughput goes stale (held.go)
-// instead of reading 0.
+// nor the same to the bit for stallUnchanged while the share the engine
+// gives it moved; such a value is a stalled counter, dropped as missing,
+// so the throughput goes stale (held.go) instead of reading 0. (A flat
+// audience on a flat split can repeat a value, in a rehearsal at least:
+// only a value that did not answer a move of the split is suspect.)
 
 // stallUnchanged is how long a throughput value may repeat exactly before
 // it counts as stalled: counted traffic moves from one second to the next.
 const stallUnchanged = 30 * time.Second
+
+// stallShareMove is how far (relative) the CDN's share of answers must
+// have moved meanwhile for an unchanged value to be a stall.
+const stallShareMove = 0.05
 
 // Decision kinds of a stalled throughput counter.
 const (
@@ -28,6 +35,7 @@ const (
 type stallState struct {
 	value      float64
 	valueSince time.Time // when value was first delivered
+	share      float64   // the CDN's share of answers then (assignedShare)
 	traffic    bool      // it has delivered traffic: a 0 is then a stall
 	stalled    bool
 }
@@ -57,12 +65,12 @@ func (e *Engine) unstall(sig Signal) Signal {
 		switch {
 		case *v == 0:
 			why = "reads 0 Gbit/s"
-		case *v == ss.value && sig.Time.Sub(ss.valueSince) >= stallUnchanged:
+		case *v == ss.value && sig.Time.Sub(ss.valueSince) >= stallUnchanged && math.Abs(e.assignedShare(sig.CDN, sig.Region)-ss.share) >= stallShareMove*ss.share:
 			why = fmt.Sprintf("has read %g Gbit/s exactly since %s", *v, ss.valueSince.UTC().Format(time.RFC3339))
 		}
 	}
 	if *v != ss.value || ss.valueSince.IsZero() {
-		ss.value, ss.valueSince = *v, sig.Time
+		ss.value, ss.valueSince, ss.share = *v, sig.Time, e.assignedShare(sig.CDN, sig.Region)
 	}
 	if *v > 0 {
 		ss.traffic = true
@@ -106,4 +114,28 @@ func (e *Engine) assigned(cdn, region string) bool {
 		}
 	}
 	return false
+}
+
+// assignedShare is the CDN's share of new answers in region ("": summed
+// over every region), summed over the policies: what moves when the
+// engine moves it.
+func (e *Engine) assignedShare(cdn, region string) float64 {
+	ci := e.cfg.CDNIndex(cdn)
+	total := 0.0
+	for pi := range e.cfg.Policies {
+		pol := &e.cfg.Policies[pi]
+		for ri, r := range e.cfg.Regions {
+			if region != "" && r != region {
+				continue
+			}
+			w := pol.Baseline[ri]
+			if rs := e.regions[regionKey{pol.Name, r}]; rs != nil && rs.live != nil {
+				w = rs.live
+			}
+			if t := sum(w); t > 0 && ci >= 0 && ci < len(w) {
+				total += w[ci] / t
+			}
+		}
+	}
+	return total
 }
