@@ -58,25 +58,48 @@ func (h *Handler) fast(buf, pkt []byte, client netip.Addr, st *State, start time
 	}
 	target := st.templates.targets[c.cdn]
 
+	// With DO=1 in a signed zone the CNAME's signatures follow it, made
+	// when the zone was signed: the answer is still copied bytes.
+	var sigs [][]byte
+	ttl := c.ttl
+	if q.edns.do {
+		zs, expired := h.signedZone(st, steered.Zone.Index, start)
+		if expired {
+			return nil, false
+		}
+		if zs != nil {
+			if per := zs.steer[string(q.name[:q.nameLen])]; c.cdn < len(per) {
+				sigs = per[c.cdn].rdata
+			}
+			ttl = min(ttl, p.TTL)
+		}
+	}
+
 	// The reply must fit the client's buffer; the general path truncates
 	// in the rare case it does not.
 	size := q.qEnd + 12 + len(target) + optSize(q.edns, st) // 12: the CNAME's fixed part
+	for _, s := range sigs {
+		size += 12 + len(s)
+	}
 	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 
 	out = buf[:size]
-	off := writeHeader(out, pkt, &q, 1, 0)
+	off := writeHeader(out, pkt, &q, 1+len(sigs), 0)
 
 	// Answer: owner is a pointer to the question name, so its case is the
 	// query's own.
 	out[off], out[off+1] = 0xc0, 12
 	binary.BigEndian.PutUint16(out[off+2:], dns.TypeCNAME)
 	binary.BigEndian.PutUint16(out[off+4:], dns.ClassINET)
-	binary.BigEndian.PutUint32(out[off+6:], c.ttl)
+	binary.BigEndian.PutUint32(out[off+6:], ttl)
 	rdStart := off + 12
 	rdEnd := rdStart + compressTarget(out[rdStart:], target, pkt[12:q.qEnd-4])
 	binary.BigEndian.PutUint16(out[off+10:], uint16(rdEnd-rdStart))
+	for _, s := range sigs {
+		rdEnd = writeRRSIG(out, rdEnd, ttl, s)
+	}
 	out = out[:writeOPT(out, rdEnd, &q, st, c.scope)]
 	h.metrics.geo[c.source].Inc()
 	st.counters.queries[steered.Zone.Index][qtypeIndex(q.qtype)][0].Inc()
@@ -223,6 +246,10 @@ func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, star
 	if a == nil {
 		return h.fastNegative(buf, pkt, client, st, start, q)
 	}
+	if q.edns.do && st.templates.sig.zone(a.zone) != nil {
+		// Signed static answers are the general path's.
+		return nil, false
+	}
 	size := q.qEnd + len(a.wire) + optSize(q.edns, st)
 	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
@@ -297,7 +324,7 @@ func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, st
 		return nil, false
 	}
 	t := st.templates.negative[z.Index]
-	if t == nil || !z.Absent(name) {
+	if t == nil || !z.Absent(name) || q.edns.do && st.templates.sig.zone(z.Index) != nil {
 		return nil, false
 	}
 	qwire := pkt[12 : q.qEnd-4]
@@ -362,4 +389,15 @@ func optSize(e edns, st *State) int {
 		return 11 + 8 + (int(e.ecs.source)+7)/8
 	}
 	return 11
+}
+
+// writeRRSIG writes an RRSIG record owned by the question name with the
+// given TTL and prepared data at off; it returns where the record ends.
+func writeRRSIG(out []byte, off int, ttl uint32, rdata []byte) int {
+	out[off], out[off+1] = 0xc0, 12
+	binary.BigEndian.PutUint16(out[off+2:], dns.TypeRRSIG)
+	binary.BigEndian.PutUint16(out[off+4:], dns.ClassINET)
+	binary.BigEndian.PutUint32(out[off+6:], ttl)
+	binary.BigEndian.PutUint16(out[off+10:], uint16(len(rdata)))
+	return off + 12 + copy(out[off+12:], rdata)
 }

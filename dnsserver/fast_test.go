@@ -109,10 +109,16 @@ func FuzzFastPathMatches(f *testing.F) {
 		f.Add(pkt, uint8(0))
 		f.Add(pkt, uint8(16))
 	}
+	for _, pkt := range doSeeds(f) {
+		f.Add(pkt, uint8(32))
+		f.Add(pkt, uint8(16))
+	}
 	geoH, _ := geoHandler(f, "testdata/geo.toml", testNets)
 	// Two policies: one with its SOA names outside the zone, one with
-	// them inside, which the NXDOMAIN compression depends on.
-	handlers := []*Handler{geoH, testHandler(f)}
+	// them inside, which the NXDOMAIN compression depends on; and the
+	// second signed, for DO=1.
+	signed, _ := clockHandler(f, signedPolicy(f, cskDir(f, dns.ECDSAP256SHA256)), nil)
+	handlers := []*Handler{geoH, testHandler(f), signed}
 	clients := []netip.Addr{testClient, netip.MustParseAddr("1.16.0.9"), netip.MustParseAddr("5.0.1.1"), netip.MustParseAddr("2a00::1")}
 	f.Fuzz(func(t *testing.T, pkt []byte, c uint8) {
 		h := handlers[int(c>>4)%len(handlers)]

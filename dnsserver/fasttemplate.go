@@ -19,6 +19,9 @@ type templates struct {
 	// targets holds each CDN's target in uncompressed wire form, by CDN
 	// index.
 	targets [][]byte
+	// sig is the signed zones' signatures, nil when no zone is signed;
+	// replaced on its own when they are renewed (dnssec.go).
+	sig *signatures
 }
 
 // staticAnswer is an answer section in wire form, every owner a pointer to

@@ -44,11 +44,14 @@ type Handler struct {
 	// mu serialises writers so that two updates never lose each other;
 	// queries never take it.
 	mu sync.Mutex
+	// signing re-signs signed zones in the background (dnssec_signer.go).
+	signing signing
 }
 
 // NewHandler returns a handler that answers from snap.
 func NewHandler(snap *zones.Snapshot, m *Metrics) *Handler {
 	h := &Handler{metrics: m}
+	h.registerSigningMetrics()
 	h.Install(snap, nil)
 	return h
 }
@@ -62,10 +65,12 @@ func (h *Handler) Install(snap *zones.Snapshot, live *health.Table) {
 			st.counters = h.metrics.resolve(snap)
 			st.RRL = h.rateLimiter(snap)
 			st.templates = newTemplates(snap)
+			st.templates.sig = h.signaturesFor(snap, h.now())
 		}
 		st.Snap, st.Live = snap, live
 		st.defaultRegion = snap.RegionIndex(zones.DefaultRegion)
 	})
+	h.scheduleSigning()
 }
 
 // SetLive publishes new live weights for the snapshot in force.
@@ -148,7 +153,7 @@ func (h *Handler) Respond(buf, pkt []byte, client netip.Addr, tcp bool) (out []b
 // general answers any packet with a decoded message: everything the fast
 // path leaves, and TCP.
 func (h *Handler) general(buf, pkt []byte, client netip.Addr, tcp bool, st *State, start time.Time) []byte {
-	q := query{h: h, st: st, client: client, tcp: tcp}
+	q := query{h: h, st: st, client: client, tcp: tcp, start: start}
 	resp := q.answer(pkt)
 	limit := maxMessageSize
 	if !tcp {
@@ -201,6 +206,10 @@ type query struct {
 	cut   string
 	qtype uint16
 	rcode int
+	start time.Time
+	// zs is the zone's signatures when the query has DO=1 and the zone
+	// is signed: the answer then carries them (dnssec.go).
+	zs *zoneSigs
 }
 
 func (q *query) zone(st *State) int {
@@ -312,6 +321,16 @@ func (q *query) lookup(resp *dns.Msg, question dns.Question) {
 		return
 	}
 	q.z = z
+	if q.edns.do {
+		zs, expired := q.h.signedZone(q.st, z.Index, q.start)
+		if expired {
+			// Signatures validators reject would make the name fail
+			// for them anyway; SERVFAIL sends them to another server.
+			q.fail(resp, dns.RcodeServerFailure)
+			return
+		}
+		q.zs = zs
+	}
 	resp.Authoritative = true
 	node, cut := z.Find(name)
 	switch {
@@ -319,6 +338,7 @@ func (q *query) lookup(resp *dns.Msg, question dns.Question) {
 		q.referral(resp, z, cut, name, question)
 	case node == nil:
 		resp.Ns = append(resp.Ns, z.NegSOA)
+		q.deny(resp, name, true)
 		q.fail(resp, dns.RcodeNameError)
 	case node.Steer != nil:
 		q.steer(resp, node.Steer, question)
@@ -332,11 +352,18 @@ func (q *query) referral(resp *dns.Msg, z *zones.Zone, cut *zones.Node, name str
 	if name == cut.Name && question.Qtype == dns.TypeDS {
 		// DS lives on the parent side of the cut: no DS here is NODATA.
 		resp.Ns = append(resp.Ns, z.NegSOA)
+		q.deny(resp, cut.Name, false)
 		return
 	}
 	resp.Authoritative = false
 	q.cut = cut.Name
 	resp.Ns = append(resp.Ns, cut.Set(dns.TypeNS)...)
+	if q.zs != nil {
+		// The referral's NS records are the child's and go unsigned; the
+		// NSEC at the cut proves that the child has no DS (an insecure
+		// delegation).
+		resp.Ns = q.zs.withNSEC(resp.Ns, q.zs.covering(cut.Name))
+	}
 	resp.Extra = append(resp.Extra, cut.Glue...)
 }
 
@@ -351,10 +378,20 @@ func (q *query) steer(resp *dns.Msg, p *zones.Policy, question dns.Question) {
 		q.fail(resp, dns.RcodeServerFailure)
 		return
 	}
+	var sigs []dns.RR
+	if q.zs != nil {
+		// A validator caps the TTL at the signature's original TTL, the
+		// policy's: the answer says so itself.
+		c.ttl = min(c.ttl, p.TTL)
+		if per := q.zs.steer[strings.ToLower(question.Name)]; c.cdn < len(per) {
+			sigs = withOwnerTTL(per[c.cdn].rrs, question.Name, c.ttl)
+		}
+	}
 	resp.Answer = append(resp.Answer, &dns.CNAME{
 		Hdr:    dns.RR_Header{Name: question.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: c.ttl},
 		Target: p.Targets[c.cdn],
 	})
+	resp.Answer = append(resp.Answer, sigs...)
 	q.h.metrics.geo[c.source].Inc()
 	q.st.counters.answers[p.Index][c.region][c.cdn].Inc()
 }
@@ -367,6 +404,7 @@ func (q *query) static(resp *dns.Msg, z *zones.Zone, node *zones.Node, question 
 	for hop := 0; ; hop++ {
 		if cn := node.Set(dns.TypeCNAME); cn != nil && question.Qtype != dns.TypeCNAME {
 			resp.Answer = append(resp.Answer, withOwner(cn, owner)...)
+			q.addSigs(resp, node.Name, dns.TypeCNAME, owner, cn[0].Header().Ttl)
 			target := cn[0].(*dns.CNAME).Target
 			if hop == maxChain || q.st.Snap.FindZone(target) != z {
 				return
@@ -379,6 +417,7 @@ func (q *query) static(resp *dns.Msg, z *zones.Zone, node *zones.Node, question 
 			case next == nil:
 				// The rcode is the last name's (RFC 6604 §3).
 				resp.Ns = append(resp.Ns, z.NegSOA)
+				q.deny(resp, target, true)
 				q.fail(resp, dns.RcodeNameError)
 				return
 			case next.Steer != nil:
@@ -398,13 +437,18 @@ func (q *query) static(resp *dns.Msg, z *zones.Zone, node *zones.Node, question 
 		}
 	} else {
 		set = node.Set(question.Qtype)
+		if set == nil {
+			set = q.signedSet(z, node, question.Qtype)
+		}
 	}
 	if set == nil {
 		// NODATA, at the end of a chain too (RFC 2308 §2.2).
 		resp.Ns = append(resp.Ns, z.NegSOA)
+		q.deny(resp, node.Name, false)
 		return
 	}
 	resp.Answer = append(resp.Answer, withOwner(set, owner)...)
+	q.addSigs(resp, node.Name, set[0].Header().Rrtype, owner, set[0].Header().Ttl)
 	if set[0].Header().Rrtype == dns.TypeNS {
 		resp.Extra = append(resp.Extra, node.Glue...)
 	}

@@ -59,6 +59,7 @@ func (c *compiler) zone(at string, zc *ZoneConfig, s *Snapshot) *Zone {
 		c.steer(fmt.Sprintf("%s.steer[%d]", at, j), &zc.Steer[j], z, s)
 	}
 	c.checkZone(at, z)
+	c.dnssec(at, zc.DNSSEC, z)
 	return z
 }
 

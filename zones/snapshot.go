@@ -132,6 +132,8 @@ type Zone struct {
 	// NegSOA is the SOA for the authority section of negative answers,
 	// with the TTL lowered to Minimum as RFC 2308 asks.
 	NegSOA *dns.SOA
+	// DNSSEC is the zone's keys; nil when the zone is not signed.
+	DNSSEC *Signing
 	nodes  map[string]*Node
 }
 

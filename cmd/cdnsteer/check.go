@@ -55,6 +55,7 @@ func summarise(w io.Writer, s *zones.Snapshot) {
 			}
 		}
 		fmt.Fprintf(w, "zone %s: %d records, %d steered names\n", z.Origin, records, len(steered))
+		printDS(w, z)
 		slices.Sort(steered)
 		for _, st := range steered {
 			fmt.Fprintf(w, "  steer %s\n", st)

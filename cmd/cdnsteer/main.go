@@ -12,7 +12,8 @@ const usage = `usage: cdnsteer <command> [flags]
 
 commands:
   serve    -config FILE                          run the nameserver, health engine and HTTP endpoint
-  check    -config FILE                          validate a policy file and summarise it
+  check    -config FILE                          validate a policy file and summarise it (with each signed zone's DS)
+  keygen   -zone ORIGIN -dir DIR [-alg 13|15]    write a DNSSEC key pair (CSK) in BIND format and print its DS
   demo                                           run a self-contained demo on loopback
   simulate -config FILE -scenario FILE -o DIR    rehearse an event in virtual time
   simulate -config FILE -replay LOG... -o DIR    what a policy would have decided on recorded signals
@@ -34,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "keygen":
+		return keygen(args[1:], stdout, stderr)
 	case "demo":
 		return demo(args[1:], stdout, stderr)
 	case "simulate":
