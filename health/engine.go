@@ -247,16 +247,17 @@ func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now
 	live = make([]float64, len(e.cfg.CDNs))
 	for ci, cdn := range e.cfg.CDNs {
 		st := e.cdnState(pol.Name, region, cdn.Name)
-		st.readings = e.store.view(cdn.Name, region, now, p.SignalMaxAge)
+		var ev *evidence
+		st.readings, ev = e.store.evidence(cdn.Name, region, now, &p, st.status != Degraded)
 		if raw, ok := Score(st.readings, p, cdn.CommitGbps); ok {
 			fresh = true
 			st.observe(raw, p.DownAfter)
 			e.updateScore(st, raw, p)
-			if c := e.updateStatus(st, p, pol.Name, region, cdn.Name, now); c != "" {
+			if c := e.updateStatus(st, judge(st, ev, p, cdn.CommitGbps), p, pol.Name, region, cdn.Name, now); c != "" {
 				causes = append(causes, c)
 			}
 		}
-		f := st.sustained()
+		f := st.deadBand(st.sustained(), &p)
 		switch st.status {
 		case Degraded:
 			f = 0
@@ -354,14 +355,19 @@ func (e *Engine) updateScore(st *cdnState, raw float64, p Params) {
 
 // updateStatus applies the hysteresis: fast down, slow and gradual up.
 // It returns a cause for the weights log when the status changed.
-func (e *Engine) updateStatus(st *cdnState, p Params, policy, region, cdn string, now time.Time) string {
-	if st.score < p.DownThreshold {
+func (e *Engine) updateStatus(st *cdnState, v verdict, p Params, policy, region, cdn string, now time.Time) string {
+	if st.score < p.DownThreshold && v.scoreCounts {
 		st.below++
 	} else {
 		st.below = 0
 	}
-	if st.score >= p.UpThreshold {
-		st.above++
+	if v.gate.crossed {
+		st.gated++
+	} else {
+		st.gated = 0
+	}
+	if st.score >= p.UpThreshold && v.gate.clear {
+		st.above += v.gate.weight
 	} else {
 		st.above = 0
 	}
@@ -369,9 +375,17 @@ func (e *Engine) updateStatus(st *cdnState, p Params, policy, region, cdn string
 	var reason string
 	switch st.status {
 	case Healthy, Recovering:
-		if st.below >= p.DownAfter {
+		if st.gated >= p.DownAfter || st.below >= p.DownAfter {
 			st.status, st.ramp = Degraded, 0
-			reason = fmt.Sprintf("score %.0f below %.0f for %d evaluations", st.score, p.DownThreshold, st.below)
+			st.degraded(now)
+			var why []string
+			if st.gated >= p.DownAfter {
+				why = append(why, fmt.Sprintf("%s for %d evaluations", v.gate.reason, st.gated))
+			}
+			if st.below >= p.DownAfter {
+				why = append(why, fmt.Sprintf("score %.0f below %.0f for %d evaluations", st.score, p.DownThreshold, st.below))
+			}
+			reason = strings.Join(why, "; ")
 		} else if st.status == Recovering {
 			st.ramp = math.Min(1, st.ramp+p.RecoveryStep)
 			if st.ramp >= 1 {
@@ -380,9 +394,12 @@ func (e *Engine) updateStatus(st *cdnState, p Params, policy, region, cdn string
 			}
 		}
 	case Degraded:
-		if st.above >= p.UpAfter {
+		if need := st.holdDown(&p); st.above >= float64(need) {
 			st.status, st.ramp = Recovering, p.RecoveryStep
-			reason = fmt.Sprintf("score %.0f at or above %.0f for %d evaluations: share returns in steps of %.0f%%", st.score, p.UpThreshold, st.above, 100*p.RecoveryStep)
+			reason = fmt.Sprintf("score %.0f at or above %.0f with every gate clear for %d evaluations' worth of evidence: share returns in steps of %.0f%%", st.score, p.UpThreshold, need, 100*p.RecoveryStep)
+			if need > p.UpAfter {
+				reason += fmt.Sprintf(" (hold-down after %d degradations within %s)", len(st.degradations), flapWindow)
+			}
 		}
 	}
 	if st.status == from {

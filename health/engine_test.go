@@ -150,7 +150,7 @@ func TestSustainedFailureDegradesWithinThreeEvaluations(t *testing.T) {
 		t.Fatalf("state decisions = %+v, want fastly degraded in both regions", states)
 	}
 	d := states[0]
-	if d.Signals[ErrorRate.Key()] != 1 || d.Score == nil || !strings.Contains(d.Reason, "below") {
+	if d.Signals[ErrorRate.Key()] != 1 || d.Score == nil || !strings.Contains(d.Reason, "past its gate") {
 		t.Errorf("decision lacks its evidence: %+v", d)
 	}
 	// The others share fastly's traffic in their baseline proportions.

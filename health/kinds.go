@@ -61,21 +61,25 @@ type KindInfo struct {
 	// for a CDN with one; it is also the traffic a CDN delivers, which
 	// its load is computed from.
 	PerCommit bool `json:"per_commit"`
-	// Gates makes a value at or past the bad bound score the CDN 0
-	// outright, whatever its other readings say.
-	Gates bool `json:"-"`
+	// Gate says how the kind can degrade a CDN by itself, whatever the
+	// other kinds say (gate.go); nil for a kind that cannot. Load is not
+	// health: the per-commit kind has none.
+	Gate *GateRule `json:"gate,omitempty"`
 }
 
 var kinds = [NumKinds]KindInfo{
 	TTFB: {Key: "ttfb_ms", ScoreKey: "ttfb", Label: "Time to first byte", Short: "TTFB", Unit: "ms",
 		Max: 600000, Default: Bounds{Weight: 0.3, Good: 200, Bad: 1000},
-		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: TTFB},
+		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: TTFB,
+		Gate: &GateRule{Stat: GateMean, OverGood: true, Default: 300}},
 	ErrorRate: {Key: "error_rate", ScoreKey: "error_rate", Label: "Error rate", Short: "errors", Unit: "ratio", Digits: 1,
 		Max: 1, Default: Bounds{Weight: 0.4, Good: 0.01, Bad: 0.1},
-		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: ErrorRate, Gates: true},
+		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: ErrorRate,
+		Gate: &GateRule{Stat: GateRate, Default: 0.02, Veto: true}},
 	CacheHit: {Key: "cache_hit_ratio", ScoreKey: "cache_hit", Label: "Cache hit ratio", Short: "cache hits", Unit: "ratio",
 		Max: 1, Default: Bounds{Weight: 0.1, Good: 0.95, Bad: 0.5},
-		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: CacheHit},
+		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: CacheHit,
+		Gate: &GateRule{Stat: GateRate}},
 	// A probe's download rate of its test object tells how a CDN copes
 	// only when its delivered traffic against a commit is unknown.
 	Download: {Key: "download_mbps", ScoreKey: "download", Label: "Probe download rate", Short: "download", Unit: "Mbit/s", Digits: 1,

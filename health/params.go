@@ -58,6 +58,25 @@ type Params struct {
 	// Score holds how each kind of signal counts, by kind (kinds.go
 	// says what each measures and how it is scored).
 	Score [NumKinds]Bounds
+
+	// Gate holds each kind's gate (gate.go), by kind: a value, or for a
+	// kind whose gate is a margin over its good bound, that margin; 0 is
+	// no gate. Confidence is how sure a gate must be that a value is past
+	// it, MinSamples how many requests of its own a region needs to be
+	// judged alone (and how much its parent's evidence weighs,
+	// confidence.go).
+	Gate       [NumKinds]float64
+	Confidence float64
+	MinSamples int
+	// DeadBand is how far (in score points) a CDN's score must move
+	// before its weight follows; within DeadBand of full marks it counts
+	// as full (damping.go).
+	DeadBand float64
+	// HoldDown is how long a CDN degraded again within an hour must look
+	// healthy before it is re-admitted, doubled with each further relapse
+	// up to HoldDownMax (damping.go).
+	HoldDown    time.Duration
+	HoldDownMax time.Duration
 }
 
 // DefaultParams suit a live event probed every second: a CDN that stops
@@ -82,6 +101,7 @@ func DefaultParams() Params {
 	for k := range NumKinds {
 		p.Score[k] = k.Info().Default
 	}
+	p.setGateDefaults()
 	return p
 }
 
@@ -153,6 +173,7 @@ func (p Params) Validate() error {
 	if weights == 0 {
 		bad("score", nil, "every weight is zero: nothing would be measured")
 	}
+	errs = append(errs, p.validateGates()...)
 	return errors.Join(errs...)
 }
 
@@ -174,5 +195,6 @@ func (p *Params) numbers() []paramNumber {
 		key := "score." + Kind(k).Info().ScoreKey + "."
 		out = append(out, paramNumber{key + "weight", b.Weight}, paramNumber{key + "good", b.Good}, paramNumber{key + "bad", b.Bad})
 	}
+	out = append(out, p.gateNumbers()...)
 	return out
 }

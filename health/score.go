@@ -40,7 +40,7 @@ func Score(r Readings, p Params, commitGbps float64) (score float64, ok bool) {
 	// gate, good readings of other signals (kept fresh from before the
 	// failure) would hold its score up for as long as they stay fresh.
 	for k := range NumKinds {
-		if v := r.Values[k]; k.Info().Gates && v != nil && p.Score[k].Weight > 0 && p.Score[k].Normalise(*v) == 0 {
+		if v := r.Values[k]; k.Info().Gate != nil && k.Info().Gate.Veto && v != nil && p.Score[k].Weight > 0 && p.Score[k].Normalise(*v) == 0 {
 			return 0, true
 		}
 	}

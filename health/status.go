@@ -25,7 +25,19 @@ type cdnState struct {
 	next   int
 	status Status
 	below  int // evaluations in a row below the down threshold
-	above  int // evaluations in a row at or above the up threshold
+	// above counts evaluations in a row at or above the up threshold
+	// with every gate clear, each weighted by the evidence behind it
+	// (gate.go); gated counts those in a row with a gate crossed.
+	above float64
+	gated int
+	// degradations are when the CDN was last degraded, within the flap
+	// window: the hold-down before re-admission doubles with each
+	// (damping.go).
+	degradations []time.Time
+	// factor is the score factor the weight follows through the dead
+	// band (damping.go).
+	factor    float64
+	hasFactor bool
 	// ramp is the share of its full weight a CDN may take: 0 when
 	// degraded, climbing by RecoveryStep while recovering, 1 when healthy.
 	ramp       float64

@@ -30,7 +30,9 @@ func (s store) add(sig Signal) {
 		r = &reading{}
 		s[k] = r
 	}
-	n := max(sig.Samples, 1)
+	// A count of 0 is kept as such: "not given", which the confidence
+	// of what it says takes as min_samples (confidence.go).
+	n := max(sig.Samples, 0)
 	for i, v := range sig.Values {
 		if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
 			continue

@@ -26,6 +26,7 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	set(&p.CapacityHard, pc.CapacityHard)
 	set(&p.StaticDrift, pc.StaticDrift)
 	c.scoreBounds(at, name, &p, &pc.Score)
+	c.gates(at, name, &p, pc)
 	c.keyErrors(at, fmt.Sprintf("policy %q: ", name), "", p.Validate())
 	return p
 }

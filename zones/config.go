@@ -108,6 +108,12 @@ type PolicyConfig struct {
 	CapacityHard       *float64       `toml:"capacity_hard"`
 	StaticDrift        *time.Duration `toml:"static_drift"`
 	Score              ScoreConfig    `toml:"score"`
+	// Gate is [policy.NAME.gate]; DeadBand, HoldDown and HoldDownMax
+	// damp what the score and relapses do to the split (health/damping.go).
+	Gate        GateConfig     `toml:"gate"`
+	DeadBand    *float64       `toml:"dead_band"`
+	HoldDown    *time.Duration `toml:"hold_down"`
+	HoldDownMax *time.Duration `toml:"hold_down_max"`
 }
 
 // RegionPolicyConfig is [policy.NAME.region.REGION].
@@ -129,8 +135,6 @@ type ZoneConfig struct {
 	TTL     *int64         `toml:"ttl"`
 	Record  []RecordConfig `toml:"record"`
 	Steer   []SteerConfig  `toml:"steer"`
-	// DNSSEC signs the zone (zones/dnssec.go).
-	DNSSEC *DNSSECConfig `toml:"dnssec"`
 }
 
 // RecordConfig is one [[zone.record]]: one resource record.
