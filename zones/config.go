@@ -135,6 +135,8 @@ type ZoneConfig struct {
 	TTL     *int64         `toml:"ttl"`
 	Record  []RecordConfig `toml:"record"`
 	Steer   []SteerConfig  `toml:"steer"`
+	// DNSSEC signs the zone (zones/dnssec.go).
+	DNSSEC *DNSSECConfig `toml:"dnssec"`
 }
 
 // RecordConfig is one [[zone.record]]: one resource record.
