@@ -55,6 +55,10 @@ type Config struct {
 	// Escalations opens, lists and closes escalations to Alertmanager;
 	// nil makes /api/v1/escalations answer 503.
 	Escalations *escalation.Manager
+	// Fleet replicates overrides, annotations and pushed signals written
+	// here to the other instances and answers GET /api/v1/fleet; nil
+	// stands alone.
+	Fleet Replicator
 	// Now is the clock (time.Now when nil), for tests and simulation.
 	Now func() time.Time
 	// Logger receives errors and an audit line per override and annotation

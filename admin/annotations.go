@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -120,4 +121,40 @@ func noteID() string {
 	// supply randomness).
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Put stores a note written on another instance of the fleet, keeping its
+// ID and time, and records it to the journal so that a restart keeps it.
+// A note already held changes nothing and reports false; a bad one is a
+// *keyerr.Error and is not stored.
+func (a *Annotations) Put(n health.Annotation, now time.Time) (bool, error) {
+	if n.ID == "" {
+		return false, &keyerr.Error{Key: "id", Msg: "a note from the fleet needs its id"}
+	}
+	if n.Time.IsZero() {
+		return false, &keyerr.Error{Key: "time", Msg: "a note from the fleet needs its time"}
+	}
+	if err := checkNote(n, now); err != nil {
+		return false, err
+	}
+	n.Tags = append([]string(nil), n.Tags...)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	i := sort.Search(len(a.notes), func(i int) bool { return a.notes[i].Time.After(n.Time) })
+	// Notes of one instant sit together before i: a held copy is among
+	// them, or among the same-time notes just before.
+	for k := i - 1; k >= 0 && a.notes[k].Time.Equal(n.Time); k-- {
+		if a.notes[k].ID == n.ID {
+			return false, nil
+		}
+	}
+	a.notes = slices.Insert(a.notes, i, n)
+	if len(a.notes) > MaxAnnotations {
+		a.notes = append(a.notes[:0], a.notes[len(a.notes)-MaxAnnotations:]...)
+	}
+	if a.journal != nil {
+		logged := n
+		a.journal.Record(health.Decision{Time: now, Kind: health.DecisionAnnotation, Annotation: &logged})
+	}
+	return true, nil
 }

@@ -52,6 +52,9 @@ func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
 		a.writeEngineError(w, err, "adding the annotation")
 		return
 	}
+	if a.cfg.Fleet != nil {
+		a.cfg.Fleet.AnnotationAdded(n)
+	}
 	a.cfg.Logger.Info("annotation added via API", "id", n.ID, "text", n.Text, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusCreated, toJSON(n))
 }

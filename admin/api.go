@@ -106,6 +106,7 @@ func (a *api) register(mux *http.ServeMux) {
 	})
 	mux.Handle("/api/v1/explain", route{http.MethodGet: a.getExplain})
 	mux.Handle("/api/v1/history", route{http.MethodGet: a.getHistory})
+	mux.Handle("/api/v1/fleet", route{http.MethodGet: a.getFleet})
 	a.registerPlans(mux)
 	a.registerEscalations(mux)
 	a.registerDemo(mux)

@@ -84,6 +84,9 @@ func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 		a.writeEngineError(w, err, "adding the override")
 		return
 	}
+	if a.cfg.Fleet != nil {
+		a.cfg.Fleet.OverrideAdded(o)
+	}
 	a.cfg.Logger.Info("override added via API", "id", o.ID, "action", o.Action, "policy", o.Policy, "region", o.Region,
 		"cdn", o.CDN, "expires", o.Expires, "reason", o.Reason, "remote", r.RemoteAddr)
 	w.Header().Set("Location", "/api/v1/overrides/"+o.ID)
@@ -116,7 +119,18 @@ func (a *api) deleteOverride(w http.ResponseWriter, r *http.Request) {
 		reason = "deleted via the API"
 	}
 	id := r.PathValue("id")
-	err := a.cfg.Engine.DeleteOverride(id, a.cfg.Now(), reason)
+	now := a.cfg.Now()
+	// The fleet's tombstone needs the override (its expiry bounds how long
+	// the tombstone matters): taken before it is gone.
+	var ended *health.Override
+	if a.cfg.Fleet != nil {
+		for _, o := range a.cfg.Engine.Overrides(now) {
+			if o.ID == id {
+				ended = &o
+			}
+		}
+	}
+	err := a.cfg.Engine.DeleteOverride(id, now, reason)
 	switch {
 	case errors.Is(err, health.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no override " + id + " in force", Field: "id"})
@@ -125,6 +139,9 @@ func (a *api) deleteOverride(w http.ResponseWriter, r *http.Request) {
 		a.cfg.Logger.Error("deleting an override failed", "id", id, "err", err)
 		writeError(w, http.StatusInternalServerError, "cannot delete the override: "+err.Error())
 		return
+	}
+	if ended != nil {
+		a.cfg.Fleet.OverrideEnded(*ended, now, reason)
 	}
 	a.cfg.Logger.Info("override deleted via API", "id", id, "reason", reason, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)

@@ -105,6 +105,9 @@ func (a *api) postSignals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.cfg.Engine.Push(sigs...)
+	if a.cfg.Fleet != nil {
+		a.cfg.Fleet.SignalsPushed(sigs)
+	}
 	writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(sigs)})
 }
 

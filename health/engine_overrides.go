@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -14,7 +15,19 @@ func (e *Engine) AddOverride(o Override, now time.Time) (Override, error) {
 	if err := o.validate(&e.cfg, now); err != nil {
 		return Override{}, err
 	}
-	return e.putOverride(o, now), nil
+	o = e.putOverride(o, now)
+	// In the fleet's order (ApplyOverride), even when a peer's clock put
+	// one of its overrides ahead of this one.
+	slices.SortStableFunc(e.overrides, func(a, b *Override) int {
+		if overrideBefore(a, b) {
+			return -1
+		}
+		if overrideBefore(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return o, nil
 }
 
 // frozenSplit is, for a freeze, the split to hold: policy → region → CDN
@@ -136,6 +149,60 @@ func (e *Engine) drained(policy, region string, w []float64) []float64 {
 func (e *Engine) isDrained(policy, region, cdn string) bool {
 	for _, o := range e.overrides {
 		if o.Action == ActionDrain && o.CDN == cdn && o.Applies(policy, region) {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplyOverride puts in force an override written on another instance of
+// the fleet, keeping its ID, creation time, expiry and (for a freeze) the
+// split it holds, so that every instance holds the same override. It is
+// placed among the others by creation time, then ID: which pin or freeze
+// of a region wins is then the same on every instance, whatever order the
+// overrides arrived in. Applying one already in force changes nothing and
+// reports false; one that does not fit this policy is an error.
+func (e *Engine) ApplyOverride(o Override, now time.Time) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if o.ID == "" {
+		return false, fmt.Errorf("override without an id")
+	}
+	for _, x := range e.overrides {
+		if x.ID == o.ID {
+			return false, nil
+		}
+	}
+	if err := o.validate(&e.cfg, now); err != nil {
+		return false, err
+	}
+	if o.Action == ActionFreeze && o.Frozen == nil {
+		// A freeze without its split would hold every CDN at zero.
+		o.Frozen = e.frozenSplit(&o)
+	}
+	i := sort.Search(len(e.overrides), func(i int) bool { return overrideBefore(&o, e.overrides[i]) })
+	e.overrides = slices.Insert(e.overrides, i, &o)
+	e.journal.Record(Decision{Time: now, Kind: DecisionOverride, Policy: o.Policy, Region: o.Region, CDN: o.CDN,
+		Reason: fmt.Sprintf("%s until %s (from %s): %s", o.Action, o.Expires.UTC().Format(time.RFC3339), o.Origin, o.Reason), Override: &o})
+	return true, nil
+}
+
+// overrideBefore orders overrides by creation time, then ID.
+func overrideBefore(a, b *Override) bool {
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
+}
+
+// EndAppliedOverride ends an override because another instance of the
+// fleet ended it; it reports whether one was in force here.
+func (e *Engine) EndAppliedOverride(id string, now time.Time, reason string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, o := range e.overrides {
+		if o.ID == id {
+			e.endOverride(o, now, reason)
 			return true
 		}
 	}

@@ -33,6 +33,9 @@ type Override struct {
 	Frozen map[string]map[string]map[string]float64 `json:"frozen,omitempty"`
 	// Plan is set on the overrides a plan's activation made.
 	Plan *PlanRef `json:"plan,omitempty"`
+	// Origin is the fleet instance the override was written on, for one
+	// that arrived from a peer; empty for one written here.
+	Origin string `json:"origin,omitempty"`
 }
 
 // ErrNotFound is returned for an override ID that is not in force.

@@ -64,6 +64,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.Prometheus = c.prometheus(f.Prometheus)
 	s.RRL = c.rrl(f.RRL)
 	s.Escalation = c.escalation(f.Escalation)
+	s.Fleet = c.fleet(f.Fleet)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
 	c.plans(f, s)

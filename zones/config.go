@@ -29,6 +29,9 @@ type File struct {
 	RRL *RRLConfig `toml:"rrl"`
 	// Escalation sends escalations to Alertmanager.
 	Escalation *escalation.Config `toml:"escalation"`
+	// Fleet shares overrides, notes and pushed signals with the other
+	// instances (compile_fleet.go).
+	Fleet *FleetConfig `toml:"fleet"`
 	// Plan and Schedule are the event's fallbacks and windows (plan.go).
 	Plan     []PlanConfig     `toml:"plan"`
 	Schedule []ScheduleConfig `toml:"schedule"`

@@ -33,6 +33,8 @@ type Snapshot struct {
 	// Escalation is nil when the policy has no [escalation]: escalations
 	// by hand are recorded and shown but sent nowhere.
 	Escalation *escalation.Config
+	// Fleet is nil when the instance stands alone.
+	Fleet *Fleet
 	// Plans and Schedules are [[plan]] and [[schedule]], in file order.
 	Plans     []health.Plan
 	Schedules []health.Schedule

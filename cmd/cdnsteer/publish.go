@@ -16,7 +16,10 @@ type publisher struct {
 	engine  *health.Engine
 	handler *dnsserver.Handler
 	reloads chan *zones.Snapshot
-	onSnap  func(*zones.Snapshot) // telemetry follows the new policy
+	// kick asks for an evaluation now: an override from a peer reaches
+	// the answers at once rather than at the next tick.
+	kick   chan struct{}
+	onSnap func(*zones.Snapshot) // telemetry follows the new policy
 }
 
 func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
@@ -39,6 +42,8 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 			p.onSnap(next)
 		case now := <-tick.C:
 			p.handler.SetLive(p.engine.Evaluate(now))
+		case <-p.kick:
+			p.handler.SetLive(p.engine.Evaluate(time.Now()))
 		case now := <-edge.C:
 			p.handler.SetLive(p.engine.Evaluate(now))
 			edge.Reset(p.untilEdge())

@@ -74,6 +74,15 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	defer tel.stop()
 	tel.follow(snap)
 
+	annotations := admin.NewAnnotations(notes, journal)
+	kick := make(chan struct{}, 1)
+	replicator, fleetDone := startFleet(ctx, snap, engine, annotations, func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}, reg, log)
+
 	var ready atomic.Bool
 	httpSrv, err := startHTTP(admin.Config{
 		Addr:        snap.Server.HTTP,
@@ -82,9 +91,10 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		Logger:      log,
 		Engine:      engine,
 		TokenFile:   snap.Server.AdminTokenFile,
-		Annotations: admin.NewAnnotations(notes, journal),
+		Annotations: annotations,
 		Explain:     explainer(handler, engine),
 		Escalations: esc,
+		Fleet:       replicator,
 	}, adminOpts, log)
 	if err != nil {
 		return err
@@ -98,7 +108,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	}
 	dnsSrv.Serve()
 
-	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), onSnap: func(next *zones.Snapshot) {
+	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), kick: kick, onSnap: func(next *zones.Snapshot) {
 		tel.follow(next)
 		esc.SetConfig(escalationConfig(next))
 	}}
@@ -121,6 +131,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	}
 	<-pubDone
 	<-escDone
+	<-fleetDone
 	if err := <-reloadDone; err != nil {
 		log.Warn("policy watcher", "err", err)
 	}

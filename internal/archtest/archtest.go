@@ -31,6 +31,7 @@ var layers = map[string]int{
 	"sim":       3,
 	"report":    3,
 	"demo":      3,
+	"fleet":     3,
 	"cmd":       4,
 	"scripts":   4,
 }
