@@ -43,6 +43,9 @@ type Config struct {
 	// what was read, so a large object cannot make a probe expensive. No
 	// policy key sets it.
 	MaxBytes int64 `toml:"-"`
+	// Regions are the regions the probe speaks for (regions.go); none
+	// is every region.
+	Regions Regions `toml:"regions"`
 }
 
 // WithDefaults is c with its unset fields filled: the probe that runs, and
@@ -84,6 +87,9 @@ func (c Config) Validate() error {
 		} else if ap.Port() == 0 {
 			bad("address", "%q: port 0 cannot be dialled", c.Address)
 		}
+	}
+	if msg := c.Regions.validate(); msg != "" {
+		bad("regions", "%s", msg)
 	}
 	if strings.ContainsAny(c.Host, " \t\r\n/") {
 		bad("host", "%q is not a valid Host header", c.Host)

@@ -174,7 +174,7 @@ func (r *Runner) run(ctx context.Context, l *loop, m *cdnMetrics) {
 			// Cut short by Update or Stop: says nothing about the CDN.
 			return
 		}
-		r.record(res, m)
+		r.record(res, m, cfg.Regions)
 
 		// Log changes only: a dead CDN probed every second would
 		// otherwise flood the log.
@@ -194,10 +194,12 @@ func (r *Runner) run(ctx context.Context, l *loop, m *cdnMetrics) {
 	}
 }
 
-func (r *Runner) record(res Result, m *cdnMetrics) {
+func (r *Runner) record(res Result, m *cdnMetrics, regions Regions) {
 	m.observe(res)
 	r.lastMu.Lock()
 	r.last[res.CDN] = res
 	r.lastMu.Unlock()
-	r.sink(res.Signal())
+	for _, s := range regions.signals(res.Signal()) {
+		r.sink(s)
+	}
 }
