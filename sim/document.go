@@ -42,6 +42,10 @@ func (r *Result) Document() *report.Document {
 		doc.Sections = append(doc.Sections, r.billingSection())
 	}
 	doc.Sections = append(doc.Sections, r.audienceSection(), r.faultSection())
+	if len(s.Counterfactuals) > 0 {
+		doc.Figures = append(doc.Figures, r.compareFigures()...)
+		doc.Sections = append(doc.Sections, r.compareSection())
+	}
 	tl := report.Analyze(r.Decisions, sc.Start.Add(sc.Duration))
 	doc.Sections = append(doc.Sections, report.TimelineSections(tl)...)
 	doc.Sections = append(doc.Sections, r.scenarioSection())

@@ -23,6 +23,8 @@ type scenarioFile struct {
 	TelFault   []telemetryFaultFile  `toml:"telemetry_fault"`
 	Override   []overrideFile        `toml:"override"`
 	Annotation []annotationFile      `toml:"annotation"`
+	Plan       []planActivationFile  `toml:"plan_activation"`
+	Compare    *bool                 `toml:"compare"`
 }
 
 type audienceFile struct {
@@ -143,4 +145,13 @@ type annotationFile struct {
 	At   *time.Duration `toml:"at"`
 	Text string         `toml:"text"`
 	Tags []string       `toml:"tags"`
+}
+
+type planActivationFile struct {
+	Plan   string         `toml:"plan"`
+	At     *time.Duration `toml:"at"`
+	TTL    *time.Duration `toml:"ttl"`
+	End    *time.Duration `toml:"end"`
+	Reason string         `toml:"reason"`
+	By     string         `toml:"by"`
 }

@@ -112,6 +112,8 @@ func (b *binder) bind(f *scenarioFile) {
 	b.faults(f.Fault)
 	b.overrides(f.Override)
 	b.notes(f.Annotation)
+	b.plans(f.Plan)
+	sc.Compare = f.Compare == nil || *f.Compare
 	b.telemetryFaults(f.TelFault)
 }
 

@@ -18,9 +18,11 @@ const unitsPerRegion = 1 << 32
 // or one client subnet of a resolver that sends ECS. Viewers are counted,
 // never modelled one by one, which keeps a 1.8 M-viewer event cheap.
 type group struct {
-	key    uint64 // health.SubnetKey of the subnet the answer is for
-	units  int64  // the group's part of its region's viewers
-	period int32  // steps between re-resolutions (the TTL it honours)
+	key   uint64 // health.SubnetKey of the subnet the answer is for
+	units int64  // the group's part of its region's viewers
+	// period is the steps a resolver that stretches TTLs keeps an
+	// answer; 0 for one that honours the TTL the answer carries.
+	period int32
 	region int16
 	cdn    int16 // the CDN of the answer it holds
 }
@@ -40,6 +42,10 @@ type population struct {
 	sticky  *stickiness
 	// stretching counts the groups whose resolver stretches TTLs.
 	stretching int
+	// ttl is the steps a region's answers are kept for, from the TTL the
+	// weights they are picked with carry; policyTTL when they carry none.
+	ttl       []int32
+	policyTTL int32
 	// switched counts the viewers that moved with their group's answer.
 	switched float64
 }
@@ -52,8 +58,8 @@ type population struct {
 func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 	rng := rand.New(rand.NewPCG(uint64(sc.Seed), 0x9e3779b97f4a7c15))
 	nC := len(sc.CDNs)
-	p := &population{sc: sc, units: make([][]int64, len(sc.Regions))}
-	ttl := steps(sc.Policy.TTL, sc.Step)
+	p := &population{sc: sc, units: make([][]int64, len(sc.Regions)), ttl: make([]int32, len(sc.Regions))}
+	p.policyTTL = steps(sc.Policy.TTL, sc.Step)
 	// Addresses start at a seed-dependent /24 so that another seed gives
 	// other hash draws, as another event's audience would.
 	next := uint32(rng.Uint64()) &^ 0xff
@@ -62,7 +68,9 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 		next += 0x100
 		return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), 0})
 	}
-	maxPeriod := int32(1)
+	// The wheel must hold the longest TTL the engine can give an
+	// answer, so that a re-resolution never wraps past its slot.
+	maxPeriod := steps(maxTTL(sc), sc.Step)
 	for ri, r := range sc.Regions {
 		p.units[ri] = make([]int64, nC)
 		if r.Share == 0 {
@@ -75,11 +83,11 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 		first := len(p.groups)
 		var weights []float64
 		for i := 0; i < r.Resolvers; i++ {
-			period := ttl
+			period := int32(0)
 			if stretch[i] {
 				period = stretchTTL
+				maxPeriod = max(maxPeriod, period)
 			}
-			maxPeriod = max(maxPeriod, period)
 			subnets := 1
 			if ecs[i] {
 				subnets = r.ECSSubnets
@@ -110,11 +118,12 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 		}
 	}
 	p.wheel = make([][]int32, maxPeriod+1)
+	p.ttlAtStart(len(p.wheel))
 	for i := range p.groups {
 		g := &p.groups[i]
 		// Caches were filled at different times: spread the first expiry
 		// over the TTL so that re-resolutions do not come in lockstep.
-		at := rng.Int32N(g.period)
+		at := rng.Int32N(max(g.period, p.ttl[g.region]))
 		p.wheel[at] = append(p.wheel[at], int32(i))
 	}
 	return p
@@ -130,6 +139,7 @@ func (p *population) resolve(k int64, weights []*health.Weights, prev *Step) {
 	follow := p.sc.Players.FollowDNS
 	var audience float64 // at step k, read when a group first moves
 	n := int64(len(p.wheel))
+	p.setTTL(weights, n)
 	slot := k % n
 	due := p.wheel[slot]
 	for _, i := range due {
@@ -146,7 +156,11 @@ func (p *population) resolve(k int64, weights []*health.Weights, prev *Step) {
 			p.answers[g.region][c] += g.units
 			g.cdn = c
 		}
-		nextSlot := (k + int64(g.period)) % n
+		// The answer is kept for the TTL it was given with: a TTL
+		// lowered later does not shorten what a resolver already holds.
+		// A resolver that stretches TTLs keeps it at least as long as
+		// the TTL says.
+		nextSlot := (k + int64(max(g.period, p.ttl[g.region]))) % n
 		p.wheel[nextSlot] = append(p.wheel[nextSlot], i)
 	}
 	p.wheel[slot] = due[:0]
@@ -186,4 +200,44 @@ func chosen(rng *rand.Rand, n int, share float64) []bool {
 		out[i] = true
 	}
 	return out
+}
+
+// setTTL takes each region's TTL from the weights its answers are
+// picked with.
+func (p *population) setTTL(weights []*health.Weights, wheel int64) {
+	for ri, w := range weights {
+		p.ttl[ri] = p.policyTTL
+		if w.TTL > 0 {
+			p.ttl[ri] = min(steps(time.Duration(w.TTL)*time.Second, p.sc.Step), int32(wheel-1))
+		}
+	}
+}
+
+// ttlAtStart sets the TTL the answers cached before the start were given
+// with: a schedule's when its window was already in force. The engine
+// says which, from a fresh state (every CDN healthy, so no ttl_in_flux).
+func (p *population) ttlAtStart(wheel int) {
+	sc := p.sc
+	t := health.NewEngine(sc.Policy.Config, nil).Evaluate(sc.Start)
+	weights := make([]*health.Weights, len(sc.Regions))
+	for ri := range weights {
+		if weights[ri] = t.Get(sc.Policy.Index, ri); weights[ri] == nil {
+			weights[ri] = &health.Weights{}
+		}
+	}
+	p.setTTL(weights, int64(wheel))
+}
+
+// maxTTL is the longest TTL an answer of the scenario's policy can
+// carry: the policy's own, a schedule's or ttl_in_flux.
+func maxTTL(sc *Scenario) time.Duration {
+	cfg := &sc.Policy.Config
+	ttl := sc.Policy.TTL
+	for _, s := range cfg.Schedules {
+		ttl = max(ttl, s.TTL)
+	}
+	if pi := sc.Policy.Index; pi >= 0 && pi < len(cfg.Policies) {
+		ttl = max(ttl, cfg.Policies[pi].TTLInFlux)
+	}
+	return ttl
 }

@@ -68,10 +68,12 @@ type runner struct {
 	nextEval time.Time
 	notes    int // notes recorded so far
 	actions  int // overrides put in force so far
+	planned  int // plan activations and endings done so far
 }
 
 // Run simulates the scenario from its start to its end. observe, when not
-// nil, is called with every step.
+// nil, is called with every step. With sc.Compare it also runs the
+// counterfactuals (compare.go), alongside, and puts them in the summary.
 func Run(sc *Scenario, observe func(*Step)) (*Result, error) {
 	if sc.Step <= 0 {
 		return nil, fmt.Errorf("simulate %s: step must be positive", sc.Name)
@@ -82,10 +84,12 @@ func Run(sc *Scenario, observe func(*Step)) (*Result, error) {
 	if sc.Curve.Peak() > 1e9 {
 		return nil, fmt.Errorf("simulate %s: an audience of %.0f is beyond what the simulator counts (1e9)", sc.Name, sc.Curve.Peak())
 	}
+	cmp := compare(sc)
 	r := newRunner(sc)
 	n := int64((sc.Duration + sc.Step - 1) / sc.Step)
 	for k := int64(0); k < n; k++ {
 		if err := r.step(k); err != nil {
+			cmp.wait()
 			return nil, err
 		}
 		if observe != nil {
@@ -93,14 +97,20 @@ func Run(sc *Scenario, observe func(*Step)) (*Result, error) {
 		}
 	}
 	r.ser.flush(&r.st, r.eng)
-	return &Result{
+	res := &Result{
 		Scenario:   sc,
 		Series:     r.ser.series,
 		Decisions:  r.rec.ds,
 		Summary:    r.bill.finish(r.acc.summary(r.rec.ds, r.pop.viewerSwitches())),
 		Groups:     len(r.pop.groups),
 		Stretching: r.pop.stretching,
-	}, nil
+	}
+	cfs, err := cmp.wait()
+	if err != nil {
+		return nil, err
+	}
+	res.Summary.Counterfactuals = cfs
+	return res, nil
 }
 
 func newRunner(sc *Scenario) *runner {
@@ -193,5 +203,5 @@ func (r *runner) operate(d time.Duration, now time.Time) error {
 			return fmt.Errorf("simulate %s: override %d (%s): %w", sc.Name, r.actions+1, a.Action, err)
 		}
 	}
-	return nil
+	return r.planActions(d, now)
 }

@@ -46,6 +46,12 @@ type Scenario struct {
 	Faults    []Fault
 	Overrides []Action
 	Notes     []Note
+	// Plans are an operator's activations and endings of the policy's
+	// plans, in time order (plans.go).
+	Plans []PlanAction
+	// Compare asks Run for the same event without the plans and without
+	// the TTL changes as well, to tell what each changed (compare.go).
+	Compare bool
 }
 
 // Policy is what the simulator needs of a compiled policy file.

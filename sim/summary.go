@@ -55,6 +55,10 @@ type Summary struct {
 	// them over the event's viewer-hours.
 	ViewerSwitches        int64   `json:"viewer_switches"`
 	SwitchesPerViewerHour float64 `json:"switches_per_viewer_hour"`
+
+	// Counterfactuals are the same event without the plans, and without
+	// the TTL changes, when it has them (compare.go).
+	Counterfactuals []Counterfactual `json:"counterfactuals,omitempty"`
 }
 
 // CapacitySummary is one CDN's load against its commit, in all or in one
