@@ -1,6 +1,7 @@
 package dnsserver
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -45,6 +46,13 @@ type zoneSigs struct {
 	// nsec is the chain in canonical order; index finds a name in it.
 	nsec  []*dns.NSEC
 	index map[string]int
+	// static holds the data of the RRSIGs of each name's RRsets, for the
+	// fast path's static answers.
+	static map[string][]typedSigs
+	// nx holds, by the index of the NSEC covering the name, the fast
+	// path's NXDOMAIN authority section for a name whose closest
+	// encloser is the apex.
+	nx []*negativeTemplate
 	// expiry is when each signing key's signatures expire, for the
 	// metric.
 	expiry []keyExpiry
@@ -57,6 +65,11 @@ type setKey struct {
 
 type steerSigs struct {
 	rrs   []dns.RR
+	rdata [][]byte
+}
+
+type typedSigs struct {
+	t     uint16
 	rdata [][]byte
 }
 
@@ -126,7 +139,8 @@ func signZone(z *zones.Zone, now time.Time) (zs *zoneSigs, next time.Time, err e
 		return &zoneSigs{z: z}, next, nil
 	}
 	sg := &signer{origin: z.Origin, inception: uint32(inception.Unix()), expiraton: uint32(expiration.Unix())}
-	zs = &zoneSigs{z: z, until: expiration.Unix(), keys: map[uint16][]dns.RR{}, sigs: map[setKey][]dns.RR{}, steer: map[string][]steerSigs{}, index: map[string]int{}}
+	zs = &zoneSigs{z: z, until: expiration.Unix(), keys: map[uint16][]dns.RR{}, sigs: map[setKey][]dns.RR{}, steer: map[string][]steerSigs{},
+		index: map[string]int{}, static: map[string][]typedSigs{}}
 	for _, k := range append(append([]*zones.Key{}, ksk...), zsk...) {
 		if !containsKey(zs.expiry, k.Name()) {
 			zs.expiry = append(zs.expiry, keyExpiry{key: k.Name(), at: expiration})
@@ -161,7 +175,9 @@ func signZone(z *zones.Zone, now time.Time) (zs *zoneSigs, next time.Time, err e
 		for _, set := range n.Sets {
 			types = append(types, set.Type)
 			if !n.Delegation {
-				zs.sigs[setKey{n.Name, set.Type}] = sg.sign(zsk, set.RRs, set.RRs[0].Header().Ttl)
+				sigs := sg.sign(zsk, set.RRs, set.RRs[0].Header().Ttl)
+				zs.sigs[setKey{n.Name, set.Type}] = sigs
+				zs.static[n.Name] = append(zs.static[n.Name], typedSigs{t: set.Type, rdata: rdataOf(sigs, sg)})
 			}
 		}
 		if n.Name == z.Origin {
@@ -191,6 +207,14 @@ func signZone(z *zones.Zone, now time.Time) (zs *zoneSigs, next time.Time, err e
 	zs.negSOA = sg.sign(zsk, []dns.RR{z.SOA}, z.NegSOA.Hdr.Ttl)
 	if sg.err != nil {
 		return nil, next, sg.err
+	}
+	wild := zs.covering("*." + z.Origin)
+	for _, nsec := range zs.nsec {
+		ns := append([]dns.RR{z.NegSOA}, zs.negSOA...)
+		ns = zs.withNSEC(ns, nsec)
+		// On error the template stays nil: the general path answers.
+		t, _ := packAuthority(z, zs.withNSEC(ns, wild))
+		zs.nx = append(zs.nx, t)
 	}
 	return zs, next, nil
 }
@@ -311,4 +335,74 @@ func (zs *zoneSigs) denial(ns []dns.RR, name string, nx bool) []dns.RR {
 // as asked and the TTL the answer gives.
 func (zs *zoneSigs) sigsFor(name string, t uint16, owner string, ttl uint32) []dns.RR {
 	return withOwnerTTL(zs.sigs[setKey{name, t}], owner, ttl)
+}
+
+// staticSigs returns the data of the RRSIGs of the RRset (name, t), or
+// nil. It takes bytes so that the query path need not build a string.
+func (zs *zoneSigs) staticSigs(name []byte, t uint16) [][]byte {
+	for _, s := range zs.static[string(name)] {
+		if s.t == t {
+			return s.rdata
+		}
+	}
+	return nil
+}
+
+// nxTemplate returns the prepared signed NXDOMAIN authority for name (in
+// z, absent), or nil when its closest encloser is not the apex.
+func (zs *zoneSigs) nxTemplate(z *zones.Zone, name []byte) *negativeTemplate {
+	if len(zs.nx) != len(zs.nsec) || len(zs.nsec) == 0 {
+		return nil
+	}
+	// The fast path's names have no escapes: every dot ends a label.
+	for off := bytes.IndexByte(name, '.') + 1; len(name)-off > len(z.Origin); off += bytes.IndexByte(name[off:], '.') + 1 {
+		if !z.Absent(name[off:]) {
+			return nil
+		}
+	}
+	i := sort.Search(len(zs.nsec), func(i int) bool { return canonicalCmp(name, zs.nsec[i].Hdr.Name) < 0 })
+	if i == 0 {
+		i = len(zs.nsec)
+	}
+	return zs.nx[i-1]
+}
+
+// canonicalCmp compares a name given as bytes with one given as a string,
+// both lower case, fully qualified, without escapes, in the canonical
+// order of RFC 4034 §6.1 (canonicalLess's), without allocating.
+func canonicalCmp(a []byte, b string) int {
+	ea, eb := len(a)-1, len(b)-1 // drop the root's dot
+	for {
+		switch {
+		case ea <= 0 && eb <= 0:
+			return 0
+		case ea <= 0:
+			return -1
+		case eb <= 0:
+			return 1
+		}
+		sa, sb := ea-1, eb-1
+		for sa >= 0 && a[sa] != '.' {
+			sa--
+		}
+		for sb >= 0 && b[sb] != '.' {
+			sb--
+		}
+		la, lb := a[sa+1:ea], b[sb+1:eb]
+		for i := 0; i < len(la) && i < len(lb); i++ {
+			if la[i] != lb[i] {
+				if la[i] < lb[i] {
+					return -1
+				}
+				return 1
+			}
+		}
+		if len(la) != len(lb) {
+			if len(la) < len(lb) {
+				return -1
+			}
+			return 1
+		}
+		ea, eb = sa, sb
+	}
 }

@@ -385,9 +385,9 @@ func doSeeds(t testing.TB) [][]byte {
 	return out
 }
 
-// TestFastPathSignsSteeredAnswers: the fast path answers DO=1 steered
-// queries of a signed zone with the very bytes the general path writes,
-// and allocates nothing doing so.
+// TestFastPathSignsSteeredAnswers: the fast path answers DO=1 steered,
+// static and NXDOMAIN queries of a signed zone with the very bytes the
+// general path writes, and allocates nothing doing so.
 func TestFastPathSignsSteeredAnswers(t *testing.T) {
 	h, _ := clockHandler(t, signedPolicy(t, cskDir(t, dns.ECDSAP256SHA256)), nil)
 	st := h.State()
@@ -410,6 +410,19 @@ func TestFastPathSignsSteeredAnswers(t *testing.T) {
 			took++
 			allocs := testing.AllocsPerRun(200, func() { h.Respond(buf, pkt, testClient, false) })
 			if allocs != 0 {
+				t.Errorf("%v: %v allocations per signed answer, want 0", m.Question[0], allocs)
+			}
+		}
+		switch m.Question[0].Name + dns.TypeToString[m.Question[0].Qtype] {
+		case "player.live.example.com.A", "nope.live.example.com.A", "a.b.c.d.live.example.com.TXT":
+			// Signed static answers and NXDOMAIN below the apex are
+			// prepared too.
+			if !ok {
+				t.Errorf("%v: fast path declined a signed query", m.Question[0])
+				continue
+			}
+			took++
+			if allocs := testing.AllocsPerRun(200, func() { h.Respond(buf, pkt, testClient, false) }); allocs != 0 {
 				t.Errorf("%v: %v allocations per signed answer, want 0", m.Question[0], allocs)
 			}
 		}

@@ -246,17 +246,31 @@ func (h *Handler) fastStatic(buf, pkt []byte, client netip.Addr, st *State, star
 	if a == nil {
 		return h.fastNegative(buf, pkt, client, st, start, q)
 	}
-	if q.edns.do && st.templates.sig.zone(a.zone) != nil {
-		// Signed static answers are the general path's.
-		return nil, false
+	var sigs [][]byte
+	if q.edns.do {
+		zs, expired := h.signedZone(st, a.zone, start)
+		if expired {
+			return nil, false
+		}
+		if zs != nil {
+			if sigs = zs.staticSigs(q.name[:q.nameLen], q.qtype); sigs == nil {
+				return nil, false
+			}
+		}
 	}
 	size := q.qEnd + len(a.wire) + optSize(q.edns, st)
+	for _, s := range sigs {
+		size += 12 + len(s)
+	}
 	if size > q.edns.udpLimit() || cap(buf) < size {
 		return nil, false
 	}
 	out := buf[:size]
-	off := writeHeader(out, pkt, q, a.count, 0)
+	off := writeHeader(out, pkt, q, a.count+len(sigs), 0)
 	off += copy(out[off:], a.wire)
+	for _, s := range sigs {
+		off = writeRRSIG(out, off, a.ttl, s)
+	}
 	// The answer does not depend on the client: scope 0.
 	off = writeOPT(out, off, q, st, 0)
 	out = out[:off]
@@ -324,8 +338,22 @@ func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, st
 		return nil, false
 	}
 	t := st.templates.negative[z.Index]
-	if t == nil || !z.Absent(name) || q.edns.do && st.templates.sig.zone(z.Index) != nil {
+	if t == nil || !z.Absent(name) {
 		return nil, false
+	}
+	if q.edns.do {
+		zs, expired := h.signedZone(st, z.Index, start)
+		if expired {
+			return nil, false
+		}
+		if zs != nil {
+			// Signed: the proof for a name right below the apex, or
+			// below names that do not exist either, was packed with
+			// the signatures; the wildcard's NSEC is the apex's.
+			if t = zs.nxTemplate(z, name); t == nil {
+				return nil, false
+			}
+		}
 	}
 	qwire := pkt[12 : q.qEnd-4]
 	extra := len(qwire) - len(t.originWire)
@@ -344,7 +372,7 @@ func (h *Handler) fastNegative(buf, pkt []byte, client netip.Addr, st *State, st
 		return nil, false
 	}
 	out := buf[:size]
-	off := writeHeader(out, pkt, q, 0, 1)
+	off := writeHeader(out, pkt, q, 0, t.count)
 	out[3] |= dns.RcodeNameError
 	auth := out[off : off+len(t.wire)]
 	copy(auth, t.wire)

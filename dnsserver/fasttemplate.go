@@ -32,6 +32,7 @@ type staticAnswer struct {
 	zone  int // the zone's index, for the counters
 	qtype uint16
 	count int
+	ttl   uint32 // the RRset's, for its signatures
 	wire  []byte
 }
 
@@ -51,6 +52,8 @@ type negativeTemplate struct {
 	// origin is the origin's presentation form as bytes, the rate
 	// limiter's account name for the zone's NXDOMAINs.
 	origin []byte
+	// count is the number of records in wire.
+	count int
 }
 
 // staticTypes are the prepared types: no names in their data, nothing for
@@ -110,7 +113,7 @@ func packStatic(z *zones.Zone, n *zones.Node, qtype uint16, buf []byte) *staticA
 	if set == nil {
 		return nil
 	}
-	a := &staticAnswer{zone: z.Index, qtype: qtype, count: len(set)}
+	a := &staticAnswer{zone: z.Index, qtype: qtype, count: len(set), ttl: set[0].Header().Ttl}
 	for _, rr := range set {
 		end, err := dns.PackRR(rr, buf, 0, nil, false)
 		if err != nil {
@@ -135,10 +138,18 @@ func packStatic(z *zones.Zone, n *zones.Node, qtype uint16, buf []byte) *staticA
 // packNegative packs z's NXDOMAIN authority section the way the general
 // path does, and notes where its compression pointers are.
 func packNegative(z *zones.Zone) (*negativeTemplate, error) {
+	return packAuthority(z, []dns.RR{z.NegSOA})
+}
+
+// packAuthority packs an NXDOMAIN authority section of z holding rrs
+// (the SOA, and with DO=1 its signatures and the NSEC proof) the way the
+// general path packs it after a question that is the origin, and notes
+// where its compression pointers are and which names it holds.
+func packAuthority(z *zones.Zone, rrs []dns.RR) (*negativeTemplate, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(z.Origin, dns.TypeA)
 	m.Response, m.Authoritative, m.Rcode, m.Compress = true, true, dns.RcodeNameError, true
-	m.Ns = []dns.RR{z.NegSOA}
+	m.Ns = rrs
 	pkt, err := m.Pack()
 	if err != nil {
 		return nil, err
@@ -147,8 +158,7 @@ func packNegative(z *zones.Zone) (*negativeTemplate, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &negativeTemplate{originWire: origin, wire: pkt[12+len(origin)+4:], origin: []byte(z.Origin)}
-	// Walk the SOA: owner, fixed header, MNAME, RNAME, five counters.
+	t := &negativeTemplate{originWire: origin, wire: pkt[12+len(origin)+4:], origin: []byte(z.Origin), count: len(rrs)}
 	off := 0
 	name := func() {
 		for {
@@ -164,11 +174,28 @@ func packNegative(z *zones.Zone) (*negativeTemplate, error) {
 			off += 1 + int(t.wire[off])
 		}
 	}
-	name()
-	off += 10
-	name()
-	name()
-	for _, nm := range []string{z.NegSOA.Ns, z.NegSOA.Mbox} {
+	var names []string
+	for _, rr := range rrs {
+		name()
+		rdStart := off + 10
+		off = rdStart
+		rdEnd := rdStart + (int(t.wire[rdStart-2])<<8 | int(t.wire[rdStart-1]))
+		switch rr := rr.(type) {
+		case *dns.SOA:
+			name()
+			name()
+			names = append(names, rr.Ns, rr.Mbox)
+		case *dns.RRSIG:
+			off += 18
+			name()
+			names = append(names, rr.SignerName)
+		case *dns.NSEC:
+			name()
+			names = append(names, rr.Hdr.Name, rr.NextDomain)
+		}
+		off = rdEnd
+	}
+	for _, nm := range names {
 		w, err := packName(nm)
 		if err != nil {
 			return nil, err
