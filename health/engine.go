@@ -253,7 +253,7 @@ func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now
 			fresh = true
 			st.observe(raw, p.DownAfter)
 			e.updateScore(st, raw, p)
-			if c := e.updateStatus(st, judge(st, ev, p, cdn.CommitGbps), p, pol.Name, region, cdn.Name, now); c != "" {
+			if c := e.updateStatus(st, judge(st, ev, p, cdn.CommitGbps, e.cdnLoad(pol.Name, cdn.Name).factor < 1), p, pol.Name, region, cdn.Name, now); c != "" {
 				causes = append(causes, c)
 			}
 		}

@@ -37,6 +37,9 @@ type GateRule struct {
 	OverGood bool `json:"over_good,omitempty"`
 	// Default is the gate when the policy sets none; 0 is no gate.
 	Default float64 `json:"default,omitempty"`
+	// LoadShows: a CDN near its commit shows load in the kind (TTFB
+	// rises, cache hits fall), which is no sign of ill health.
+	LoadShows bool `json:"-"`
 	// Veto makes a value at or past the bad bound score the CDN 0
 	// outright (score.go): a CDN failing that many requests is unusable
 	// however fast its few successes are.
@@ -96,7 +99,12 @@ type gateResult struct {
 }
 
 // gates judges a CDN's evidence against the policy's gates.
-func gates(ev *evidence, p *Params) gateResult {
+//
+// loaded says the CDN is past capacity_soft of its commit: a value load
+// worsens (a kind with LoadShows) is then the capacity factor's to
+// handle, and crosses no gate, though it still keeps the gate from
+// clearing.
+func gates(ev *evidence, p *Params, loaded bool) gateResult {
 	res := gateResult{clear: true, weight: 1}
 	z := zScore(p.Confidence)
 	var why []string
@@ -127,7 +135,7 @@ func gates(ev *evidence, p *Params) gateResult {
 			res.clear = false
 		}
 		here, sure := past(e.v, e.n)
-		if !here {
+		if !here || loaded && k.Info().Gate.LoadShows {
 			continue
 		}
 		if e.own < float64(p.MinSamples) {
@@ -172,8 +180,8 @@ type verdict struct {
 	scoreCounts bool
 }
 
-func judge(st *cdnState, ev *evidence, p Params, commitGbps float64) verdict {
-	v := verdict{gate: gates(ev, &p), scoreCounts: true}
+func judge(st *cdnState, ev *evidence, p Params, commitGbps float64, loaded bool) verdict {
+	v := verdict{gate: gates(ev, &p, loaded), scoreCounts: true}
 	if !ev.alone(&p) {
 		if whole, ok := Score(ev.parentReadings(st.readings), p, commitGbps); ok && whole >= p.DownThreshold {
 			v.scoreCounts = false

@@ -71,7 +71,7 @@ var kinds = [NumKinds]KindInfo{
 	TTFB: {Key: "ttfb_ms", ScoreKey: "ttfb", Label: "Time to first byte", Short: "TTFB", Unit: "ms",
 		Max: 600000, Default: Bounds{Weight: 0.3, Good: 200, Bad: 1000},
 		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: TTFB,
-		Gate: &GateRule{Stat: GateMean, OverGood: true, Default: 300}},
+		Gate: &GateRule{Stat: GateMean, OverGood: true, Default: 300, LoadShows: true}},
 	ErrorRate: {Key: "error_rate", ScoreKey: "error_rate", Label: "Error rate", Short: "errors", Unit: "ratio", Digits: 1,
 		Max: 1, Default: Bounds{Weight: 0.4, Good: 0.01, Bad: 0.1},
 		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: ErrorRate,
@@ -79,7 +79,7 @@ var kinds = [NumKinds]KindInfo{
 	CacheHit: {Key: "cache_hit_ratio", ScoreKey: "cache_hit", Label: "Cache hit ratio", Short: "cache hits", Unit: "ratio",
 		Max: 1, Default: Bounds{Weight: 0.1, Good: 0.95, Bad: 0.5},
 		Sources: []string{SourceProbe, SourcePush, SourcePrometheus}, StandsInFor: CacheHit,
-		Gate: &GateRule{Stat: GateRate}},
+		Gate: &GateRule{Stat: GateRate, LoadShows: true}},
 	// A probe's download rate of its test object tells how a CDN copes
 	// only when its delivered traffic against a commit is unknown.
 	Download: {Key: "download_mbps", ScoreKey: "download", Label: "Probe download rate", Short: "download", Unit: "Mbit/s", Digits: 1,
