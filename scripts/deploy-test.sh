@@ -545,7 +545,8 @@ EOF
 		local src=$1 dst=$2 dnsport=$3 httpport=$4 dir=$5
 		sed -e "s|^dns = .*|dns = [\"127.0.0.1:$dnsport\"]|" \
 			-e "s|^http = .*|http = \"127.0.0.1:$httpport\"|" \
-			-e '/^admin_token_file = /d' \
+			-e "s|^admin_token_file = .*|admin_token_file = \"$live/admin.token\"|" \
+			-e "s|^nats = .*|nats = [\"nats://127.0.0.1:${natsports[0]}\", \"nats://127.0.0.1:${natsports[1]}\", \"nats://127.0.0.1:${natsports[2]}\"]\ninstance = \"$(basename "$dir")\"|" \
 			-e "s|^decision_log = .*|decision_log = \"$dir/decisions.jsonl\"|" \
 			-e "s|^database = .*|database = \"$dir/GeoLite2-Country.mmdb\"|" \
 			-e "s|^url = \"http://10\.53\.0\.10:9090\"|url = \"http://127.0.0.1:$promport\"|" \
@@ -558,6 +559,39 @@ interval = "1s"
 EOF
 		grep -q "127.0.0.1:$promport" "$dst" && grep -q "127.0.0.1:$dnsport" "$dst" && grep -q "127.0.0.1:$httpport" "$dst"
 	}
+	# The fleet's three NATS nodes from nats-N.conf, moved to loopback ports
+	# and stores under $live: a drain sent to ns1 must reach ns2 through them.
+	read -r -a natsports < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
+	(umask 077 && head -c 24 /dev/urandom | base64 >"$live/admin.token")
+	natsrc=ok
+	if ! command -v nats-server >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+		echo "installing Debian's nats-server package"
+		apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nats-server >/dev/null || true
+	fi
+	if ! command -v nats-server >/dev/null 2>&1; then
+		natsrc=missing
+		fail "end-to-end: nats-server is missing (apt-get install nats-server)"
+	else
+		hosts=(10.53.0.1 10.53.0.2 10.53.0.10)
+		for i in 1 2 3; do
+			mkdir -p "$live/nats-$i"
+			route=()
+			for k in 1 2 3; do
+				route+=(-e "s|nats-route://${hosts[k - 1]}:6222|nats-route://127.0.0.1:${natsports[k + 2]}|")
+			done
+			sed -e "s|^listen: .*|listen: 127.0.0.1:${natsports[i - 1]}|" -e '/^http: /d' \
+				-e "s|store_dir: .*|store_dir: \"$live/nats-$i/js\"|" \
+				-e "s|^  listen: .*|  listen: 127.0.0.1:${natsports[i + 2]}|" "${route[@]}" \
+				"$deploy/nats-$i.conf" >"$live/nats-$i/nats.conf"
+			nats-server -c "$live/nats-$i/nats.conf" >"$live/nats-$i/log" 2>&1 &
+			pids+=($!)
+		done
+	fi
 	ok=1
 	mkpolicy "$deploy/ns1.toml" "$live/ns1/policy.toml" "$dns1" "$http1" "$live/ns1" || ok=0
 	mkpolicy "$deploy/ns2.toml" "$live/ns2/policy.toml" "$dns2" "$http2" "$live/ns2" || ok=0
@@ -824,6 +858,40 @@ EOF
 			pass "end-to-end: ns1 and ns2 give the same CDN to all $total client subnets (after $((SECONDS - start))s)"
 		else
 			fail "end-to-end: ns1 and ns2 disagree on $((total - same)) of $total subnets for 90s:$diffs"
+		fi
+
+		# The fleet: a drain sent to ns1 alone changes ns2's answers. Drain
+		# whichever CDN ns2 gives the first subnet (its explain names the CDN
+		# and its target), then wait (10 s at most) until ns2 answers that
+		# target to none of 20 subnets.
+		if [[ $natsrc == ok ]]; then
+			read -r cdn target < <(curl -fsS "http://127.0.0.1:$http2/api/v1/explain?name=stream.live.example.com&client=127.0.0.1&ecs=10.1.7.0/24" |
+				python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["cdn"], e["target"])')
+			token=$(cat "$live/admin.token")
+			start=$SECONDS
+			if id=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+				-d "{\"action\":\"drain\",\"cdn\":\"$cdn\",\"ttl\":\"10m\",\"reason\":\"deploy test: fleet\"}" \
+				"http://127.0.0.1:$http1/api/v1/overrides" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'); then
+				for ((n = 0; n < 100 && SECONDS - start < 10; n++)); do
+					hits=0
+					for i in $(seq 1 20); do
+						a=$(dig @127.0.0.1 -p "$dns2" stream.live.example.com A +norec +short +time=2 +tries=1 +subnet=10.1.$((i * 7)).0/24 | head -1)
+						[[ $a == "$target" || -z $a ]] && hits=$((hits + 1))
+					done
+					((hits == 0)) && break
+					sleep 0.1
+				done
+				if ((hits == 0)); then
+					pass "end-to-end: a drain of $cdn sent to ns1 alone reached ns2's answers through NATS (after $((SECONDS - start))s)"
+				else
+					fail "end-to-end: ns2 still answers $cdn for $hits of 20 subnets 10 s after a drain sent to ns1"
+					tail -20 "$live/ns2/log" | indent
+				fi
+				curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $token" "http://127.0.0.1:$http2/api/v1/overrides/$id" ||
+					fail "end-to-end: ending ns1's drain on ns2"
+			else
+				fail "end-to-end: POST /api/v1/overrides to ns1"
+			fi
 		fi
 	else
 		skip "end-to-end smoke.sh and ns1/ns2 agreement: dig is missing (apt-get install bind9-dnsutils)"

@@ -13,6 +13,7 @@ import { Demo } from './demo.js';
 import { Plans, asNotes } from './plans.js';
 import { Escalations, escalate, escalationNotes } from './escalations.js';
 import { chartSpec } from './kinds.js';
+import { Fleet } from './fleet.js';
 
 const POLL_MS = 1000;
 const HIDDEN_POLL_MS = 5000; // a background tab need not keep up
@@ -37,6 +38,7 @@ const overrides = new Overrides($('overrides'), () => poll());
 const notes = new Notes($('note-form'), $('notes'), () => poll());
 const plans = new Plans($('plans'), $('schedules'), () => poll());
 const escalations = new Escalations($('escalations'), () => poll());
+const fleet = new Fleet($('fleet-section'), $('fleet'));
 const demo = new Demo($('demo-section'), $('demo'), (cdn) => colourOf(cdn), () => poll());
 
 // Charts of the selected region, created once; each is told which
@@ -113,7 +115,8 @@ function render() {
   tabs($('chart-span'), Object.keys(spans), shown, (k) => { app.spanMs = spans[k] * 60000; render(); });
   setText($('charts-h'), 'Last ' + shown.replace('min', 'minutes'));
   regions.render(v, app.policy, app.kinds);
-  overrides.render(v.overrides, now);
+  if (app.fleet) fleet.render(app.fleet, now);
+  overrides.render(v.overrides, now, app.fleet && app.fleet.enabled ? app.fleet.instance : '');
   if (app.plans) plans.render(app.plans, now);
   if (app.escalations) {
     escalations.render(app.escalations, now);
@@ -182,11 +185,12 @@ async function poll() {
     app.view = view;
     const since = app.history.since();
     const windowStart = new Date(Date.parse(view.time) - app.history.windowMs).toISOString();
-    const [hist, ann, pl, esc] = await Promise.all([
+    const [hist, ann, pl, esc, fl] = await Promise.all([
       getJSON('/api/v1/history' + (since ? '?since=' + encodeURIComponent(since) : '')),
       getJSON('/api/v1/annotations?since=' + encodeURIComponent(windowStart)),
       getJSON('/api/v1/plans?since=' + encodeURIComponent(windowStart)),
       getJSON('/api/v1/escalations'),
+      getJSON('/api/v1/fleet'),
       demo.refresh(),
     ]);
     app.historyInterval = hist.interval_ms;
@@ -195,6 +199,7 @@ async function poll() {
     // Plan activations, schedule edges and escalations join the notes on
     // the timeline.
     app.escalations = esc;
+    app.fleet = fl;
     app.notes = ann.annotations.concat(asNotes(pl.events), escalationNotes(esc.escalations, windowStart)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
     app.lastOK = Date.now();
     render();

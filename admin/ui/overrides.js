@@ -28,8 +28,10 @@ export class Overrides {
     });
   }
 
-  render(overrides, now) {
-    const sig = overrides.map((o) => o.id).join(',');
+  // self names this instance in a fleet ('' standing alone): an override
+  // says which instance it was written on.
+  render(overrides, now, self) {
+    const sig = overrides.map((o) => o.id).join(',') + '|' + self;
     if (sig !== this.sig) {
       this.sig = sig;
       this.ends.clear();
@@ -37,7 +39,7 @@ export class Overrides {
         this.box.replaceChildren(h('p', { className: 'empty', textContent: 'None: the split follows the health scores.' }));
       } else {
         this.box.replaceChildren(h('table', {},
-          h('thead', {}, h('tr', {}, ['', 'what', 'reason', 'set', 'ends', ''].map((t) => h('th', { textContent: t })))),
+          h('thead', {}, h('tr', {}, ['', 'what', 'reason', 'set', 'ends', self ? 'from' : null, ''].filter((t) => t !== null).map((t) => h('th', { textContent: t })))),
           h('tbody', {}, overrides.map((o) => {
             const ends = h('td');
             this.ends.set(o.id, ends);
@@ -47,6 +49,7 @@ export class Overrides {
               h('td', { textContent: o.reason }),
               h('td', { className: 'muted', textContent: fmt.clock(Date.parse(o.created)) }),
               ends,
+              self ? h('td', { className: 'origin', textContent: o.origin || self + ' (here)' }) : null,
               h('td', {}, h('button', { type: 'button', className: 'small danger', textContent: 'End', dataset: { id: o.id, what: describeOverride(o) } })));
           }))));
       }

@@ -594,3 +594,49 @@ func metricValue(t *testing.T, httpAddr, sample string) float64 {
 	}
 	return 0
 }
+
+// TestFleetConvergence measures, over CDNSTEER_FLEET_BENCH writes (1,000
+// in scripts/fleet-test.sh -bench), the time from a write on ns1 (its API
+// call returned) to its effect on ns2's DNS answers, through a real
+// three-node cluster: pins of region kr alternating between the CDNs,
+// each seen on a subnet the baseline sends to the other one, so that only
+// the pin (and the end of the one before) can change the answer.
+func TestFleetConvergence(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("CDNSTEER_FLEET_BENCH"))
+	if n <= 0 {
+		t.Skip("set CDNSTEER_FLEET_BENCH to the number of writes (scripts/fleet-test.sh -bench)")
+	}
+	bin := natsBinary(t)
+	nodes := startNATSCluster(t, bin, 3)
+	urls := natsURLs(nodes)
+	ns1 := startFleetInst(t, "ns1", urls)
+	ns2 := startFleetInst(t, "ns2", urls)
+	awaitConverged(t, []*fleetInst{ns1, ns2}, 30*time.Second)
+	watch := map[string]netip.Prefix{
+		"fastly": netip.MustParsePrefix(krSubnetsAnswering(t, ns2.dnsAddr(), "akamai", 1)[0]),
+		"akamai": netip.MustParsePrefix(krSubnetsAnswering(t, ns2.dnsAddr(), "fastly", 1)[0]),
+	}
+	c := &dns.Client{Net: "udp", Timeout: time.Second}
+	lat := make([]time.Duration, 0, n)
+	prev := ""
+	for i := range n {
+		cdn := []string{"akamai", "fastly"}[i%2]
+		if prev != "" {
+			ns1.api().do("DELETE", "/api/v1/overrides/"+prev, nil, true, http.StatusNoContent, nil)
+		}
+		prev = ns1.override("pin", cdn, "10m", fmt.Sprintf("convergence %d", i))
+		start := time.Now()
+		for queryCDN(c, ns2.dnsAddr(), watch[cdn]) != cdn {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("write %d (pin %s) not in ns2's answers after 10 s", i, cdn)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	p50, p99, worst := quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 1)
+	t.Logf("convergence over %d writes, ns1 write → ns2 answers: p50 %s, p99 %s, max %s", n, p50, p99, worst)
+	if p99 > time.Second {
+		t.Errorf("p99 %s is over the 1 s the fleet promises", p99)
+	}
+}

@@ -17,7 +17,7 @@ commands:
   demo                                           run a self-contained demo on loopback
   simulate -config FILE -scenario FILE -o DIR    rehearse an event in virtual time
   simulate -config FILE -replay LOG... -o DIR    what a policy would have decided on recorded signals
-  report   -log FILE -o FILE                     post-event report from a decision log
+  report   -log FILE [-log FILE…] -o FILE        post-event report from a decision log (several: one per instance, merged)
   version                                        print version information
 `
 
