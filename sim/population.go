@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/health"
@@ -23,6 +24,9 @@ type group struct {
 	// period is the steps a resolver that stretches TTLs keeps an
 	// answer; 0 for one that honours the TTL the answer carries.
 	period int32
+	// picked is the generation of its region's weights its answer was
+	// picked from (see population.gen).
+	picked int32
 	region int16
 	cdn    int16 // the CDN of the answer it holds
 }
@@ -46,6 +50,13 @@ type population struct {
 	// weights they are picked with carry; policyTTL when they carry none.
 	ttl       []int32
 	policyTTL int32
+	// gen counts the changes of each region's weights, and last holds
+	// the weights it counted: a group whose answer was picked from
+	// weights of the current generation would get the same answer again,
+	// and is not asked. The engine publishes new weights at every
+	// evaluation, mostly the same as before.
+	gen  []int32
+	last []*health.Weights
 	// switched counts the viewers that moved with their group's answer.
 	switched float64
 }
@@ -58,7 +69,8 @@ type population struct {
 func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 	rng := rand.New(rand.NewPCG(uint64(sc.Seed), 0x9e3779b97f4a7c15))
 	nC := len(sc.CDNs)
-	p := &population{sc: sc, units: make([][]int64, len(sc.Regions)), ttl: make([]int32, len(sc.Regions))}
+	p := &population{sc: sc, units: make([][]int64, len(sc.Regions)), ttl: make([]int32, len(sc.Regions)),
+		gen: make([]int32, len(sc.Regions)), last: append([]*health.Weights(nil), baseline...)}
 	p.policyTTL = steps(sc.Policy.TTL, sc.Step)
 	// Addresses start at a seed-dependent /24 so that another seed gives
 	// other hash draws, as another event's audience would.
@@ -140,21 +152,31 @@ func (p *population) resolve(k int64, weights []*health.Weights, prev *Step) {
 	var audience float64 // at step k, read when a group first moves
 	n := int64(len(p.wheel))
 	p.setTTL(weights, n)
+	for ri, w := range weights {
+		if w != p.last[ri] && !slices.Equal(w.W, p.last[ri].W) {
+			p.gen[ri]++
+		}
+		p.last[ri] = w
+	}
 	slot := k % n
 	due := p.wheel[slot]
 	for _, i := range due {
 		g := &p.groups[i]
-		if c := int16(weights[g.region].Pick(g.key)); c >= 0 && c != g.cdn {
-			if audience == 0 {
-				audience = p.sc.Curve.At(time.Duration(k) * p.sc.Step)
+		// The weights its answer came from would give it again.
+		if g.picked != p.gen[g.region] {
+			g.picked = p.gen[g.region]
+			if c := int16(weights[g.region].Pick(g.key)); c >= 0 && c != g.cdn {
+				if audience == 0 {
+					audience = p.sc.Curve.At(time.Duration(k) * p.sc.Step)
+				}
+				p.switched += follow * audience * p.sc.Regions[g.region].Share * float64(g.units) / unitsPerRegion
+				if p.sticky != nil {
+					p.sticky.move(i, g, g.cdn, c, k)
+				}
+				p.answers[g.region][g.cdn] -= g.units
+				p.answers[g.region][c] += g.units
+				g.cdn = c
 			}
-			p.switched += follow * audience * p.sc.Regions[g.region].Share * float64(g.units) / unitsPerRegion
-			if p.sticky != nil {
-				p.sticky.move(i, g, g.cdn, c, k)
-			}
-			p.answers[g.region][g.cdn] -= g.units
-			p.answers[g.region][c] += g.units
-			g.cdn = c
 		}
 		// The answer is kept for the TTL it was given with: a TTL
 		// lowered later does not shorten what a resolver already holds.
