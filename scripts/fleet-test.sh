@@ -70,7 +70,7 @@ if command -v "$(go env CC)" >/dev/null 2>&1; then
 	race=(-race)
 fi
 
-CDNSTEER_NATS_SERVER=$nats go test "${race[@]}" -count=1 -timeout 15m -run 'TestFleetAgainstRealNATS' -v ./cmd/cdnsteer/
+CDNSTEER_NATS_SERVER=$nats go test "${race[@]}" -count=1 -timeout 15m -run 'TestFleetAgainstRealNATS|TestFleetCredentialsRefused' -v ./cmd/cdnsteer/
 if [[ -n $bench ]]; then
 	CDNSTEER_NATS_SERVER=$nats CDNSTEER_FLEET_BENCH=1000 go test -count=1 -timeout 20m -run 'TestFleetConvergence' -v ./cmd/cdnsteer/
 fi

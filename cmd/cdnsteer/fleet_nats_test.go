@@ -640,3 +640,34 @@ func TestFleetConvergence(t *testing.T) {
 		t.Errorf("p99 %s is over the 1 s the fleet promises", p99)
 	}
 }
+
+// TestFleetCredentialsRefused: against a NATS server that requires a
+// password, an instance with the wrong one answers DNS on, stands alone,
+// and says in GET /api/v1/fleet that NATS refused its credentials; a
+// bucket missing on a server it may use is created.
+func TestFleetCredentialsRefused(t *testing.T) {
+	bin := natsBinary(t)
+	dir := t.TempDir()
+	client := freeLoopbackPort(t)
+	conf := filepath.Join(dir, "nats.conf")
+	body := fmt.Sprintf("server_name: auth\nlisten: %s\njetstream { store_dir: %q }\nauthorization { user: cdnsteer, password: right-one }\n",
+		client, filepath.Join(dir, "js"))
+	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	node := &natsNode{t: t, bin: bin, name: "auth", client: client, conf: conf}
+	node.start()
+	awaitJetStream(t, []string{"nats://cdnsteer:right-one@" + client}, 30*time.Second)
+
+	wrong := startFleetInst(t, "ns-wrong", []string{"nats://cdnsteer:wrong-one@" + client})
+	await(t, "the refused credentials named in GET /api/v1/fleet", 10*time.Second, func() bool {
+		st := wrong.fleet()
+		return !st.Connected && strings.Contains(st.Error, "refused this instance's credentials")
+	})
+	if got := digCDN(t, wrong.dnsAddr(), "10.10.7.0/24"); got != "akamai" && got != "fastly" {
+		t.Fatalf("an instance NATS refuses does not answer: %q", got)
+	}
+
+	right := startFleetInst(t, "ns-right", []string{"nats://cdnsteer:right-one@" + client})
+	awaitConverged(t, []*fleetInst{right}, 20*time.Second)
+}
