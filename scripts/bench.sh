@@ -136,10 +136,13 @@ install_packages() {
 	local need=() pkg
 	command -v dnsperf >/dev/null || need+=(dnsperf)
 	command -v dig >/dev/null || need+=(bind9-dnsutils)
-	command -v gdnsd >/dev/null || need+=(gdnsd)
-	command -v knotd >/dev/null || need+=(knot)
-	command -v pdns_server >/dev/null || need+=(pdns-server)
-	[[ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ]] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || need+=(pdns-backend-bind)
+	# Only the peers measured are needed (SERVERS=cdnsteer needs none).
+	if wants gdnsd; then command -v gdnsd >/dev/null || need+=(gdnsd); fi
+	if wants knot; then command -v knotd >/dev/null || need+=(knot); fi
+	if wants pdns; then
+		command -v pdns_server >/dev/null || need+=(pdns-server)
+		[[ -e /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ]] || ls /usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 || need+=(pdns-backend-bind)
+	fi
 	command -v taskset >/dev/null || need+=(util-linux)
 	command -v ss >/dev/null || need+=(iproute2)
 	((${#need[@]})) || return 0
@@ -161,10 +164,12 @@ install_packages() {
 	} >"$WORK/apt.log" 2>&1 || rc=$?
 	restore_policy_rc
 	((rc == 0)) || die "apt-get failed (exit $rc); see $WORK/apt.log: $(tail -3 "$WORK/apt.log" | tr '\n' ' ')"
-	for pkg in dnsperf dig gdnsd knotd pdns_server; do
-		command -v $pkg >/dev/null || die "$pkg still missing after apt-get; see $WORK/apt.log"
+	for pkg in dnsperf dig gdnsd:gdnsd knotd:knot pdns_server:pdns; do
+		[[ $pkg != *:* ]] || wants "${pkg#*:}" || continue
+		command -v "${pkg%%:*}" >/dev/null || die "${pkg%%:*} still missing after apt-get; see $WORK/apt.log"
 	done
 }
+wants() { [[ " ${SERVER_LIST[*]} " == *" $1 "* ]]; }
 
 # ------------------------------------------------------------ work and setup
 
@@ -221,6 +226,9 @@ fi
 log "writing query files ($NQUERIES queries each)"
 "$WORK/bin/benchquery" -o "$WORK/q-ecs.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true || die "benchquery failed"
 "$WORK/bin/benchquery" -o "$WORK/q-plain.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=false || die "benchquery failed"
+# The ECS workload again with DO=1, for cdnsteer's signed zone: the same
+# answers with their signatures (and NSEC proofs), prepared when signed.
+"$WORK/bin/benchquery" -o "$WORK/q-do.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true -do || die "benchquery failed"
 
 # render TEMPLATE OUT KEY=VALUE... replaces @KEY@ with VALUE.
 render() {
@@ -244,16 +252,27 @@ setup_configs() {
 	local d
 	d=$WORK/cdnsteer
 	render "$tmpl/cdnsteer.toml" "$d/cdnsteer.toml" "DNS=127.0.0.1:$(port_of cdnsteer)" "HTTP=127.0.0.1:$HTTP_PORT" GEODB=geo.mmdb
-	d=$WORK/gdnsd
-	mkdir -p "$d/zones" "$d/run" "$d/state"
-	render "$tmpl/gdnsd.config" "$d/config" "DIR=$d" "ADDR=127.0.0.1:$(port_of gdnsd)" "THREADS=$PEER_UDP_THREADS"
-	zonefile "$stream_gdnsd" "$d/zones/$ZONE"
-	gdnsd -c "$d" checkconf >"$d/checkconf.log" 2>&1 || die "gdnsd checkconf failed: $(tail -5 "$d/checkconf.log")"
-	d=$WORK/knot
-	mkdir -p "$d/zones" "$d/run" "$d/db"
-	render "$tmpl/knot.conf" "$d/knot.conf" "DIR=$d" "ADDR=127.0.0.1@$(port_of knot)" "THREADS=$PEER_UDP_THREADS"
-	zonefile "$stream_knot" "$d/zones/$ZONE"
-	knotc -c "$d/knot.conf" conf-check >"$d/checkconf.log" 2>&1 || die "knot conf-check failed: $(tail -5 "$d/checkconf.log")"
+	# cdnsteer's zone is signed (DO=0 answers are the same bytes as
+	# unsigned); the DO=1 run measures what the signatures cost.
+	if ! compgen -G "$d/keys/K*.key" >/dev/null; then
+		"$WORK/bin/cdnsteer" keygen -zone "$ZONE." -dir "$d/keys" >"$d/keygen.log" 2>&1 || die "cdnsteer keygen failed: $(cat "$d/keygen.log")"
+	fi
+	printf '[zone.dnssec]\nkeys = "keys"\n' >>"$d/cdnsteer.toml"
+	if wants gdnsd; then
+		d=$WORK/gdnsd
+		mkdir -p "$d/zones" "$d/run" "$d/state"
+		render "$tmpl/gdnsd.config" "$d/config" "DIR=$d" "ADDR=127.0.0.1:$(port_of gdnsd)" "THREADS=$PEER_UDP_THREADS"
+		zonefile "$stream_gdnsd" "$d/zones/$ZONE"
+		gdnsd -c "$d" checkconf >"$d/checkconf.log" 2>&1 || die "gdnsd checkconf failed: $(tail -5 "$d/checkconf.log")"
+	fi
+	if wants knot; then
+		d=$WORK/knot
+		mkdir -p "$d/zones" "$d/run" "$d/db"
+		render "$tmpl/knot.conf" "$d/knot.conf" "DIR=$d" "ADDR=127.0.0.1@$(port_of knot)" "THREADS=$PEER_UDP_THREADS"
+		zonefile "$stream_knot" "$d/zones/$ZONE"
+		knotc -c "$d/knot.conf" conf-check >"$d/checkconf.log" 2>&1 || die "knot conf-check failed: $(tail -5 "$d/checkconf.log")"
+	fi
+	wants pdns || return 0
 	d=$WORK/pdns
 	mkdir -p "$d/zones" "$d/run"
 	render "$tmpl/pdns.conf" "$d/pdns.conf" "DIR=$d" "ADDR=127.0.0.1:$(port_of pdns)"
@@ -456,7 +475,7 @@ full() {
 		record "$r" "$s" qps "$qps"
 		record "$r" "$s" lost "$lost"
 		record "$r" "$s" avg_ms "$(awk -v l="$lat" 'BEGIN { printf "%.4f", l * 1000 }')"
-	else
+	elif [[ $kind == plain ]]; then
 		record "$r" "$s" qps_plain "$qps"
 		record "$r" "$s" lost_plain "$lost"
 	fi
@@ -548,6 +567,10 @@ for r in $(seq "$ROUNDS"); do
 		full "$s" "$r" "$WORK/q-ecs.bin" ecs
 		sleep 1
 		full "$s" "$r" "$WORK/q-plain.bin" plain
+		if [[ $s == cdnsteer ]]; then
+			sleep 1
+			full "$s" "$r" "$WORK/q-do.bin" do
+		fi
 		kill -0 "$SPID" 2>/dev/null || die "$s died under load; log $WORK/$s/server-r$r.log"
 		postcheck "$s" "$r"
 		record "$r" "$s" rss "$(rss_mib "$SPID")"
@@ -666,6 +689,10 @@ if [[ " ${SERVER_LIST[*]} " == *" cdnsteer "* ]]; then
 		ok=$(awk -v p="$p" 'BEGIN { print (p != "lost" && p <= 1.0) ? 1 : 0 }')
 		verdict "$ok" "p99: cdnsteer p99 $p ms at $(k "$r50") qps (target ≤ 1 ms; rounds: $(rounds_of cdnsteer "p99_$r50") ms; lost $(rounds_of cdnsteer "lost_$r50") %)"
 	fi
+	c=$(median cdnsteer cpu_ecs)
+	d=$(median cdnsteer cpu_do)
+	ok=$(awk -v c="$c" -v d="$d" 'BEGIN { print (d <= 1.05 * c) ? 1 : 0 }')
+	verdict "$ok" "dnssec: cdnsteer $(printf '%.2f' "$d") µs/query with DO=1 (signed answers, NSEC proofs) = $(ratio "$d" "$c") the same workload with DO=0 (target ≤ 1.05×; rounds DO=1: $(rounds_of cdnsteer cpu_do); DO=0: $(rounds_of cdnsteer cpu_ecs))"
 	m=$(median cdnsteer rss)
 	ok=$(awk -v m="$m" 'BEGIN { print (m <= 64) ? 1 : 0 }')
 	verdict "$ok" "rss: cdnsteer peak RSS $m MiB with a ${NETWORKS:-?}-network country database loaded (target ≤ 64 MiB; rounds: $(rounds_of cdnsteer rss))"

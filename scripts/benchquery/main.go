@@ -29,6 +29,7 @@ func main() {
 	n := flag.Int("n", 200000, "number of queries")
 	zone := flag.String("zone", "live.example.com.", "zone")
 	ecs := flag.Bool("ecs", true, "send EDNS Client Subnet on steered queries")
+	do := flag.Bool("do", false, "set the DO bit (ask for DNSSEC records) on every query")
 	seed := flag.Uint64("seed", 1, "random seed")
 	geodb := flag.String("geodb", "", "also write a synthetic GeoLite2-Country-shaped database to this file")
 	geoOnly := flag.Bool("geodb-only", false, "write only the -geodb database, no query file")
@@ -47,7 +48,7 @@ func main() {
 	if *geoOnly {
 		return
 	}
-	if err := write(*out, *n, dns.Fqdn(*zone), *ecs, *seed); err != nil {
+	if err := write(*out, *n, dns.Fqdn(*zone), *ecs, *do, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "benchquery:", err)
 		os.Exit(1)
 	}
@@ -55,7 +56,7 @@ func main() {
 
 // write makes the workload mix: mostly the steered name (A, some AAAA)
 // from many client subnets, some static names, some NXDOMAIN.
-func write(path string, n int, zone string, withECS bool, seed uint64) error {
+func write(path string, n int, zone string, withECS, do bool, seed uint64) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func write(path string, n int, zone string, withECS bool, seed uint64) error {
 			q.SetQuestion(fmt.Sprintf("nx%d.%s", r.IntN(1000000), zone), dns.TypeA)
 		}
 		q.RecursionDesired = false
-		q.SetEdns0(1232, false)
+		q.SetEdns0(1232, do)
 		if steered && withECS {
 			var a [4]byte
 			binary.BigEndian.PutUint32(a[:], r.Uint32())
