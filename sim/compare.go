@@ -21,9 +21,14 @@ type Counterfactual struct {
 	ViewerMinutesFaulted   float64 `json:"viewer_minutes_faulted"`
 	ViewerMinutesSaturated float64 `json:"viewer_minutes_saturated"`
 	PeakImpaired           int64   `json:"peak_impaired_viewers"`
-	Degradations           int     `json:"degradations"`
-	Shifts                 int     `json:"shifts"`
-	ViewerSwitches         int64   `json:"viewer_switches"`
+	// HighestCDN reached HighestUtilisation, the highest peak against
+	// its commit; MinutesOverCommit adds up every CDN's.
+	HighestCDN         string  `json:"highest_cdn"`
+	HighestUtilisation float64 `json:"highest_utilisation"`
+	MinutesOverCommit  float64 `json:"minutes_over_commit"`
+	Degradations       int     `json:"degradations"`
+	Shifts             int     `json:"shifts"`
+	ViewerSwitches     int64   `json:"viewer_switches"`
 	// Faults are index-aligned with the run's Summary.Faults.
 	Faults []CounterfactualFault `json:"faults"`
 }
@@ -150,8 +155,22 @@ func (s *Summary) counterfactual(without string) Counterfactual {
 	cf := Counterfactual{Without: without, ViewerMinutesImpaired: s.ViewerMinutesImpaired, ViewerMinutesFaulted: s.ViewerMinutesFaulted,
 		ViewerMinutesSaturated: s.ViewerMinutesSaturated, PeakImpaired: s.PeakImpaired, Degradations: s.Degradations, Shifts: s.Shifts,
 		ViewerSwitches: s.ViewerSwitches, Faults: []CounterfactualFault{}}
+	cf.HighestCDN, cf.HighestUtilisation, cf.MinutesOverCommit = s.highest()
 	for _, f := range s.Faults {
 		cf.Faults = append(cf.Faults, CounterfactualFault{Name: f.Name, MovedAfter: f.MovedAfter, ViewerMinutesImpaired: f.ViewerMinutesImpaired})
 	}
 	return cf
+}
+
+// highest is the CDN whose peak came closest to (or went furthest past)
+// its commit, that peak, and the minutes every CDN spent over its commit.
+func (s *Summary) highest() (string, float64, float64) {
+	cdn, peak, over := "", 0.0, 0.0
+	for _, c := range s.CDNs {
+		if c.CommitGbps > 0 && c.PeakUtilisation > peak {
+			cdn, peak = c.CDN, c.PeakUtilisation
+		}
+		over += c.MinutesOverCommit
+	}
+	return cdn, peak, over
 }

@@ -53,13 +53,22 @@ func (r *Result) compareSection() report.Section {
 		sec.Paragraphs = append(sec.Paragraphs, p)
 	}
 	t := &report.Table{ID: "what-changed-table", Caption: "The run and its counterfactuals",
-		Head:    []string{"run", "viewer-minutes impaired", "of them faulted", "of them saturated", "peak viewers impaired", "degradations", "split moves", "viewer switches"},
-		Numeric: []bool{false, true, true, true, true, true, true, true}}
+		Head: []string{"run", "viewer-minutes impaired", "of them faulted", "of them saturated", "peak viewers impaired", "highest load vs commit", "CDN-minutes over commit",
+			"degradations", "split moves", "viewer switches"},
+		Numeric: []bool{false, true, true, true, true, true, true, true, true, true}}
+	highest := func(cdn string, u float64) string {
+		if cdn == "" {
+			return "—"
+		}
+		return report.Percent(u) + " " + cdn
+	}
+	cdn, u, over := s.highest()
 	t.Rows = append(t.Rows, []string{"as rehearsed", report.Int(s.ViewerMinutesImpaired), report.Int(s.ViewerMinutesFaulted), report.Int(s.ViewerMinutesSaturated),
-		report.Int(float64(s.PeakImpaired)), report.Int(float64(s.Degradations)), report.Int(float64(s.Shifts)), report.Int(float64(s.ViewerSwitches))})
+		report.Int(float64(s.PeakImpaired)), highest(cdn, u), report.Fixed(over, 1), report.Int(float64(s.Degradations)), report.Int(float64(s.Shifts)), report.Int(float64(s.ViewerSwitches))})
 	for _, cf := range s.Counterfactuals {
 		t.Rows = append(t.Rows, []string{withoutLabel[cf.Without], report.Int(cf.ViewerMinutesImpaired), report.Int(cf.ViewerMinutesFaulted), report.Int(cf.ViewerMinutesSaturated),
-			report.Int(float64(cf.PeakImpaired)), report.Int(float64(cf.Degradations)), report.Int(float64(cf.Shifts)), report.Int(float64(cf.ViewerSwitches))})
+			report.Int(float64(cf.PeakImpaired)), highest(cf.HighestCDN, cf.HighestUtilisation), report.Fixed(cf.MinutesOverCommit, 1),
+			report.Int(float64(cf.Degradations)), report.Int(float64(cf.Shifts)), report.Int(float64(cf.ViewerSwitches))})
 	}
 	sec.Blocks = append(sec.Blocks, report.Block{Table: t})
 	if len(s.Faults) == 0 {

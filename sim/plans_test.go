@@ -115,7 +115,8 @@ by = "mina"
 	var activated, ended bool
 	for _, d := range res.Decisions {
 		switch {
-		case d.Kind == health.DecisionPlan && d.Plan.Name == "a-kr-out" && d.Plan.By == "mina" && d.Time.Equal(res.Scenario.Start.Add(2*time.Minute)):
+		case d.Kind == health.DecisionPlan && d.Plan.Name == "a-kr-out" && d.Plan.By == "mina" && d.Time.Equal(res.Scenario.Start.Add(2*time.Minute)) &&
+			d.Plan.Activation == "activation-1": // named in order, as overrides are, for a byte-identical log
 			activated = true
 		case d.Kind == health.DecisionPlanEnd && d.Plan.Name == "a-kr-out" && d.Time.Equal(res.Scenario.Start.Add(6*time.Minute)):
 			ended = true
