@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +28,9 @@ type overrideRequest struct {
 	TTL     string `json:"ttl"`
 	Expires string `json:"expires"`
 	Reason  string `json:"reason"`
+	// Force puts a pin in force on a CDN that is drained, degraded or
+	// full, which is otherwise refused.
+	Force bool `json:"force"`
 }
 
 // expiry resolves the request's ttl or expires, exactly one of which must
@@ -65,7 +69,18 @@ func (o *overrideRequest) expiry(now time.Time) (time.Time, *requestError) {
 // names against the policy and records the override in the decision log.
 func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 	var req overrideRequest
-	if !decodeRequest(w, r, &req) {
+	q, rerr := query(r, "dry_run")
+	if rerr != nil {
+		writeRequestError(w, rerr)
+		return
+	}
+	dryRun, rerr := flag(q, "dry_run")
+	if rerr != nil {
+		writeRequestError(w, rerr)
+		return
+	}
+	if rerr := decodeBody(w, r, &req); rerr != nil {
+		writeRequestError(w, rerr)
 		return
 	}
 	now := a.cfg.Now()
@@ -78,8 +93,24 @@ func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, rerr)
 		return
 	}
-	o, err := a.cfg.Engine.AddOverride(health.Override{Action: req.Action, CDN: req.CDN, Region: req.Region,
-		Policy: req.Policy, Expires: expires, Reason: req.Reason}, now)
+	proposed := health.Override{Action: req.Action, CDN: req.CDN, Region: req.Region,
+		Policy: req.Policy, Expires: expires, Reason: req.Reason}
+	hazards := pinHazards(a.cfg.Engine.View(now), proposed)
+	if dryRun {
+		split, err := a.cfg.Engine.PreviewOverride(proposed, now)
+		if err != nil {
+			a.writeEngineError(w, err, "previewing the override")
+			return
+		}
+		writeJSON(w, http.StatusOK, overridePreview{DryRun: true, Split: split, Hazards: hazards})
+		return
+	}
+	if len(hazards) > 0 && !req.Force {
+		writeJSON(w, http.StatusConflict, pinRefused{Error: "refused: a pin to " + req.CDN + " would send the whole region to a CDN that is " +
+			hazards[0].Problem + " (" + hazards[0].Region + "); set force to pin anyway", Field: "cdn", Hazards: hazards})
+		return
+	}
+	o, err := a.cfg.Engine.AddOverride(proposed, now)
 	if err != nil {
 		a.writeEngineError(w, err, "adding the override")
 		return
@@ -153,4 +184,75 @@ func checkReason(s string) *requestError {
 		return badRequest("reason", "reason: longer than %d characters", maxReason)
 	}
 	return nil
+}
+
+// overridePreview is the answer to POST /api/v1/overrides?dry_run=1.
+type overridePreview struct {
+	DryRun  bool                   `json:"dry_run"`
+	Split   []health.RegionPreview `json:"split"`
+	Hazards []pinHazard            `json:"hazards"`
+}
+
+// pinHazard is a reason not to pin a region to a CDN.
+type pinHazard struct {
+	Policy  string `json:"policy"`
+	Region  string `json:"region"`
+	CDN     string `json:"cdn"`
+	Problem string `json:"problem"` // drained, degraded or full
+}
+
+// pinRefused is the 409 answer to a pin with hazards and no force.
+type pinRefused struct {
+	Error   string      `json:"error"`
+	Field   string      `json:"field"`
+	Hazards []pinHazard `json:"hazards"`
+}
+
+// pinHazards lists where a pin would send a whole region to a CDN that
+// cannot serve it well: drained (an operator took it out), degraded (the
+// scores took it out) or full (at or over its commit). Only a pin is
+// checked: a drain or a freeze sends no region anywhere new.
+func pinHazards(v health.View, o health.Override) []pinHazard {
+	out := []pinHazard{}
+	if o.Action != health.ActionPin {
+		return out
+	}
+	for _, p := range v.Policies {
+		for _, r := range p.Regions {
+			if !o.Applies(p.Name, r.Name) {
+				continue
+			}
+			for _, c := range r.CDNs {
+				if c.Name != o.CDN {
+					continue
+				}
+				problem := ""
+				switch {
+				case c.Status == health.Drained:
+					problem = "drained"
+				case c.Status == health.Degraded:
+					problem = "degraded"
+				case full(c.Utilisation) || full(c.UtilisationNow):
+					problem = "full"
+				}
+				if problem != "" {
+					out = append(out, pinHazard{Policy: p.Name, Region: r.Name, CDN: c.Name, Problem: problem})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func full(u *float64) bool { return u != nil && *u >= 1 }
+
+// flag reads a boolean query parameter: absent, 1/true or 0/false.
+func flag(q url.Values, name string) (bool, *requestError) {
+	switch q.Get(name) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	}
+	return false, badRequest(name, "%s: %q is not 1, true, 0 or false", name, q.Get(name))
 }

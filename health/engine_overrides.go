@@ -208,3 +208,75 @@ func (e *Engine) EndAppliedOverride(id string, now time.Time, reason string) boo
 	}
 	return false
 }
+
+// RegionPreview is one region's split before and after a proposed
+// override: CDN → share of new answers, 0..1.
+type RegionPreview struct {
+	Policy string             `json:"policy"`
+	Region string             `json:"region"`
+	Before map[string]float64 `json:"before"`
+	After  map[string]float64 `json:"after"`
+	// FailOpen: the override leaves no CDN, so the region would serve
+	// its baseline (minus the drains).
+	FailOpen bool `json:"fail_open,omitempty"`
+}
+
+// PreviewOverride answers the split each region the override acts on
+// would publish with it in force, changing nothing: the override goes
+// through the same validation and the same pin, freeze and drain steps as
+// at the next evaluation, on a copy of the overrides and of the split last
+// published. The scores and the capacity step's smoothing are taken as
+// they stand: they move no faster than the evaluation after the action.
+func (e *Engine) PreviewOverride(o Override, now time.Time) ([]RegionPreview, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := o.validate(&e.cfg, now); err != nil {
+		return nil, err
+	}
+	// The copy is what applyOverrides reads; the engine's own list is put
+	// back before the lock is released.
+	saved := e.overrides
+	defer func() { e.overrides = saved }()
+	cand := o
+	if cand.Action == ActionFreeze {
+		cand.Frozen = e.frozenSplit(&cand)
+	}
+	e.overrides = append(slices.Clone(saved), &cand)
+	var out []RegionPreview
+	for _, p := range e.cfg.Policies {
+		for ri, r := range e.cfg.Regions {
+			if !o.Applies(p.Name, r) {
+				continue
+			}
+			base := p.Baseline[ri]
+			live := e.regionState(p.Name, r).live
+			if live == nil {
+				live = base
+			}
+			// The split before the overrides: what the scores and the
+			// capacity step give. A drain or pin in force already shows
+			// in live; applying them again changes nothing.
+			after, _ := e.applyOverrides(p.Name, r, slices.Clone(live), base)
+			rp := RegionPreview{Policy: p.Name, Region: r, Before: e.shareMap(live), After: map[string]float64{}}
+			if sum(after) == 0 {
+				rp.FailOpen = true
+				after = e.drained(p.Name, r, slices.Clone(base))
+				if sum(after) == 0 {
+					after = slices.Clone(base)
+				}
+			}
+			rp.After = e.shareMap(after)
+			out = append(out, rp)
+		}
+	}
+	return out, nil
+}
+
+// shareMap is a split as CDN → share, rounded as the view rounds it.
+func (e *Engine) shareMap(w []float64) map[string]float64 {
+	m := map[string]float64{}
+	for ci, s := range shares(w) {
+		m[e.cfg.CDNs[ci].Name] = Round(s, 4)
+	}
+	return m
+}
