@@ -32,6 +32,9 @@ type File struct {
 	// Fleet shares overrides, notes and pushed signals with the other
 	// instances (compile_fleet.go).
 	Fleet *FleetConfig `toml:"fleet"`
+	// Steering serves HLS/DASH content steering to players
+	// (compile_steering.go).
+	Steering *SteeringConfig `toml:"steering"`
 	// Plan and Schedule are the event's fallbacks and windows (plan.go).
 	Plan     []PlanConfig     `toml:"plan"`
 	Schedule []ScheduleConfig `toml:"schedule"`
@@ -88,6 +91,8 @@ type CDNConfig struct {
 	CommitGbps *float64 `toml:"commit_gbps"`
 	// Probe is an active HTTP probe of a test object.
 	Probe *probe.Config `toml:"probe"`
+	// Pathway is its content steering pathway ID; empty: the CDN name.
+	Pathway string `toml:"pathway"`
 }
 
 // PolicyConfig is one [policy.NAME] table.

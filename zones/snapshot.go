@@ -35,6 +35,9 @@ type Snapshot struct {
 	Escalation *escalation.Config
 	// Fleet is nil when the instance stands alone.
 	Fleet *Fleet
+	// Steering is nil when no content steering listener is set; its
+	// Pathways name the CDNs to players.
+	Steering *Steering
 	// Plans and Schedules are [[plan]] and [[schedule]], in file order.
 	Plans     []health.Plan
 	Schedules []health.Schedule

@@ -107,6 +107,14 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		return err
 	}
 	dnsSrv.Serve()
+	steerSrv, err := startSteering(snap, handler, reg, log)
+	if err != nil {
+		dnsSrv.Shutdown(context.Background())
+		if httpSrv != nil {
+			httpSrv.Shutdown(context.Background())
+		}
+		return err
+	}
 
 	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), kick: kick, onSnap: func(next *zones.Snapshot) {
 		tel.follow(next)
@@ -126,6 +134,9 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelShut()
 	dnsErr := dnsSrv.Shutdown(shutCtx)
+	if steerSrv != nil {
+		steerSrv.Shutdown(shutCtx)
+	}
 	if httpSrv != nil {
 		httpSrv.Shutdown(shutCtx)
 	}

@@ -32,6 +32,7 @@ var layers = map[string]int{
 	"report":    3,
 	"demo":      3,
 	"fleet":     3,
+	"steering":  3,
 	"cmd":       4,
 	"scripts":   4,
 }

@@ -1,0 +1,287 @@
+package steering
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cdnsteer/cdnsteer/dnsserver"
+	"github.com/cdnsteer/cdnsteer/geo"
+	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/zones"
+)
+
+const testPolicy = `[server]
+dns = ["127.0.0.1:0"]
+http = ""
+[steering]
+listen = "127.0.0.1:0"
+trusted_proxies = ["127.0.0.1/32"]
+[cdn.akamai]
+target = "a.cdn.example.net"
+[cdn.cloudfront]
+target = "c.cdn.example.net"
+pathway = "cf"
+[cdn.fastly]
+target = "f.cdn.example.net"
+[policy.p.region.default]
+weights = { akamai = 40, cloudfront = 35, fastly = 25 }
+[[zone]]
+origin = "example.com."
+ns = ["ns1.example.com."]
+[[zone.record]]
+name = "ns1"
+type = "A"
+value = "192.0.2.1"
+[[zone.steer]]
+name = "live"
+policy = "p"
+`
+
+// env is a DNS server and a steering listener over one state.
+type env struct {
+	dns     *dnsserver.Handler
+	dnsAddr string
+	url     string
+	reg     *prometheus.Registry
+	snap    *zones.Snapshot
+}
+
+func start(t *testing.T, policy string) *env {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.toml")
+	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := zones.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h := dnsserver.NewHandler(snap, dnsserver.NewMetrics(prometheus.NewRegistry()))
+	ds, err := dnsserver.Listen(snap.Server.DNS, h, dnsserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.Serve()
+	src := func() (*zones.Snapshot, *health.Table, *geo.DB) {
+		st := h.State()
+		return st.Snap, st.Live, st.DB
+	}
+	ss, err := Listen(snap.Steering, NewHandler(src, NewMetrics(reg)), slogDiscard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ss.Shutdown(ctx)
+		ds.Shutdown(ctx)
+	})
+	return &env{dns: h, dnsAddr: ds.Addrs()[0].String(), url: "http://" + ss.Addr().String(), reg: reg, snap: snap}
+}
+
+type manifest struct {
+	Version  int      `json:"VERSION"`
+	TTL      int      `json:"TTL"`
+	Reload   string   `json:"RELOAD-URI"`
+	Priority []string `json:"PATHWAY-PRIORITY"`
+}
+
+// get asks path+query with the given X-Forwarded-For (if any) and decodes
+// a 200 into m; it returns the status and the body.
+func get(t *testing.T, e *env, pathQuery, xff string) (int, manifest, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.url+pathQuery, nil)
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var m manifest
+	if !json.Valid(body) {
+		t.Fatalf("%s: body is not JSON: %q", pathQuery, body)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, m, resp.Header, string(body)
+}
+
+func TestManifestShapeAndCORS(t *testing.T) {
+	e := start(t, testPolicy)
+	code, m, hdr, body := get(t, e, "/steer/LIVE.example.com?sid=abc&_HLS_pathway=cf&_HLS_throughput=5000000", "")
+	if code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	if hdr.Get("Content-Type") != "application/json" || hdr.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("headers %v", hdr)
+	}
+	if m.Version != 1 || m.TTL != 30 || m.Reload != "/steer/LIVE.example.com?sid=abc" || len(m.Priority) != 3 {
+		t.Errorf("manifest %+v", m)
+	}
+	for _, k := range []string{`"VERSION"`, `"TTL"`, `"RELOAD-URI"`, `"PATHWAY-PRIORITY"`} {
+		if !strings.Contains(body, k) {
+			t.Errorf("no key %s in %s", k, body)
+		}
+	}
+	// The player on cf stays there: cf is healthy at full weight.
+	if m.Priority[0] != "cf" {
+		t.Errorf("player on a healthy cf moved: %v", m.Priority)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	e := start(t, testPolicy)
+	for _, c := range []struct {
+		q    string
+		code int
+	}{
+		{"/steer/nope.example.com", 404},
+		{"/other", 404},
+		{"/steer/live.example.com?_HLS_throughput=fast", 400},
+		{"/steer/live.example.com?_DASH_throughput=-1", 400},
+		{"/steer/live.example.com?_HLS_pathway=akamai.evil", 400},
+		{"/steer/live.example.com?_DASH_pathway=fastly", 200},
+		{"/steer/live.example.com?sid=" + strings.Repeat("x", 2000), 400},
+		{"/steer/live.example.com?sid=%zz", 400},
+	} {
+		code, _, hdr, body := get(t, e, c.q, "")
+		if code != c.code || hdr.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%.60s: %d %s, want %d", c.q, code, body, c.code)
+		}
+	}
+	m, _ := e.reg.Gather()
+	var bad float64
+	for _, f := range m {
+		if f.GetName() == "cdnsteer_steering_bad_requests_total" {
+			for _, s := range f.Metric {
+				bad += s.GetCounter().GetValue()
+			}
+		}
+	}
+	if bad != 7 {
+		t.Errorf("bad requests counted %v, want 7", bad)
+	}
+}
+
+// TestFirstPathwayIsDNSAnswer: without a session the first pathway is the
+// CDN a real DNS answer gives the same /24 by ECS.
+func TestFirstPathwayIsDNSAnswer(t *testing.T) {
+	e := start(t, strings.Replace(testPolicy, "[server]", "[geo]\necs = true\n[server]", 1))
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	cnameToPathway := map[string]string{"a.cdn.example.net.": "akamai", "c.cdn.example.net.": "cf", "f.cdn.example.net.": "fastly"}
+	seen := map[string]bool{}
+	for i := 0; i < 60; i++ {
+		subnet := netip.AddrFrom4([4]byte{127, 1, byte(i), 0})
+		q := new(dns.Msg)
+		q.SetQuestion("live.example.com.", dns.TypeA)
+		q.SetEdns0(1232, false)
+		q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.IP(subnet.AsSlice())})
+		r, _, err := c.Exchange(q, e.dnsAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var target string
+		for _, rr := range r.Answer {
+			if cn, ok := rr.(*dns.CNAME); ok {
+				target = cn.Target
+			}
+		}
+		want := cnameToPathway[target]
+		// The steering request comes through the trusted proxy on
+		// loopback, for a client of the same /24.
+		client := netip.AddrFrom4([4]byte{127, 1, byte(i), 77})
+		code, m, _, body := get(t, e, "/steer/live.example.com", client.String())
+		if code != 200 || m.Priority[0] != want {
+			t.Fatalf("subnet %s: DNS says %q (%s), steering %d %s", subnet, want, target, code, body)
+		}
+		seen[want] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("60 subnets reached only %v: the test proves little", seen)
+	}
+}
+
+func TestStickyAndDegradedLast(t *testing.T) {
+	e := start(t, testPolicy)
+	engine := health.NewEngine(e.snap.Health(), nil)
+	now := time.Now()
+	var live *health.Table
+	for i := 0; i < 30; i++ {
+		at := now.Add(time.Duration(i) * time.Second)
+		for _, c := range []string{"akamai", "cloudfront", "fastly"} {
+			v := health.Values{health.TTFB: health.F(120), health.ErrorRate: health.F(0.001), health.CacheHit: health.F(0.98)}
+			if c == "akamai" {
+				v = health.Values{health.TTFB: health.F(800), health.ErrorRate: health.F(1)}
+			}
+			engine.Push(health.Signal{CDN: c, Time: at, Values: v, Source: "test"})
+		}
+		live = engine.Evaluate(at)
+	}
+	e.dns.SetLive(live)
+	for i := 0; i < 50; i++ {
+		sid := "s" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		code, m, _, body := get(t, e, "/steer/live.example.com?_HLS_pathway=akamai&sid="+sid, "")
+		if code != 200 || m.Priority[0] == "akamai" || m.Priority[2] != "akamai" {
+			t.Fatalf("%s: a player on degraded akamai: %d %s", sid, code, body)
+		}
+		// A player on a healthy CDN stays, whatever its sid hashes to.
+		for _, on := range []string{"cf", "fastly"} {
+			_, m, _, body = get(t, e, "/steer/live.example.com?_HLS_pathway="+on+"&sid="+sid, "")
+			if m.Priority[0] != on || m.Priority[2] != "akamai" {
+				t.Fatalf("%s on %s: %s", sid, on, body)
+			}
+		}
+	}
+	if v := testutil.ToFloat64(mustCounter(t, e.reg, "cdnsteer_steering_moves_total")); v != 50 {
+		t.Errorf("moves %v, want 50", v)
+	}
+}
+
+func TestUntrustedForwardedForIgnored(t *testing.T) {
+	e := start(t, strings.Replace(testPolicy, `trusted_proxies = ["127.0.0.1/32"]`, `trusted_proxies = ["192.0.2.0/24"]`, 1))
+	// Every forged address must give the peer's own answer.
+	_, want, _, _ := get(t, e, "/steer/live.example.com", "")
+	for i := 0; i < 30; i++ {
+		_, m, _, _ := get(t, e, "/steer/live.example.com", netip.AddrFrom4([4]byte{10, byte(i), 0, 1}).String())
+		if strings.Join(m.Priority, ",") != strings.Join(want.Priority, ",") {
+			t.Fatalf("forged X-Forwarded-For changed the answer: %v vs %v", m.Priority, want.Priority)
+		}
+	}
+}
+
+func FuzzParseQuery(f *testing.F) {
+	f.Add("_HLS_pathway=cf&_HLS_throughput=123&sid=x")
+	f.Add("_DASH_throughput=1e309&&=&sid=%41")
+	f.Fuzz(func(t *testing.T, q string) {
+		var p params
+		if reason, _ := parseQuery(q, &p); reason == "" {
+			if p.throughput < -1 || len(p.sid) > MaxSID {
+				t.Fatalf("%q parsed to %+v", q, p)
+			}
+		}
+		b := appendManifest(nil, 30, "/steer/"+q, p.sid, []string{p.pathway, "x"}, []int{1, 0})
+		if !json.Valid(b) {
+			t.Fatalf("invalid manifest %q", b)
+		}
+	})
+}
