@@ -18,12 +18,15 @@ type Explanation struct {
 	ECS    string `json:"ecs,omitempty"`
 	Policy string `json:"policy"`
 	Region string `json:"region"`
-	// RegionSource says what decided the region (network, country,
+	// RegionSource says what decided the region (network, asn, country,
 	// continent, default, none) and RegionBasis which address was looked
 	// up (ecs, resolver).
 	RegionSource string `json:"region_source"`
 	RegionBasis  string `json:"region_basis"`
 	Country      string `json:"country,omitempty"`
+	// ASN is the autonomous system the ASN database gives the address
+	// looked up, whether or not a region lists it.
+	ASN uint32 `json:"asn,omitempty"`
 	// Scope is the ECS scope the reply would carry.
 	Scope  int    `json:"scope"`
 	CDN    string `json:"cdn"`
@@ -81,6 +84,9 @@ func (h *Handler) Explain(name string, client netip.Addr, subnet netip.Prefix) (
 	// lookup knows it.
 	if cc := st.Snap.GeoTable.Lookup(st.DB, c.subject).Country; cc != [2]byte{} {
 		e.Country = string(cc[:])
+	}
+	if asn, _, ok := st.ASN.Lookup(c.subject); ok {
+		e.ASN = asn
 	}
 	e.TTL, e.TTLCause = c.ttl, c.weights.TTLCause
 	e.LiveWeights = c.weights != p.Baseline[c.region]

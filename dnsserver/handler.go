@@ -84,6 +84,11 @@ func (h *Handler) SetGeoDB(db *geo.DB) {
 	h.update(func(st *State) { st.DB = db })
 }
 
+// SetASNDB switches to a new ASN database, like SetGeoDB.
+func (h *Handler) SetASNDB(a *geo.ASNDB) {
+	h.update(func(st *State) { st.ASN = a })
+}
+
 func (h *Handler) update(change func(*State)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -93,10 +98,11 @@ func (h *Handler) update(change func(*State)) {
 		*next = *cur
 	}
 	change(next)
-	if next.Snap != nil && (cur == nil || cur.Snap.GeoTable != next.Snap.GeoTable || cur.DB != next.DB) {
+	if next.Snap != nil && (cur == nil || cur.Snap.GeoTable != next.Snap.GeoTable || cur.DB != next.DB || cur.ASN != next.ASN) {
 		// Tens of milliseconds with a full country database: writers wait
 		// (they are rare), queries do not.
-		next.subnets = geo.NewSubnetMap(next.Snap.GeoTable, next.DB)
+		next.asnRegions = geo.NewASNRegions(next.Snap.GeoTable, next.ASN)
+		next.subnets = geo.NewSubnetMapASN(next.Snap.GeoTable, next.DB, next.asnRegions)
 	}
 	h.state.Store(next)
 }

@@ -18,6 +18,8 @@ type State struct {
 	Live *health.Table
 	// DB is the GeoIP database; nil means overrides and "*" only.
 	DB *geo.DB
+	// ASN is the ASN database; nil means no "asn:" region can match.
+	ASN *geo.ASNDB
 
 	// RRL limits UDP replies per client network; nil when off.
 	RRL *rrl.Limiter
@@ -30,6 +32,9 @@ type State struct {
 	// subnets folds Snap.GeoTable and DB into one lookup by /24; rebuilt
 	// when either changes.
 	subnets *geo.SubnetMap
+	// asnRegions is ASN narrowed to the ASes Snap.GeoTable lists; rebuilt
+	// with subnets.
+	asnRegions *geo.ASNRegions
 }
 
 // weights returns the split in force for a policy and region. Live weights
@@ -88,7 +93,7 @@ func (s *State) region(addr netip.Addr) (region int, source geo.Source, bits uin
 	region, source, ok := s.subnets.Lookup24(addr)
 	bits = 24
 	if !ok {
-		res := s.Snap.GeoTable.Lookup(s.DB, addr)
+		res := s.Snap.GeoTable.LookupASN(s.DB, s.asnRegions, addr)
 		region, source, bits = res.Region, res.Source, res.Bits
 	}
 	if region < 0 {

@@ -18,6 +18,10 @@ const (
 	SourceContinent
 	// SourceDefault means the region listing "*" caught the address.
 	SourceDefault
+	// SourceASN means the ASN database's autonomous system matched a
+	// region. It comes last only to keep the other values (and metric
+	// series) as they were; in precedence it follows SourceNetwork.
+	SourceASN
 	// NumSources counts the sources, for arrays indexed by Source.
 	NumSources int = iota
 )
@@ -33,6 +37,8 @@ func (s Source) String() string {
 		return "continent"
 	case SourceDefault:
 		return "default"
+	case SourceASN:
+		return "asn"
 	default:
 		return "none"
 	}
@@ -55,6 +61,8 @@ type Result struct {
 	// unknown (including when a network spec decided before the database
 	// was consulted).
 	Country [2]byte
+	// ASN is the autonomous system that decided, when Source is SourceASN.
+	ASN uint32
 }
 
 // Lookup maps addr to a region: the longest matching network spec first,
@@ -63,6 +71,12 @@ type Result struct {
 // IPv6 addresses are looked up, and scoped, as IPv4. It takes no lock and
 // does not allocate.
 func (t *Table) Lookup(db *DB, addr netip.Addr) Result {
+	return t.LookupASN(db, nil, addr)
+}
+
+// LookupASN is Lookup with ASN regions, which decide after network specs
+// and before the country; ar may be nil (see NewASNRegions).
+func (t *Table) LookupASN(db *DB, ar *ASNRegions, addr netip.Addr) Result {
 	addr = addr.Unmap()
 	switch {
 	case addr.Is4():
@@ -70,6 +84,13 @@ func (t *Table) Lookup(db *DB, addr netip.Addr) Result {
 		region, plen, ok := t.overrides.find4(a)
 		if ok {
 			return Result{Region: int(region), Bits: plen, Source: SourceNetwork}
+		}
+		if ar != nil {
+			h, alen, ok := ar.nets.find4(a)
+			if ok {
+				return ar.result(h, max(plen, alen))
+			}
+			plen = max(plen, alen)
 		}
 		if db == nil {
 			return t.fallback(plen, [2]byte{})
@@ -82,6 +103,13 @@ func (t *Table) Lookup(db *DB, addr netip.Addr) Result {
 		if ok {
 			return Result{Region: int(region), Bits: plen, Source: SourceNetwork}
 		}
+		if ar != nil {
+			h, alen, ok := ar.nets.find6(hi, lo)
+			if ok {
+				return ar.result(h, max(plen, alen))
+			}
+			plen = max(plen, alen)
+		}
 		if db == nil {
 			return t.fallback(plen, [2]byte{})
 		}
@@ -89,6 +117,11 @@ func (t *Table) Lookup(db *DB, addr netip.Addr) Result {
 		return t.fromDB(db, class, max(plen, dlen), ok)
 	}
 	return t.fallback(0, [2]byte{})
+}
+
+func (ar *ASNRegions) result(h uint32, scope uint8) Result {
+	hit := ar.hits[h]
+	return Result{Region: int(hit.region), Bits: scope, Source: SourceASN, ASN: hit.asn}
 }
 
 // fromDB resolves a database class, if found, to a region. scope already

@@ -18,6 +18,7 @@ type SubnetMap struct {
 	top    [1 << 16]uint16 // by /16: a value index, or blockFlag|block number
 	blocks []uint8         // 256 value indexes per block, by the /24's third octet
 	values []subnetValue   // distinct outcomes; index slowValue is never used
+	ar     *ASNRegions     // consulted while building only
 }
 
 // subnetValue is what Lookup24 reports for a /24.
@@ -34,8 +35,12 @@ const (
 )
 
 // NewSubnetMap builds the map for t with db, which may be nil.
-func NewSubnetMap(t *Table, db *DB) *SubnetMap {
-	m := &SubnetMap{}
+func NewSubnetMap(t *Table, db *DB) *SubnetMap { return NewSubnetMapASN(t, db, nil) }
+
+// NewSubnetMapASN builds the map for t with db and ASN regions ar, either
+// of which may be nil: the map answers as Table.LookupASN does.
+func NewSubnetMapASN(t *Table, db *DB, ar *ASNRegions) *SubnetMap {
+	m := &SubnetMap{ar: ar}
 	var block [256]uint8
 	for k := range m.top {
 		first := uint32(k) << 16
@@ -89,6 +94,15 @@ func (m *SubnetMap) uniform(t *Table, db *DB, first uint32, bits uint8) uint8 {
 	}
 	if found {
 		return m.intern(subnetValue{int16(region), SourceNetwork})
+	}
+	if m.ar != nil {
+		h, alen, found := m.ar.nets.find4(first)
+		if alen > bits {
+			return slowValue
+		}
+		if found {
+			return m.intern(subnetValue{m.ar.hits[h].region, SourceASN})
+		}
 	}
 	var res Result
 	if db == nil {

@@ -13,17 +13,23 @@ import (
 // claim a longer scope.
 func checkSubnetMap(tb testing.TB, m *SubnetMap, t *Table, db *DB, addrs []netip.Addr) (answered int) {
 	tb.Helper()
+	return checkSubnetMapASN(tb, m, t, db, nil, addrs)
+}
+
+// checkSubnetMapASN is checkSubnetMap against t.LookupASN(db, ar, ·).
+func checkSubnetMapASN(tb testing.TB, m *SubnetMap, t *Table, db *DB, ar *ASNRegions, addrs []netip.Addr) (answered int) {
+	tb.Helper()
 	for _, a := range addrs {
 		if !a.Unmap().Is4() {
 			continue
 		}
 		b := a.Unmap().As4()
 		b[3] = 0
-		first := t.Lookup(db, netip.AddrFrom4(b))
+		first := t.LookupASN(db, ar, netip.AddrFrom4(b))
 		uniform := first.Bits <= 24
 		for i := 1; i < 256 && uniform; i++ {
 			b[3] = byte(i)
-			r := t.Lookup(db, netip.AddrFrom4(b))
+			r := t.LookupASN(db, ar, netip.AddrFrom4(b))
 			uniform = r.Region == first.Region && r.Source == first.Source && r.Bits <= 24
 		}
 		region, source, ok := m.Lookup24(a)

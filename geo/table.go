@@ -15,7 +15,8 @@ import (
 // ISO 3166-1 alpha-2 country code ("KR"), a continent code (AF AN AS EU NA
 // OC SA) or "*" for everything else. A bare code that is a continent code
 // means the continent, so "AS" is Asia and "AF" is Africa; "country:AS"
-// (American Samoa) and "continent:AS" say which is meant.
+// (American Samoa) and "continent:AS" say which is meant. "asn:N" serves
+// the networks an ASN database gives autonomous system N.
 type RegionSpec struct {
 	// Name identifies the region in errors and in RegionNames.
 	Name string
@@ -45,6 +46,8 @@ type Table struct {
 	byCountry   [numCountryIndexes]int16
 	byContinent [numContinents]int16
 	star        int16
+	// byASN maps the AS numbers of "asn:N" codes to regions; nil if none.
+	byASN map[uint32]int16
 
 	// overrides holds the network specs carved into disjoint prefixes, each
 	// valued with its region index.
@@ -61,6 +64,7 @@ const (
 	kindCountry codeKind = iota
 	kindContinent
 	kindStar
+	kindASN
 )
 
 // NewTable compiles region and network specs. Every problem found is
@@ -126,6 +130,21 @@ func (t *Table) addCode(i int16, code string) error {
 	if err != nil {
 		return &keyerr.Error{Key: name, Msg: err.Error()}
 	}
+	if kind == kindASN {
+		asn, _ := parseASN(code, code[len("asn:"):])
+		switch r, ok := t.byASN[asn]; {
+		case !ok:
+			if t.byASN == nil {
+				t.byASN = make(map[uint32]int16)
+			}
+			t.byASN[asn] = i
+		case r == i:
+			t.warnings = append(t.warnings, fmt.Sprintf("region %q lists asn:%d more than once", name, asn))
+		default:
+			return keyerr.New(name, "asn:%d is already in region %q", asn, t.names[r])
+		}
+		return nil
+	}
 	var slot *int16
 	var what string
 	switch kind {
@@ -159,6 +178,11 @@ func parseCode(code string) (kind codeKind, idx int, err error) {
 		cc = code
 	}
 	switch {
+	case forced && prefix == "asn":
+		if _, err := parseASN(code, cc); err != nil {
+			return 0, 0, err
+		}
+		return kindASN, 0, nil
 	case forced && prefix == "country":
 		if !isAssignedCountry(cc) {
 			return 0, 0, fmt.Errorf("%q: %q is not an ISO 3166-1 alpha-2 country code", code, cc)
@@ -170,7 +194,7 @@ func parseCode(code string) (kind codeKind, idx int, err error) {
 		}
 		return 0, 0, fmt.Errorf("%q: %q is not a continent code (want AF, AN, AS, EU, NA, OC or SA)", code, cc)
 	case forced:
-		return 0, 0, fmt.Errorf("%q: unknown qualifier %q (want country: or continent:)", code, prefix)
+		return 0, 0, fmt.Errorf("%q: unknown qualifier %q (want country:, continent: or asn:)", code, prefix)
 	}
 	if i := continentIndex(cc); i >= 0 {
 		return kindContinent, i, nil
@@ -184,6 +208,10 @@ func parseCode(code string) (kind codeKind, idx int, err error) {
 	}
 	return 0, 0, fmt.Errorf("%q is not an ISO 3166-1 alpha-2 country code, a continent code or \"*\"%s", code, hint)
 }
+
+// ASNs reports whether some region lists an "asn:" code, which only an
+// ASN database can match.
+func (t *Table) ASNs() bool { return len(t.byASN) > 0 }
 
 // RegionNames returns the region names; a Result's Region indexes it.
 func (t *Table) RegionNames() []string { return slices.Clone(t.names) }

@@ -48,7 +48,7 @@ func TestNewTableErrors(t *testing.T) {
 		{
 			name:    "unknown qualifier",
 			regions: []RegionSpec{{Name: "x", Codes: []string{"city:Seoul"}}},
-			want:    []string{`x: "city:Seoul": unknown qualifier "city" (want country: or continent:)`},
+			want:    []string{`x: "city:Seoul": unknown qualifier "city" (want country:, continent: or asn:)`},
 		},
 		{
 			name:    "country in two regions",

@@ -20,11 +20,15 @@ type Watcher struct {
 	path     string
 	base     string
 	debounce time.Duration
-	onLoad   func(*DB)
 	onError  func(error)
+	// load reads the file as the database kind watched; publish stores a
+	// loaded one and calls the caller's onLoad.
+	load    func(ctx context.Context, path string) (any, os.FileInfo, error)
+	publish func(any)
 
 	fsw     *fsnotify.Watcher
 	current atomic.Pointer[DB]
+	asn     atomic.Pointer[ASNDB]
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -60,18 +64,50 @@ func WithDebounce(d time.Duration) WatcherOption {
 // before its first database arrives. NewWatcher fails only if the
 // directory cannot be watched.
 func NewWatcher(path string, onLoad func(*DB), onError func(error), opts ...WatcherOption) (*Watcher, error) {
-	w := &Watcher{
-		path:     filepath.Clean(path),
-		debounce: DefaultDebounce,
-		onLoad:   onLoad,
-		onError:  onError,
+	if onLoad == nil {
+		onLoad = func(*DB) {}
 	}
+	w := &Watcher{
+		load: func(ctx context.Context, path string) (any, os.FileInfo, error) {
+			db, fi, err := loadDB(ctx, path)
+			return db, fi, err
+		},
+	}
+	w.publish = func(v any) {
+		db := v.(*DB)
+		w.current.Store(db)
+		onLoad(db)
+	}
+	return w.start(path, onError, opts)
+}
+
+// NewASNWatcher is NewWatcher for an ASN database (GeoLite2-ASN or
+// GeoIP2-ISP layout), read with ASNDB rather than DB.
+func NewASNWatcher(path string, onLoad func(*ASNDB), onError func(error), opts ...WatcherOption) (*Watcher, error) {
+	if onLoad == nil {
+		onLoad = func(*ASNDB) {}
+	}
+	w := &Watcher{
+		load: func(ctx context.Context, path string) (any, os.FileInfo, error) {
+			a, fi, err := loadASNDB(ctx, path)
+			return a, fi, err
+		},
+	}
+	w.publish = func(v any) {
+		a := v.(*ASNDB)
+		w.asn.Store(a)
+		onLoad(a)
+	}
+	return w.start(path, onError, opts)
+}
+
+func (w *Watcher) start(path string, onError func(error), opts []WatcherOption) (*Watcher, error) {
+	w.path = filepath.Clean(path)
+	w.debounce = DefaultDebounce
+	w.onError = onError
 	w.base = filepath.Base(w.path)
 	for _, o := range opts {
 		o(w)
-	}
-	if w.onLoad == nil {
-		w.onLoad = func(*DB) {}
 	}
 	if w.onError == nil {
 		w.onError = func(error) {}
@@ -89,7 +125,7 @@ func NewWatcher(path string, onLoad func(*DB), onError func(error), opts ...Watc
 	w.fsw = fsw
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 
-	db, fi, err := loadDB(w.ctx, w.path)
+	db, fi, err := w.load(w.ctx, w.path)
 	w.deliver(loadResult{db, fi, err})
 
 	w.wg.Add(1)
@@ -97,8 +133,13 @@ func NewWatcher(path string, onLoad func(*DB), onError func(error), opts ...Watc
 	return w, nil
 }
 
-// DB returns the most recently loaded database, or nil if none has loaded.
+// DB returns the most recently loaded database, or nil if none has loaded
+// (always nil for an ASN watcher).
 func (w *Watcher) DB() *DB { return w.current.Load() }
+
+// ASNDB returns the most recently loaded ASN database of a watcher made by
+// NewASNWatcher, or nil.
+func (w *Watcher) ASNDB() *ASNDB { return w.asn.Load() }
 
 // Close stops watching and waits for the watcher's goroutines, cancelling
 // a load in progress. It is safe to call more than once.
@@ -113,7 +154,7 @@ func (w *Watcher) Close() error {
 }
 
 type loadResult struct {
-	db  *DB
+	db  any
 	fi  os.FileInfo
 	err error
 }
@@ -240,7 +281,7 @@ func (w *Watcher) startLoad(results chan<- loadResult) {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		db, fi, err := loadDB(w.ctx, w.path)
+		db, fi, err := w.load(w.ctx, w.path)
 		results <- loadResult{db, fi, err}
 	}()
 }
@@ -254,6 +295,5 @@ func (w *Watcher) deliver(res loadResult) {
 		w.onError(res.err)
 		return
 	}
-	w.current.Store(res.db)
-	w.onLoad(res.db)
+	w.publish(res.db)
 }

@@ -248,7 +248,7 @@ func (c *compiler) regions(m map[string][]string) []Region {
 }
 
 func (c *compiler) geo(gc *GeoConfig, regions []Region) Geo {
-	g := Geo{Database: c.path(gc.Database), ECS: true}
+	g := Geo{Database: c.path(gc.Database), ASNDatabase: c.path(gc.ASNDatabase), ECS: true}
 	if gc.ECS != nil {
 		g.ECS = *gc.ECS
 	}

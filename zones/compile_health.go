@@ -66,6 +66,16 @@ func (c *compiler) geoTable(s *Snapshot) *geo.Table {
 		c.keyErrors("regions", "", "regions.", err)
 		return nil
 	}
+	if t.ASNs() && s.Geo.ASNDatabase == "" {
+		for _, r := range s.Regions {
+			for _, code := range r.Codes {
+				if strings.HasPrefix(code, "asn:") {
+					c.el.Add("regions."+r.Name, "region %q: %q needs [geo] asn_database (a GeoLite2-ASN or GeoIP2-ISP file)", r.Name, code)
+				}
+			}
+		}
+		return nil
+	}
 	for _, w := range t.Warnings() {
 		if c.implicitDefault && strings.Contains(w, `region "default"`) {
 			continue

@@ -74,9 +74,10 @@ type ServerConfig struct {
 
 // GeoConfig is the [geo] table.
 type GeoConfig struct {
-	Database string             `toml:"database"`
-	ECS      *bool              `toml:"ecs"`
-	Network  []GeoNetworkConfig `toml:"network"`
+	Database    string             `toml:"database"`
+	ASNDatabase string             `toml:"asn_database"`
+	ECS         *bool              `toml:"ecs"`
+	Network     []GeoNetworkConfig `toml:"network"`
 }
 
 // GeoNetworkConfig is one [[geo.network]] override.

@@ -79,8 +79,11 @@ type Server struct {
 // Geo is the resolved [geo] table.
 type Geo struct {
 	Database string
-	ECS      bool
-	Networks []GeoNetwork
+	// ASNDatabase is the GeoLite2-ASN or GeoIP2-ISP file that "asn:N"
+	// region codes are matched against; "" when none.
+	ASNDatabase string
+	ECS         bool
+	Networks    []GeoNetwork
 }
 
 // GeoNetwork is one explicit CIDR → region override.

@@ -34,11 +34,25 @@ type telemetry struct {
 	geoPath  string
 	geoWatch *geo.Watcher
 	geoSeen  bool // follow has run once: the geo state is known
+	asnPath  string
+	asnWatch *geo.Watcher
+	// geoErrors counts database loads that failed (the previous database
+	// kept serving), by database: country or asn.
+	geoErrors *prometheus.CounterVec
 }
 
 func newTelemetry(ctx context.Context, reg *prometheus.Registry, engine *health.Engine, h *dnsserver.Handler, log *slog.Logger) *telemetry {
 	t := &telemetry{ctx: ctx, log: log, engine: engine, handler: h, promReg: &swappableGatherer{}}
 	t.probes = probe.NewRunner(reg, func(s health.Signal) { engine.Push(s) }, log)
+	t.geoErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdnsteer_geo_database_load_errors_total",
+		Help: "GeoIP and ASN database loads that failed; the previous database keeps serving.",
+	}, []string{"database"})
+	t.geoErrors.WithLabelValues("country")
+	t.geoErrors.WithLabelValues("asn")
+	if reg != nil {
+		reg.MustRegister(t.geoErrors)
+	}
 	return t
 }
 
@@ -78,6 +92,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 		}
 	}
 
+	t.followASN(snap)
 	if !t.geoSeen || snap.Geo.Database != t.geoPath {
 		t.geoSeen = true
 		if t.geoWatch != nil {
@@ -95,6 +110,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 				info := db.Info()
 				t.log.Info("GeoIP database loaded", "file", path, "type", info.Type, "networks", info.Networks, "built", info.BuildTime)
 			}, func(err error) {
+				t.geoErrors.WithLabelValues("country").Inc()
 				t.log.Error("GeoIP database not loaded; the previous one (if any) keeps serving", "file", path, "err", err)
 			})
 			if err != nil {
@@ -103,6 +119,35 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 			t.geoWatch = w
 		}
 	}
+}
+
+// followASN keeps the ASN database in step with [geo] asn_database.
+func (t *telemetry) followASN(snap *zones.Snapshot) {
+	if snap.Geo.ASNDatabase == t.asnPath && (t.asnWatch != nil || t.asnPath == "") {
+		return
+	}
+	if t.asnWatch != nil {
+		t.asnWatch.Close()
+		t.asnWatch = nil
+	}
+	t.asnPath = snap.Geo.ASNDatabase
+	if t.asnPath == "" {
+		t.handler.SetASNDB(nil)
+		return
+	}
+	path := t.asnPath
+	w, err := geo.NewASNWatcher(path, func(a *geo.ASNDB) {
+		t.handler.SetASNDB(a)
+		info := a.Info()
+		t.log.Info("ASN database loaded", "file", path, "type", info.Type, "networks", info.Networks, "built", info.BuildTime)
+	}, func(err error) {
+		t.geoErrors.WithLabelValues("asn").Inc()
+		t.log.Error("ASN database not loaded; the previous one (if any) keeps serving", "file", path, "err", err)
+	})
+	if err != nil {
+		t.log.Error("ASN watcher not started", "file", path, "err", err)
+	}
+	t.asnWatch = w
 }
 
 func (t *telemetry) stop() {
@@ -114,6 +159,9 @@ func (t *telemetry) stop() {
 	}
 	if t.geoWatch != nil {
 		t.geoWatch.Close()
+	}
+	if t.asnWatch != nil {
+		t.asnWatch.Close()
 	}
 }
 

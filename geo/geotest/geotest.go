@@ -19,6 +19,7 @@ const (
 	Country = "GeoLite2-Country"
 	City    = "GeoLite2-City"
 	ASN     = "GeoLite2-ASN" // no location at all
+	ISP     = "GeoIP2-ISP"   // ASN plus isp and organization
 )
 
 // Network is one network of a test database.
@@ -27,6 +28,7 @@ type Network struct {
 	Country    string // ISO code, "" for none
 	Continent  string // continent code, "" for none
 	Registered string // registered_country; "" means Country
+	ASN        uint32 // autonomous system in the ASN and ISP layouts; 0 means 64500
 }
 
 // Build returns a database of the given layout holding nets. Later
@@ -59,11 +61,20 @@ func names(en string) mmdbtype.Map {
 
 // record is n's record in the given layout.
 func record(layout string, n Network) mmdbtype.DataType {
-	if layout == ASN {
-		return mmdbtype.Map{
-			"autonomous_system_number":       mmdbtype.Uint32(64500),
+	if layout == ASN || layout == ISP {
+		asn := n.ASN
+		if asn == 0 {
+			asn = 64500
+		}
+		rec := mmdbtype.Map{
+			"autonomous_system_number":       mmdbtype.Uint32(asn),
 			"autonomous_system_organization": mmdbtype.String("Example"),
 		}
+		if layout == ISP {
+			rec["isp"] = mmdbtype.String("Example ISP")
+			rec["organization"] = mmdbtype.String("Example Org")
+		}
+		return rec
 	}
 	rec := mmdbtype.Map{}
 	if n.Continent != "" {
