@@ -2,7 +2,8 @@
 // only the history samples newer than the last, and the notes of the
 // window) and redraws in place.
 
-import { h, setText, colour, fmt } from './dom.js';
+import { h, setText, colourOfName, fmt } from './dom.js';
+import { Overview } from './overview.js';
 import { getJSON, describe, tokenChanged } from './api.js';
 import { History } from './history.js';
 import { Chart } from './charts.js';
@@ -34,6 +35,7 @@ const app = {
 };
 
 const regions = new Regions($('regions'));
+const overview = new Overview($('overview'), $('filters'), () => render());
 const overrides = new Overrides($('overrides'), () => poll());
 const notes = new Notes($('note-form'), $('notes'), () => poll());
 const plans = new Plans($('plans'), $('schedules'), () => poll());
@@ -69,6 +71,7 @@ $('regions').addEventListener('click', async (e) => {
   const v = app.view;
   const cdns = v.policies.find((p) => p.name === policy).regions.find((r) => r.name === region).cdns.map((c) => c.name);
   switch (b.dataset.act) {
+    case 'collapse': regions.collapse(card, b); return;
     case 'drain': await actions.drain(policy, region, row.dataset.cdn); break;
     case 'undrain': await actions.undrain(policy, region, row.dataset.cdn, v.overrides); break;
     case 'pin': await actions.pin(policy, region, cdns); break;
@@ -78,14 +81,13 @@ $('regions').addEventListener('click', async (e) => {
   poll();
 });
 
-// colourOf gives a CDN the colour of its position in the shown policy,
-// the same in tables, charts and the demo panel.
+// colourOf gives a CDN the colour of its name, the same in tables,
+// charts and the demo panel, whatever the policy.
 function colourOf(cdn) {
   const pols = app.view ? app.view.policies : [];
   const pol = pols.find((p) => p.name === app.policy) || pols[0];
   const names = pol ? pol.regions[0].cdns.map((c) => c.name) : [];
-  const i = names.indexOf(cdn);
-  return i < 0 ? 'transparent' : colour(i);
+  return names.includes(cdn) ? colourOfName(cdn, names) : 'transparent';
 }
 
 function tabs(box, names, selected, onSelect) {
@@ -106,6 +108,8 @@ function render() {
   if (!pnames.includes(app.policy)) app.policy = pnames[0] || null;
   const pol = v.policies.find((p) => p.name === app.policy);
   const rnames = pol ? pol.regions.map((r) => r.name) : [];
+  if (overview.filter.region && overview.filter.region !== app.filteredRegion && rnames.includes(overview.filter.region)) app.region = overview.filter.region;
+  app.filteredRegion = overview.filter.region;
   if (!rnames.includes(app.region)) app.region = rnames[0] || null;
 
   tabs($('policies'), pnames.length > 1 ? pnames : [], app.policy, (p) => { app.policy = p; render(); });
@@ -115,6 +119,7 @@ function render() {
   tabs($('chart-span'), Object.keys(spans), shown, (k) => { app.spanMs = spans[k] * 60000; render(); });
   setText($('charts-h'), 'Last ' + shown.replace('min', 'minutes'));
   regions.render(v, app.policy, app.kinds);
+  if (pol) regions.arrange(overview.render(pol, v.overrides, now), overview.filter);
   if (app.fleet) fleet.render(app.fleet, now);
   overrides.render(v.overrides, now, app.fleet && app.fleet.enabled ? app.fleet.instance : '');
   if (app.plans) plans.render(app.plans, now);
@@ -132,7 +137,7 @@ function renderCharts(pol) {
   const legend = $('legend');
   if (legend.dataset.sig !== legendSig) {
     legend.dataset.sig = legendSig;
-    legend.replaceChildren(...cdnNames.map((n, i) => h('span', {}, h('i', { style: { background: colour(i) } }), n)));
+    legend.replaceChildren(...cdnNames.map((n) => h('span', {}, h('i', { style: { background: colourOfName(n, cdnNames) } }), n)));
   }
   const hist = app.history;
   const t1 = hist.times.length ? hist.times[hist.times.length - 1] : Date.now();
@@ -147,7 +152,7 @@ function renderCharts(pol) {
   const marks = app.notes.map((n) => ({ t: Date.parse(n.time), text: n.text }));
   const gapMs = 5 * (app.historyInterval || 1000);
   for (const { spec, chart } of charts) {
-    const series = cols.map((c) => ({ name: c.cdn, colour: colour(order(c.cdn)), values: spec.get(c).slice(i0) }));
+    const series = cols.map((c) => ({ name: c.cdn, colour: colourOfName(c.cdn, cdnNames), values: spec.get(c).slice(i0) }));
     if (spec.optional) {
       const any = series.some((s) => s.values.some((x) => x !== null));
       chart.fig.hidden = !any;
@@ -159,6 +164,10 @@ function renderCharts(pol) {
 
 function setConn(ok, err) {
   const c = $('conn');
+  // Stale data must not look live: the page greys out until an update.
+  document.body.classList.toggle('lost', !ok);
+  setText($('lost'), ok ? '' : 'Connection lost: everything below is as of ' + (app.lastOK ? fmt.clock(app.lastOK) : 'never') + ' and may be wrong. Retrying every second.');
+  $('lost').hidden = ok;
   if (ok) {
     c.dataset.state = 'live';
     setText(c, 'live · ' + fmt.clock(app.lastOK));

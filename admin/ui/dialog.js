@@ -5,8 +5,11 @@
 import { h } from './dom.js';
 
 // fields: [{name, label, kind: 'text'|'select'|'radio', value, options:
-// [[value, label]], required}]
-export function ask({ title, text, fields = [], ok, danger = false }) {
+// [[value, label]], required}]. preview, when given, is called with the
+// values whenever they change and resolves to {nodes, block}: what the
+// action would do, shown under the fields, and a reason to refuse it
+// (the OK button is then disabled).
+export function ask({ title, text, fields = [], ok, danger = false, preview = null }) {
   const dlg = document.getElementById('action-dialog');
   const form = document.getElementById('action-form');
   const body = document.getElementById('action-body');
@@ -39,11 +42,32 @@ export function ask({ title, text, fields = [], ok, danger = false }) {
     rows.push(h('label', { htmlFor: id, textContent: f.label }), el);
     inputs[f.name] = () => el.value.trim();
   }
+  const out = h('div', { className: 'preview', id: 'action-preview', 'aria-live': 'polite' });
+  if (preview) rows.push(out);
   body.replaceChildren(...rows);
+  okBtn.disabled = false;
+  let seq = 0;
+  const values = () => { const v = {}; for (const [k, get] of Object.entries(inputs)) v[k] = get(); return v; };
+  const update = async () => {
+    if (!preview) return;
+    const n = ++seq;
+    out.dataset.state = 'loading';
+    let r;
+    try { r = await preview(values()); } catch (err) { r = { nodes: [h('p', { className: 'error-text', textContent: 'No preview: ' + err.message })], block: 'no preview' }; }
+    if (n !== seq) return; // a newer change is on its way
+    out.replaceChildren(...(r.nodes || []));
+    out.dataset.state = r.block ? 'blocked' : 'ok';
+    okBtn.disabled = !!r.block;
+  };
+  form.oninput = update;
+  form.onchange = update;
 
   return new Promise((resolve) => {
     const done = (v) => {
       form.onsubmit = null;
+      form.oninput = null;
+      form.onchange = null;
+      seq++;
       document.getElementById('action-cancel').onclick = null;
       dlg.oncancel = null;
       if (dlg.open) dlg.close();
@@ -52,14 +76,16 @@ export function ask({ title, text, fields = [], ok, danger = false }) {
     };
     form.onsubmit = (e) => {
       e.preventDefault();
-      const out = {};
-      for (const [k, get] of Object.entries(inputs)) out[k] = get();
-      done(out);
+      if (okBtn.disabled) return;
+      done(values());
     };
     document.getElementById('action-cancel').onclick = () => done(null);
     dlg.oncancel = (e) => { e.preventDefault(); done(null); };
     dlg.showModal();
-    okBtn.focus();
+    // Cancel, not the action, has focus: Enter at 02:00 does no harm.
+    document.getElementById('action-cancel').focus();
+    // After showModal: a token asked for by the preview opens above it.
+    update();
   });
 }
 

@@ -43,9 +43,32 @@ export function setAttr(el, name, value) {
   if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 
-// CDN colours, assigned by the CDN's position in the policy.
-const palette = ['#2f6fdf', '#e07b00', '#0f9d6b', '#d6336c', '#7b4ddb', '#0b95b5', '#7a8b0e', '#b43c2f'];
+// CDN colours: the Okabe–Ito palette, which stays distinct under the
+// common colour-vision deficiencies (its yellow left out: too pale for a
+// line on white), plus two dark tones for larger fleets.
+const palette = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#7f6d00'];
 export function colour(i) { return palette[i % palette.length]; }
+
+// colourOfName gives a CDN a colour from its name, so that it keeps it
+// between policies and reloads: the name's hash picks a slot; a name
+// whose slot is taken by a name before it (in sorted order) among names
+// takes the next free one, so that a fleet of up to eight never shares.
+const named = new Map();
+export function colourOfName(name, names = []) {
+  const key = name + '|' + names.join(',');
+  if (named.has(key)) return named.get(key);
+  const slot = (n) => { let x = 2166136261; for (const ch of n) { x ^= ch.codePointAt(0); x = Math.imul(x, 16777619) >>> 0; } return x % palette.length; };
+  const taken = new Set();
+  let c = palette[slot(name)];
+  for (const n of [...new Set([...names, name])].sort()) {
+    let i = slot(n);
+    for (let k = 0; k < palette.length && taken.has(i); k++) i = (i + 1) % palette.length;
+    taken.add(i);
+    if (n === name) { c = palette[i]; break; }
+  }
+  named.set(key, c);
+  return c;
+}
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 
@@ -56,9 +79,16 @@ export const fmt = {
   mbps: (v) => (isNum(v) ? (v >= 100 ? Math.round(v) : v.toFixed(1)) + ' Mbit/s' : '—'),
   gbps: (v) => (isNum(v) ? v.toFixed(1) + ' Gbit/s' : '—'),
   weight: (v) => (isNum(v) ? (Math.round(v * 10) / 10).toString() : '—'),
-  // clock shows a time of day in the browser's zone.
-  clock: (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }),
-  hm: (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+  // clock shows a time of day in UTC, 24-hour: a NOC across zones reads
+  // the same time as the decision log and the logs.
+  clock: (ms) => (isNum(ms) ? new Date(ms).toISOString().slice(11, 19) + ' UTC' : '—'),
+  hm: (ms) => (isNum(ms) ? new Date(ms).toISOString().slice(11, 16) : '—'),
+  // when is an absolute UTC time with how long ago (or until) in brackets.
+  when(ms, now) {
+    if (!isNum(ms)) return '—';
+    const d = now - ms;
+    return fmt.clock(ms) + (d >= 0 ? ' (' + fmt.span(d) + ' ago)' : ' (in ' + fmt.span(-d) + ')');
+  },
   // span says how long d milliseconds is, coarsely.
   span(d) {
     const s = Math.max(0, Math.round(d / 1000));

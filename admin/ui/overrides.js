@@ -62,13 +62,36 @@ export class Overrides {
 
   async end(id, what) {
     const v = await ask({ title: 'End override', text: 'End “' + what + '” now?', ok: 'End it', danger: true,
-      fields: [{ name: 'reason', label: 'Reason (goes to the decision log)', value: 'ended from the live view' }] });
+      fields: [{ ...reasonField, required: false }] });
     if (!v) return;
     const q = v.reason ? '?reason=' + encodeURIComponent(v.reason) : '';
     await attempt('Ending the override', () => write('DELETE', '/api/v1/overrides/' + encodeURIComponent(id) + q), 'Override ended');
     this.refresh();
   }
 }
+
+// previewSplit asks the engine (a dry run, which changes nothing) what
+// split each region would publish with the override in force, and shows
+// it; a pin to a drained, degraded or full CDN is refused here as the API
+// refuses it.
+export async function previewSplit(body) {
+  const r = await write('POST', '/api/v1/overrides?dry_run=1', { ...body, reason: body.reason || 'preview' });
+  const nodes = [];
+  let block = '';
+  if (r.hazards && r.hazards.length) {
+    block = r.hazards.map((x) => x.cdn + ' is ' + x.problem + ' in region ' + x.region).join('; ');
+    nodes.push(h('p', { className: 'refused', role: 'alert', textContent: 'Refused: ' + block + '. Pinning would send the whole region to it.' }));
+  }
+  nodes.push(h('table', { className: 'preview-split' },
+    h('thead', {}, h('tr', {}, ['region', 'CDN', 'now', 'after'].map((t) => h('th', { textContent: t })))),
+    h('tbody', {}, r.split.flatMap((rp) => Object.keys(rp.after).filter((c) => rp.after[c] > 0 || rp.before[c] > 0).map((c) =>
+      h('tr', { dataset: { region: rp.region, cdn: c } },
+        h('td', { textContent: rp.region + (rp.fail_open ? ' (fails open)' : '') }), h('td', { textContent: c }),
+        h('td', { className: 'num', textContent: fmt.pct(rp.before[c]) }), h('td', { className: 'num after', textContent: fmt.pct(rp.after[c]) })))))));
+  return { nodes, block };
+}
+
+const reasonField = { name: 'reason', label: 'Reason (goes to the decision log; type it)', value: '', required: true };
 
 // Actions on a region card or a CDN row.
 export const actions = {
@@ -79,8 +102,9 @@ export const actions = {
       fields: [
         { name: 'scope', label: 'Where', kind: 'radio', value: 'region', options: [['region', 'region ' + region], ['all', 'every region']] },
         { name: 'ttl', label: 'For', kind: 'select', value: '30m', options: ttlOptions },
-        { name: 'reason', label: 'Reason (goes to the decision log)', value: 'drained from the live view', required: true },
+        reasonField,
       ],
+      preview: (v) => previewSplit({ action: 'drain', cdn, policy, ttl: v.ttl, ...(v.scope === 'region' ? { region } : {}) }),
     });
     if (!v) return false;
     const body = { action: 'drain', cdn, policy, ttl: v.ttl, reason: v.reason };
@@ -95,7 +119,7 @@ export const actions = {
     const v = await ask({
       title: 'Undrain ' + cdn, ok: 'Undrain',
       text: 'Ends ' + drains.map(describeOverride).join('; ') + '. ' + cdn + ' then gets traffic again as its score allows.',
-      fields: [{ name: 'reason', label: 'Reason (goes to the decision log)', value: 'undrained from the live view' }],
+      fields: [{ ...reasonField, required: false }],
     });
     if (!v) return false;
     const q = v.reason ? '?reason=' + encodeURIComponent(v.reason) : '';
@@ -111,8 +135,9 @@ export const actions = {
       fields: [
         { name: 'cdn', label: 'CDN', kind: 'select', value: cdns[0], options: cdns.map((c) => [c, c]) },
         { name: 'ttl', label: 'For', kind: 'select', value: '30m', options: ttlOptions },
-        { name: 'reason', label: 'Reason (goes to the decision log)', value: 'pinned from the live view', required: true },
+        reasonField,
       ],
+      preview: (v) => previewSplit({ action: 'pin', cdn: v.cdn, policy, region, ttl: v.ttl }),
     });
     if (!v) return false;
     return attempt('Pinning ' + region, () => write('POST', '/api/v1/overrides', { action: 'pin', policy, region, cdn: v.cdn, ttl: v.ttl, reason: v.reason }), region + ' pinned to ' + v.cdn);
@@ -125,7 +150,7 @@ export const actions = {
       fields: [
         { name: 'scope', label: 'Where', kind: 'radio', value: 'region', options: [['region', 'region ' + region], ['all', 'every region']] },
         { name: 'ttl', label: 'For', kind: 'select', value: '30m', options: ttlOptions },
-        { name: 'reason', label: 'Reason (goes to the decision log)', value: 'frozen from the live view', required: true },
+        reasonField,
       ],
     });
     if (!v) return false;

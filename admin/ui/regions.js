@@ -3,7 +3,8 @@
 // changes (a reload) and otherwise only have their text updated. Each
 // signal kind has a column.
 
-import { h, setText, colour, fmt } from './dom.js';
+import { h, setText, colourOfName, fmt } from './dom.js';
+import { stateOf, pinOf, label } from './overview.js';
 import { describeOverride } from './overrides.js';
 import { cell } from './kinds.js';
 
@@ -34,6 +35,7 @@ export class Regions {
       const body = h('tbody');
       const card = h('div', { className: 'region', dataset: { policy: p.name, region: r.name } },
         h('div', { className: 'region-head' },
+          h('button', { type: 'button', className: 'small secondary collapse', 'aria-expanded': 'true', title: 'collapse or expand this region', dataset: { act: 'collapse' }, textContent: '▾' }),
           h('h3', { textContent: 'region ' + r.name }), badges,
           h('div', { className: 'actions' },
             h('button', { type: 'button', className: 'secondary', textContent: 'Pin…', title: 'send all new answers of this region to one CDN', dataset: { act: 'pin' } }),
@@ -43,11 +45,12 @@ export class Regions {
           h('thead', {}, h('tr', {}, ['CDN', 'status', 'score', 'share of new answers: live (bar) vs baseline (mark)', 'weight live / baseline', ...kinds.map((k) => k.short_label), 'status since', '']
             .map((t, i) => h('th', { className: i === 2 || (i >= 4 && i < 5 + kinds.length) ? 'num' : '', textContent: t })))),
           body)));
-      r.cdns.forEach((c, i) => {
+      const names = r.cdns.map((x) => x.name);
+      r.cdns.forEach((c) => {
         const cells = {
           status: h('span', { className: 'badge' }),
           score: h('td', { className: 'num score' }),
-          bar: h('b', { style: { background: colour(i) } }),
+          bar: h('b', { style: { background: colourOfName(c.name, names) } }),
           mark: h('u'),
           shareText: h('span'),
           weight: h('td', { className: 'num weight' }),
@@ -57,7 +60,7 @@ export class Regions {
           esc: h('button', { type: 'button', className: 'small secondary', textContent: 'Escalate…', dataset: { act: 'escalate' } }),
         };
         body.append(h('tr', { dataset: { policy: p.name, region: r.name, cdn: c.name } },
-          h('td', { className: 'cdn' }, h('i', { style: { background: colour(i) } }), c.name),
+          h('td', { className: 'cdn' }, h('i', { style: { background: colourOfName(c.name, names) } }), c.name),
           h('td', { className: 'status' }, cells.status),
           cells.score,
           h('td', { className: 'share' }, h('span', { className: 'sharebar' }, cells.bar, cells.mark), cells.shareText),
@@ -65,7 +68,7 @@ export class Regions {
           h('td', { className: 'acts' }, cells.act, ' ', cells.esc)));
         this.rows.set(r.name + '/' + c.name, cells);
       });
-      this.cards.set(r.name, { badges, reason });
+      this.cards.set(r.name, { card, badges, reason, body });
       return card;
     });
     this.box.replaceChildren(...cards);
@@ -86,7 +89,7 @@ export class Regions {
     const card = this.cards.get(r.name);
     const badges = [];
     if (r.failed_open) badges.push(['failed-open', 'failed open: every CDN is out, serving the baseline']);
-    if (r.stale) badges.push(['stale', 'telemetry stale since ' + fmt.clock(Date.parse(r.stale_since)) + ': holding the last split']);
+    if (r.stale) badges.push(['blind', 'telemetry stale since ' + fmt.when(Date.parse(r.stale_since), now) + ': holding the last split']);
     for (const o of overrides) {
       if ((o.policy && o.policy !== p.name) || (o.region && o.region !== r.name)) continue;
       if (o.action === 'drain') continue; // shown on the CDN's row
@@ -97,14 +100,21 @@ export class Regions {
       card.badges.dataset.sig = sig;
       card.badges.replaceChildren(...badges.map(([cls, text]) => h('span', { className: 'badge ' + cls, textContent: text })));
     }
-    setText(card.reason, r.reason ? 'Why the split last moved: ' + r.reason : 'The split has not moved from what the scores give.');
+    const last = Math.max(0, ...r.cdns.map((c) => (c.last_change ? Date.parse(c.last_change) : 0)));
+    setText(card.reason, r.reason ? 'Why the split last moved' + (last ? ' (' + fmt.when(last, now) + ')' : '') + ': ' + r.reason : 'The split has not moved from what the scores give.');
+    const pinned = pinOf(overrides, p.name, r.name);
 
     const baseTotal = r.cdns.reduce((a, c) => a + c.baseline, 0) || 1;
     for (const c of r.cdns) {
       const cells = this.rows.get(r.name + '/' + c.name);
       const base = c.baseline / baseTotal;
-      setText(cells.status, c.status);
-      cells.status.className = 'badge ' + c.status;
+      const st = stateOf(c, r, pinned);
+      cells.state = st;
+      setText(cells.status, label[st] || st);
+      cells.status.className = 'badge ' + st;
+      cells.status.title = 'engine status: ' + c.status + (c.probation ? ', on probation (re-admitted at a small share while blind)' : '') +
+        (c.blind && c.blind_since ? ', blind since ' + fmt.when(Date.parse(c.blind_since), now) : '') +
+        (c.capacity_factor < 0.995 ? ', held at ' + fmt.pct(c.capacity_factor, 0) + ' of its health share for capacity' : '');
       setText(cells.score, c.score === null ? 'not measured' : fmt.score(c.score));
       cells.score.classList.toggle('absent', c.score === null);
       cells.bar.style.width = (100 * c.share).toFixed(1) + '%';
@@ -121,7 +131,7 @@ export class Regions {
         }
         setText(cells.signals[i], text);
       });
-      setText(cells.since, c.last_change ? fmt.span(now - Date.parse(c.last_change)) + ' ago' : 'since start');
+      setText(cells.since, c.last_change ? fmt.when(Date.parse(c.last_change), now) : 'since start');
       const drained = c.status === 'drained';
       setText(cells.act, drained ? 'Undrain' : 'Drain');
       cells.act.dataset.act = drained ? 'undrain' : 'drain';
@@ -129,3 +139,32 @@ export class Regions {
     }
   }
 }
+
+// arrange puts the cards in the overview's order (worst first) and shows
+// only what the filter lets through; moving nodes keeps them.
+Regions.prototype.arrange = function arrange(order, f) {
+  let prev = null;
+  for (const name of order) {
+    const c = this.cards.get(name);
+    if (!c) continue;
+    if (prev ? prev.nextSibling !== c.card : this.box.firstChild !== c.card) {
+      if (prev) prev.after(c.card); else this.box.prepend(c.card);
+    }
+    prev = c.card;
+    let shown = 0;
+    for (const tr of c.body.rows) {
+      const cells = this.rows.get(name + '/' + tr.dataset.cdn);
+      const on = (!f.cdn || f.cdn === tr.dataset.cdn) && (!f.state || (cells && cells.state === f.state));
+      tr.hidden = !on;
+      if (on) shown++;
+    }
+    c.card.hidden = (f.region && f.region !== name) || shown === 0;
+  }
+};
+
+// collapse folds a region's table away (its head and badges stay).
+Regions.prototype.collapse = function collapse(card, btn) {
+  const folded = card.classList.toggle('collapsed');
+  btn.setAttribute('aria-expanded', String(!folded));
+  btn.textContent = folded ? '▸' : '▾';
+};

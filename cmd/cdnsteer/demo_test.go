@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -261,10 +262,16 @@ func TestBrowserLiveView(t *testing.T) {
 	})()`)
 	wait("the charts drawn", `document.querySelectorAll('#charts svg path.series[d^="M"]').length >= 4`)
 
-	// Drain akamai in the default region: the page asks for the token.
+	// Drain akamai in the default region: the dialog's preview (a dry run)
+	// asks for the token; focus is on Cancel and no reason is filled in.
 	step("clicking Drain", chromedp.Click(chromedp.CSS(`#regions tr[data-region="default"][data-cdn="akamai"] button[data-act="drain"]`)))
-	step("confirming the drain", chromedp.Click(chromedp.CSS(`#action-ok`)))
 	step("entering the token", chromedp.SendKeys(chromedp.CSS(`#token-input`), run.Token), chromedp.Click(chromedp.CSS(`#token-ok`)))
+	wait("the drain's preview", `document.getElementById('action-preview').dataset.state === 'ok' && document.activeElement.id === 'action-cancel' && document.getElementById('f-reason').value === ''`)
+	preview, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries([...document.querySelectorAll('#action-preview tr[data-region="default"]')].map((r) => [r.dataset.cdn, parseFloat(r.querySelector('td.after').textContent) / 100]))`))
+	if err != nil || preview["akamai"] != 0 || len(preview) < 3 {
+		t.Errorf("drain preview %v (%v)", preview, err)
+	}
+	step("confirming the drain with a reason", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "browser test: drain"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("akamai shown drained", row("default", "akamai")+`.querySelector('td.status').textContent === 'drained'`)
 	wait("akamai's weight shown as 0", row("default", "akamai")+`.querySelector('td.weight').textContent.startsWith('0 /')`)
 	wait("the drain listed among the overrides", `!!document.querySelector('#overrides tr[data-action="drain"]')`)
@@ -274,6 +281,17 @@ func TestBrowserLiveView(t *testing.T) {
 	if st, _ := stateOf(t, run, "kr", "akamai"); st == "drained" {
 		t.Error("a drain of region default drained kr too")
 	}
+	// The preview is the split the engine then published (the scores of
+	// a healthy demo do not move it in between).
+	for cdn, want := range preview {
+		if got := shareOf(t, run, "default", cdn); math.Abs(got-want) > 0.0015 {
+			t.Errorf("default %s: previewed %.3f, published %.3f", cdn, want, got)
+		}
+	}
+	// A pin to the drained akamai is refused in the dialog.
+	step("pinning default to akamai", chromedp.Click(chromedp.CSS(`#regions .region[data-region="default"] button[data-act="pin"]`)))
+	wait("the pin refused", `document.getElementById('action-preview').dataset.state === 'blocked' && /akamai is drained/.test(document.querySelector('#action-preview .refused').textContent) && document.getElementById('action-ok').disabled`)
+	step("cancelling the pin", chromedp.Click(chromedp.CSS(`#action-cancel`)))
 
 	// Undrain it, pin Korea to CloudFront and end the pin from the
 	// overrides list: the token is not asked again.
@@ -284,7 +302,7 @@ func TestBrowserLiveView(t *testing.T) {
 		t.Error("after Undrain in the page, the state API still says akamai is drained")
 	}
 	step("pinning kr", chromedp.Click(chromedp.CSS(`#regions .region[data-region="kr"] button[data-act="pin"]`)),
-		chromedp.SetValue(chromedp.CSS(`#f-cdn`), "cloudfront"), chromedp.Click(chromedp.CSS(`#action-ok`)))
+		chromedp.SetValue(chromedp.CSS(`#f-cdn`), "cloudfront"), chromedp.SendKeys(chromedp.CSS(`#f-reason`), "browser test: pin"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("kr's answers all on cloudfront", row("kr", "cloudfront")+`.querySelector('td.share').textContent.startsWith('100.0 %')`)
 	if got := cdnSpread(t, run.DNS[0], 50, korea); got["cloudfront"] != 50 {
 		t.Errorf("kr pinned to cloudfront in the page, DNS answers %v", got)
@@ -300,6 +318,8 @@ func TestBrowserLiveView(t *testing.T) {
 	// Break fastly's edge from the demo panel.
 	step("pressing down on fastly's edge", chromedp.Click(chromedp.CSS(`#demo tr[data-cdn="fastly"] button[data-preset="down"]`)))
 	wait("fastly shown degraded", row("kr", "fastly")+`.querySelector('td.status').textContent === 'degraded'`)
+	// Regions are ordered worst first: both settle degraded before a click.
+	wait("both regions degraded in the overview", `document.querySelectorAll('#overview .tile[data-state="degraded"]').length === 2`)
 	browserEscalate(t, run, step, wait)
 
 	// Add a note.
@@ -371,4 +391,30 @@ func exceptionDescription(ev *runtime.EventExceptionThrown) string {
 		return ex.Description
 	}
 	return ""
+}
+
+// shareOf is a CDN's share of new answers in a region, from /api/v1/state.
+func shareOf(t *testing.T, run demoRun, region, cdn string) float64 {
+	t.Helper()
+	var v struct {
+		Policies []struct {
+			Regions []struct {
+				Name string
+				CDNs []struct {
+					Name  string
+					Share float64
+				}
+			}
+		}
+	}
+	api(t, run, "GET", "/api/v1/state", "", "", &v)
+	for _, r := range v.Policies[0].Regions {
+		for _, c := range r.CDNs {
+			if r.Name == region && c.Name == cdn {
+				return c.Share
+			}
+		}
+	}
+	t.Fatalf("no %s in region %s", cdn, region)
+	return 0
 }
