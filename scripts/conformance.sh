@@ -6,6 +6,14 @@
 #   1. validators  Zonemaster (undelegated test) and DNSViz (probe + grok),
 #                  resolving through a local root (NSD) instead of the
 #                  Internet: no ERROR or CRITICAL finding may remain.
+#      dnssec      the zone is signed (a cdnsteer keygen CSK made at run
+#                  time) and the local hierarchy too (dnssec-signzone),
+#                  with cdnsteer's DS in example.com.: delv reports
+#                  "fully validated" from a root trust anchor made at run
+#                  time; a validating Unbound sets AD and SERVFAILs the
+#                  zone served with a key the DS does not name; dnssec-cds
+#                  accepts the CDS set. (DNSViz and Zonemaster, in 1,
+#                  judge the signed zone with the same anchor and DS.)
 #   2. resolver    Unbound with the subnetcache module in front of
 #                  cdnsteer: clients in a KR and a DE subnet get their
 #                  region's CDN, and Unbound caches each answer for the
@@ -32,6 +40,9 @@
 #   127.0.0.4:53                           Unbound
 #   127.0.0.5:53                           cdnsteer for the load section, HTTP :8053
 #   127.0.0.6:53                           cdnsteer with rate limiting (wire), HTTP :8053
+#   127.0.0.8:53                           validating Unbound (dnssec)
+#   127.0.0.9:53                           cdnsteer with a key the DS does not name, HTTP :8053
+#   127.0.0.11:53                          validating Unbound whose stub for the zone is 127.0.0.9
 # These must be free; the script stops if anything else listens there.
 #
 # Environment:
@@ -63,6 +74,10 @@ HTTP=$NS1:8053
 LOAD_HTTP=$LOAD_ADDR:8053
 RRL_ADDR=127.0.0.6
 RRL_HTTP=$RRL_ADDR:8053
+VALIDATOR_ADDR=127.0.0.8
+BOGUS_ADDR=127.0.0.9
+BOGUS_HTTP=$BOGUS_ADDR:8053
+BOGUS_UB_ADDR=127.0.0.11
 ZONE=live.example.com.
 # A second zone for wire cases the validated zone should not carry.
 WIRE_ZONE=wire.test.
@@ -74,7 +89,7 @@ TCP_IDLE=${CONFORMANCE_TCP_IDLE:-10}
 KR_NET=10.10 KR_TARGET=live.akamaized.example.net.
 DE_NET=10.20 DE_TARGET=live.global.fastly.example.net.
 
-all_sections=(validators resolver wire load gotests)
+all_sections=(validators dnssec resolver wire load gotests)
 if (($#)); then
 	sections=("$@")
 	for s in "${sections[@]}"; do
@@ -189,11 +204,21 @@ abort() {
 section "tools"
 declare -A pkg_of=([zonemaster-cli]=zonemaster-cli [dnsviz]=dnsviz [unbound]=unbound [dnsperf]=dnsperf
 	[dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsd]=nsd [curl]=curl [python3]=python3 [ss]=iproute2
-	[tcpdump]=tcpdump)
+	[tcpdump]=tcpdump [delv]=bind9-dnsutils [dnssec-signzone]=bind9-utils [dnssec-keygen]=bind9-utils
+	[dnssec-cds]=bind9-utils)
 need=()
 for t in "${!pkg_of[@]}"; do
 	command -v "$t" >/dev/null 2>&1 || need+=("${pkg_of[$t]}")
 done
+# dnsviz grok -t (the trust anchor) draws on pygraphviz, a module of the
+# Python dnsviz runs on (Debian's, not the first python3 on PATH).
+dnsviz_py() {
+	local py=/usr/bin/python3
+	command -v dnsviz >/dev/null 2>&1 && py=$(head -n1 "$(command -v dnsviz)" | sed 's/^#! *//; s/ .*//')
+	echo "$py"
+}
+has_pygraphviz() { "$(dnsviz_py)" -c 'import pygraphviz' 2>/dev/null; }
+has_pygraphviz || need+=(python3-pygraphviz)
 if ((${#need[@]})); then
 	sudo=()
 	if [[ $(id -u) != 0 ]]; then
@@ -210,6 +235,7 @@ missing=()
 for t in "${!pkg_of[@]}"; do
 	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
+has_pygraphviz || missing+=("python3 module pygraphviz")
 ((${#missing[@]} == 0)) || abort "tools: still missing after installing: ${missing[*]}"
 command -v go >/dev/null 2>&1 || abort "tools: go not found on PATH (nor /usr/local/go/bin/go)"
 pass tools "$(zonemaster-cli --version 2>/dev/null | sed -n 's/^CLI version: *//p') zonemaster-cli, dnsviz $(dpkg-query -W -f='${Version}' dnsviz 2>/dev/null), $(unbound -V 2>/dev/null | sed -n 's/^Version /unbound /p'), $(dnsperf -h 2>&1 | sed -n 's/^Version /dnsperf /p'), $(dig -v 2>&1 | head -n1), $(kdig -V 2>&1 | head -n1), $(nsd -v 2>&1 | head -n1), $(go version | awk '{print $3}')"
@@ -220,13 +246,13 @@ pass tools "$(zonemaster-cli --version 2>/dev/null | sed -n 's/^CLI version: *//
 busy=()
 while read -r local; do
 	case $local in
-	"$NS1:53" | "$NS2:53" | "[$V6]:53" | "$ROOT_ADDR:53" | "$UNBOUND_ADDR:53" | "$LOAD_ADDR:53" | "0.0.0.0:53" | "*:53" | "[::]:53" | "$HTTP" | "$LOAD_HTTP")
+	"$NS1:53" | "$NS2:53" | "[$V6]:53" | "$ROOT_ADDR:53" | "$UNBOUND_ADDR:53" | "$LOAD_ADDR:53" | "$VALIDATOR_ADDR:53" | "$BOGUS_ADDR:53" | "$BOGUS_UB_ADDR:53" | "$BOGUS_HTTP" | "0.0.0.0:53" | "*:53" | "[::]:53" | "$HTTP" | "$LOAD_HTTP")
 		busy+=("$local")
 		;;
 	esac
 done < <(ss -Hlntu 2>/dev/null | awk '{print $5}' | sort -u)
 ((${#busy[@]} == 0)) || abort "ports: already in use on this machine: ${busy[*]} (ss -lntup shows by whom); stop that and rerun"
-pass ports "nothing listens on $NS1:53 $NS2:53 [$V6]:53 $ROOT_ADDR:53 $UNBOUND_ADDR:53 $LOAD_ADDR:53 $HTTP $LOAD_HTTP"
+pass ports "nothing listens on $NS1:53 $NS2:53 [$V6]:53 $ROOT_ADDR:53 $UNBOUND_ADDR:53 $LOAD_ADDR:53 $VALIDATOR_ADDR:53 $BOGUS_ADDR:53 $BOGUS_UB_ADDR:53 $HTTP $LOAD_HTTP $BOGUS_HTTP"
 
 # ---------------------------------------------------------------------------
 # Build and serve.
@@ -246,11 +272,18 @@ fi
 
 mid_txt=$(printf 'm%.0s' $(seq 700))
 big_txt=$(printf 'b%.0s' $(seq 3000))
-# render_policy OUT DNS HTTP TTL: policy.toml.in for these listeners, and
-# the wire zone.
+# The zone is signed with a CSK made here and now, never a committed one;
+# every server of the policy uses it unless given another folder.
+live_keys=$tmp/keys/live
+"$bin" keygen -zone "$ZONE" -dir "$live_keys" >"$tmp/keygen.log" 2>&1 || { cat "$tmp/keygen.log"; abort "keygen: cdnsteer keygen -zone $ZONE failed"; }
+pass keygen "cdnsteer keygen: $(grep -m1 ' DS ' "$tmp/keygen.log")"
+# render_policy OUT DNS HTTP TTL [KEYS]: policy.toml.in for these
+# listeners, the zone signed with the keys in KEYS (default live_keys),
+# and the wire zone (unsigned: unsigned zones stay as they were).
 render_policy() {
 	sed -e "s|@DNS@|$2|; s|@HTTP@|$3|; s|@TTL@|$4|; s|@NS1_ADDR@|$NS1|; s|@NS2_ADDR@|$NS2|" \
 		-e "s|@MID_TXT@|$mid_txt|; s|@BIG_TXT@|$big_txt|" "$here/policy.toml.in" >"$1"
+	printf '\n[zone.dnssec]\nkeys = "%s"\n' "${5:-$live_keys}" >>"$1"
 	wire_zone >>"$1"
 }
 # wire_zone: the zone WIRE_ZONE in TOML. Its apex has ten name servers
@@ -310,6 +343,10 @@ main_dir=$tmp/main
 mkdir -p "$main_dir"
 render_policy "$main_dir/policy.toml" "[\"$NS1:53\", \"$NS2:53\", \"[$V6]:53\"]" "$HTTP" "$TTL"
 "$bin" check -config "$main_dir/policy.toml" >"$tmp/check.log" 2>&1 || { cat "$tmp/check.log"; abort "policy: the test policy does not check"; }
+# check prints the DS the parent (the local example.com.) must publish.
+live_ds=$(sed -n "s/^ *DS \($ZONE IN DS .*\)/\1/p" "$tmp/check.log" | head -n1)
+[[ -n $live_ds ]] || abort "check DS: cdnsteer check printed no DS for $ZONE: $(oneline "$(cat "$tmp/check.log")")"
+pass "check DS" "cdnsteer check: $live_ds"
 serve main "$main_dir/policy.toml" "$HTTP"
 main_pid=${pids[-1]}
 nsd_pid=''
@@ -367,6 +404,11 @@ ensure_root() {
 			-e "s|@NS1_PTR@|$(ptr_rel "$NS1")|g; s|@NS2_PTR@|$(ptr_rel "$NS2")|g; s|@ROOT_PTR@|$(ptr_rel "$ROOT_ADDR")|g" \
 			"$f" >"$root/$(basename "${f%.in}")"
 	done
+	sign_chain "$root" || {
+		fail "signed chain" "dnssec-keygen/dnssec-signzone failed: $(oneline "$(tail -n 5 "$root/sign.log")")"
+		return 1
+	}
+	pass "signed chain" "dnssec-signzone: $(oneline "$(cat "$root/signed.txt")"); root trust anchor $(oneline "$(grep -v '^;' "$root/anchor.key" | cut -c1-60)")..."
 	if ! nsd-checkconf "$root/nsd.conf" >"$root/checkconf.log" 2>&1; then
 		fail "local root" "nsd-checkconf: $(oneline "$(cat "$root/checkconf.log")")"
 		return 1
@@ -387,6 +429,38 @@ ensure_root() {
 	fi
 }
 
+# sign_chain DIR: sign the local hierarchy in DIR with keys made now (a
+# CSK per zone), children before parents, so that each parent carries its
+# children's DS and example.com. carries cdnsteer's (live_ds, from check).
+# Leaves the root's key as trust anchor in DIR/anchor.key (zone-file
+# format: Unbound, DNSViz) and DIR/anchor.conf (trust-anchors: delv).
+sign_chain() {
+	local dir=$1 keys=$1/keys z f parent key root_key=''
+	mkdir -p "$keys"
+	: >"$dir/signed.txt"
+	echo "$live_ds" >>"$dir/example.com.zone"
+	for z in example.com. com. example.net. net. 127.in-addr.arpa. .; do
+		f=$dir/${z%.}.zone
+		[[ $z == . ]] && f=$dir/root.zone
+		key=$(dnssec-keygen -q -K "$keys" -a ECDSAP256SHA256 -f KSK -n ZONE "$z" 2>>"$dir/sign.log") || return 1
+		dnssec-signzone -q -S -z -K "$keys" -d "$keys" -o "$z" -f "$f.signed" "$f" >>"$dir/sign.log" 2>&1 || return 1
+		mv -f "$f.signed" "$f"
+		printf '%s (%s) ' "$z" "$key" >>"$dir/signed.txt"
+		case $z in
+		.) root_key=$key ;;
+		example.com.) parent=com.zone ;;
+		example.net.) parent=net.zone ;;
+		*) parent=root.zone ;;
+		esac
+		[[ $z == . ]] || cat "$keys/dsset-$z" >>"$dir/$parent"
+	done
+	grep -v '^;' "$keys/$root_key.key" >"$dir/anchor.key"
+	awk '{ for (i = 1; i <= NF; i++) if ($i == "DNSKEY") { k = ""; for (j = i + 4; j <= NF; j++) k = k $j
+		printf "trust-anchors {\n\t. static-key %s %s %s \"%s\";\n};\n", $(i + 1), $(i + 2), $(i + 3), k } }' \
+		"$dir/anchor.key" >"$dir/anchor.conf"
+	grep -q static-key "$dir/anchor.conf"
+}
+
 run_validators() {
 	section "1. validators: Zonemaster and DNSViz"
 	ensure_root || return 0
@@ -404,6 +478,7 @@ run_validators() {
 		local zrc=0
 		timeout 300 zonemaster-cli --no-progress --profile "$zm/profile.json" --hints "$root/hints" --no-ipv6 \
 			--ns "ns1.live.example.com/$NS1" --ns "ns2.live.example.com/$NS2" \
+			--ds "$(awk '{ print $4 "," $5 "," $6 "," $7 }' <<<"$live_ds")" \
 			--level INFO --show-testcase live.example.com >"$zm/output.txt" 2>&1 || zrc=$?
 		local ran
 		ran=$(awk '$2 ~ /^(INFO|NOTICE|WARNING|ERROR|CRITICAL)$/ { print $3 }' "$zm/output.txt" | sort -u | tr '\n' ' ')
@@ -426,6 +501,18 @@ run_validators() {
 			fail "zonemaster findings" "$nerr ERROR/CRITICAL, $nwarn WARNING, $nnote NOTICE"
 		fi
 		[[ -z $findings ]] || while read -r line; do note "$line"; done <<<"$findings"
+		# The zone is signed: the DNSSEC module must have judged signatures,
+		# algorithms and the NSEC chain, and nothing of it may be a NOTICE or
+		# worse (no "not signed" accepted any more).
+		local dnssec_cases dnssec_bad
+		dnssec_cases=$(awk '$3 ~ /^DNSSEC[0-9]+$/ { print $3 }' "$zm/output.txt" | sort -u | tr '\n' ' ')
+		dnssec_bad=$(grep -E '^(CRITICAL|ERROR|WARNING|NOTICE) DNSSEC' <<<"$findings" || true)
+		if [[ -z $dnssec_bad && " $dnssec_cases " == *" DNSSEC04 "* && " $dnssec_cases " == *" DNSSEC05 "* ]] &&
+			grep -qE ' DNSSEC10 .*has NSEC records' "$zm/output.txt" && ! grep -qiE ' DNSSEC[0-9]+ .*(not signed|unsigned|no DNSKEY)' "$zm/output.txt"; then
+			pass "zonemaster DNSSEC" "signed zone judged by ${dnssec_cases% } (DS given with --ds from check): RRSIG expiry, algorithm 13, NSEC chain, CDS/CDNSKEY; no NOTICE or worse"
+		else
+			fail "zonemaster DNSSEC" "DNSSEC test cases seen: ${dnssec_cases:-none}; findings: $(oneline "${dnssec_bad:-none}"); $(oneline "$(grep -m3 -iE ' DNSSEC[0-9]+ .*(not signed|unsigned|no DNSKEY)' "$zm/output.txt")")"
+		fi
 	fi
 
 	# DNSViz as an authoritative analysis (-A) with the EDNS compatibility
@@ -434,8 +521,12 @@ run_validators() {
 	# over IPv6 against [::1] alone (-x ZONE+: no ancestor is queried).
 	local dv=$tmp/dnsviz
 	mkdir -p "$dv"
+	# The IPv4 analysis starts at the root: grok judges the chain from the
+	# local root's trust anchor (-t), down to cdnsteer's signatures.
+	grok_args=(-t "$root/anchor.key")
 	dnsviz_run "IPv4" "$dv/probe4" -4 -A -E -x ".:ns.nic.test=$ROOT_ADDR" -a . \
 		live.example.com stream.live.example.com www.live.example.com big.live.example.com
+	grok_args=()
 	dnsviz_run "IPv6" "$dv/probe6" -6 -A -E -x "live.example.com+:ns1.live.example.com=[$V6]" live.example.com
 }
 
@@ -447,6 +538,8 @@ ptr_rel() {
 	echo "$4.$3.$2"
 }
 
+# grok_args: extra arguments of dnsviz grok (the trust anchor).
+grok_args=()
 # dnsviz_run LABEL PREFIX PROBE-ARGS...: probe, grok with -P (loopback
 # name servers are what this test bed has; DNSViz flags private addresses
 # as errors unless told it runs in such an environment), list findings.
@@ -459,13 +552,24 @@ dnsviz_run() {
 		return
 	fi
 	rc=0
-	dnsviz grok -P -l info -r "$p.json" -o "$p.grok-info.json" >"$p.grok.log" 2>&1 || rc=$?
-	dnsviz grok -P -l warning -r "$p.json" -o "$p.grok.json" >>"$p.grok.log" 2>&1 || rc=$?
+	# validators.py dnsviz: dnsviz itself, with the pygraphviz version
+	# check that grok -t needs repaired for Debian 12 (see validators.py).
+	"$(dnsviz_py)" "$here/validators.py" dnsviz grok -P "${grok_args[@]}" -l info -r "$p.json" -o "$p.grok-info.json" >"$p.grok.log" 2>&1 || rc=$?
+	"$(dnsviz_py)" "$here/validators.py" dnsviz grok -P "${grok_args[@]}" -l warning -r "$p.json" -o "$p.grok.json" >>"$p.grok.log" 2>&1 || rc=$?
 	if ((rc != 0)) || ! grep -q '"live.example.com."' "$p.grok-info.json" || ! grep -q '"NOERROR"' "$p.grok-info.json"; then
 		fail "dnsviz probe $label" "dnsviz grok exited $rc or its analysis lacks live.example.com. NOERROR: $(oneline "$(tail -n 3 "$p.grok.log")")"
 		return
 	fi
 	pass "dnsviz probe $label" "analysed: $(grep -o '^Analyzing .*' "$p.log" | sed 's/^Analyzing //' | tr '\n' ' ')"
+	if ((${#grok_args[@]})); then
+		local chain crc=0
+		chain=$(python3 "$here/validators.py" grok-secure "$p.grok-info.json" "$ZONE" "$ZONE" "$STEER") || crc=$?
+		if ((crc == 0)); then
+			pass "dnsviz chain $label" "from the root's trust anchor (grok -t): $(oneline "$chain" | sed 's/ SECURE/: SECURE;/g; s/;$//')"
+		else
+			fail "dnsviz chain $label" "want every status SECURE: $(oneline "$chain")"
+		fi
+	fi
 	local findings frc=0
 	findings=$(python3 "$here/validators.py" grok-findings "$p.grok.json" "$ZONE") || frc=$?
 	local nerr nwarn ntb
@@ -478,6 +582,132 @@ dnsviz_run() {
 		fail "dnsviz grok $label" "$nerr error(s) and $nwarn warning(s) about $ZONE"
 	fi
 	[[ -z $findings ]] || while read -r line; do note "$line"; done <<<"$findings"
+}
+
+# ---------------------------------------------------------------------------
+# DNSSEC: the signed zone, judged by validators the project did not write.
+
+# validator NAME ADDR [STUB]: start a validating Unbound on ADDR with the
+# local root's trust anchor; STUB, if given, is the address its stub zone
+# for the zone sends queries to. Non-zero if it does not answer.
+validator() {
+	local name=$1 addr=$2 stub=${3:-} dir=$tmp/${1//[^a-z0-9]/-} i stanza=''
+	mkdir -p "$dir"
+	cp "$tmp/root/hints" "$tmp/root/anchor.key" "$dir/"
+	[[ -z $stub ]] || stanza=$(printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: %s\n' "$ZONE" "$stub")
+	awk -v dir="$dir" -v addr="$addr" -v stub="$stanza" '/^[^#]/ { gsub(/@DIR@/, dir); gsub(/@ADDR@/, addr); sub(/^@STUB@$/, stub) } { print }' \
+		"$here/unbound-validator.conf.in" >"$dir/unbound.conf"
+	if ! unbound-checkconf "$dir/unbound.conf" >"$dir/checkconf.log" 2>&1; then
+		fail "$name" "unbound-checkconf: $(oneline "$(cat "$dir/checkconf.log")")"
+		return 1
+	fi
+	spawn "unbound $name" "$dir/unbound.log" unbound -d -c "$dir/unbound.conf"
+	for ((i = 0; i < 50; i++)); do
+		ask "$addr" +rec . SOA
+		[[ -n $status ]] && break
+		sleep 0.1
+	done
+	ask "$addr" +rec +dnssec . SOA
+	if [[ $status == NOERROR ]] && has_flag ad; then
+		pass "$name" "validating Unbound on $addr${stub:+ (stub $ZONE -> $stub)}: the local root's SOA is secure (AD) from the trust anchor"
+	else
+		fail "$name" "validating Unbound on $addr: the local root's SOA should validate: $(said)"
+		return 1
+	fi
+}
+
+# delv_check NAME TYPE WANT: delv, with the local root's trust anchor and
+# the validating Unbound as its resolver, must report the answer fully
+# validated; WANT is NOERROR, NXDOMAIN or NODATA.
+delv_check() {
+	local name=$1 type=$2 want=$3 d ok=''
+	d=$(timeout 20 delv @"$VALIDATOR_ADDR" -a "$tmp/root/anchor.conf" +root "$name" "$type" 2>&1) || true
+	case $want in
+	NOERROR) grep -q '^; fully validated' <<<"$d" && grep -qE "^$name[[:space:]].*[[:space:]]($type|CNAME)[[:space:]]" <<<"$d" && grep -qE '[[:space:]]RRSIG[[:space:]]' <<<"$d" && ok=1 ;;
+	NXDOMAIN) grep -q '^; negative response, fully validated' <<<"$d" && grep -q NXDOMAIN <<<"$d" && ok=1 ;;
+	NODATA) grep -q '^; negative response, fully validated' <<<"$d" && grep -q NXRRSET <<<"$d" && ok=1 ;;
+	esac
+	if [[ -n $ok ]]; then
+		pass "delv $name $type" "$want: $(oneline "$(grep -m1 'validated' <<<"$d")"); $(grep -cE '[[:space:]](RRSIG|NSEC)[[:space:]]' <<<"$d") RRSIG/NSEC records shown"
+	else
+		fail "delv $name $type" "want $want fully validated: $(oneline "$(grep -v '^$' <<<"$d" | head -n 6)")"
+	fi
+}
+
+run_dnssec() {
+	section "dnssec: the signed chain, judged by delv, validating Unbound and dnssec-cds"
+	ensure_root || return 0
+	validator validator "$VALIDATOR_ADDR" || return 0
+
+	# delv: the steered name, an NXDOMAIN, a NODATA (player has an A
+	# only), the apex SOA and DNSKEY, from the root's trust anchor down.
+	delv_check "$STEER" A NOERROR
+	delv_check "nx.$ZONE" A NXDOMAIN
+	delv_check "player.$ZONE" AAAA NODATA
+	delv_check "$ZONE" SOA NOERROR
+	delv_check "$ZONE" DNSKEY NOERROR
+
+	# A validating resolver sets AD on what cdnsteer signs.
+	local q name type want
+	for q in "$STEER A NOERROR" "nx.$ZONE A NXDOMAIN" "player.$ZONE AAAA NOERROR" "$ZONE DNSKEY NOERROR"; do
+		read -r name type want <<<"$q"
+		ask "$VALIDATOR_ADDR" +rec +dnssec "$name" "$type"
+		if [[ $status == "$want" ]] && has_flag ad; then
+			pass "unbound AD $name $type" "$status with AD, $(nrr "$an") answer record(s)"
+		else
+			fail "unbound AD $name $type" "want $want with AD; $(said)"
+		fi
+	done
+
+	# Tampering: the same zone served by another cdnsteer with a key the
+	# DS at example.com. does not name. A validator sent there (a stub
+	# zone) must refuse it; with CD it gets the data, so the SERVFAIL is
+	# validation's, not a broken server's.
+	local other=$tmp/keys/other dir=$tmp/bogus
+	mkdir -p "$dir"
+	"$bin" keygen -zone "$ZONE" -dir "$other" >"$dir/keygen.log" 2>&1 || { fail "tampered zone" "cdnsteer keygen: $(oneline "$(cat "$dir/keygen.log")")"; return 0; }
+	render_policy "$dir/policy.toml" "[\"$BOGUS_ADDR:53\"]" "$BOGUS_HTTP" "$TTL" "$other"
+	serve bogus "$dir/policy.toml" "$BOGUS_HTTP"
+	local bogus_pid=${pids[-1]}
+	if validator "validator (tampered)" "$BOGUS_UB_ADDR" "$BOGUS_ADDR"; then
+		ask "$BOGUS_UB_ADDR" +rec +dnssec "$STEER" A
+		local st=$status fl=$flags
+		ask "$BOGUS_UB_ADDR" +rec +dnssec +cd "$STEER" A
+		if [[ $st == SERVFAIL && $status == NOERROR && $(count CNAME "$an") == 1 ]]; then
+			pass "unbound SERVFAILs tampered" "$STEER signed with key $(awk '$3 == "DS" { print $4; exit }' "$dir/keygen.log"), not the DS's ${live_ds#* IN DS }: SERVFAIL; with CD: NOERROR and the CNAME"
+		else
+			fail "unbound SERVFAILs tampered" "want SERVFAIL (and NOERROR with CD); got $st [$(oneline "$fl")], with CD: $(said)"
+		fi
+	fi
+	stop "$bogus_pid"
+
+	# dnssec-cds (BIND): the CDS/CDNSKEY cdnsteer publishes, validated by
+	# the DNSKEY the current DS names, agree with that DS. The other key's
+	# DS must be refused, or the acceptance proves nothing.
+	local cds=$tmp/cds t crc=0 cout
+	mkdir -p "$cds"
+	: >"$cds/child"
+	for t in DNSKEY CDS CDNSKEY; do
+		dig +norec +time=2 +tries=1 +dnssec +noall +answer -p 53 "@$NS1" "$ZONE" "$t" >>"$cds/child" 2>&1 || true
+	done
+	echo "$ZONE 3600 IN DS ${live_ds#* IN DS }" >"$cds/dsset"
+	# -s: signatures made since two weeks ago are acceptable (cdnsteer's
+	# inception is the start of a period, up to a quarter of the validity
+	# before now).
+	cout=$(dnssec-cds -s -1209600 -f "$cds/child" -d "$cds/dsset" "$ZONE" 2>&1) || crc=$?
+	if ((crc == 0)) && [[ $(grep -c '[[:space:]]CDS[[:space:]]' "$cds/child") -ge 1 ]]; then
+		pass "dnssec-cds" "accepts the CDS/CDNSKEY set against the current DS ($(grep -c '[[:space:]]CDS[[:space:]]' "$cds/child") CDS, $(grep -c '[[:space:]]CDNSKEY[[:space:]]' "$cds/child") CDNSKEY, signed)${cout:+; new DS set: $(oneline "$cout")}"
+	else
+		fail "dnssec-cds" "exit $crc: $(oneline "$cout")"
+	fi
+	echo "$ZONE 3600 IN DS $(sed -n 's/.* IN DS //p' "$dir/keygen.log" | head -n1)" >"$cds/dsset-other"
+	crc=0
+	cout=$(dnssec-cds -s -1209600 -f "$cds/child" -d "$cds/dsset-other" "$ZONE" 2>&1) || crc=$?
+	if ((crc != 0)); then
+		pass "dnssec-cds refuses" "a DS naming another key: exit $crc, $(oneline "$cout")"
+	else
+		fail "dnssec-cds refuses" "accepted a DS naming a key the zone does not use: $(oneline "$cout")"
+	fi
 }
 
 # ---------------------------------------------------------------------------
