@@ -638,6 +638,7 @@ run_dnssec() {
 	section "dnssec: the signed chain, judged by delv, validating Unbound and dnssec-cds"
 	ensure_root || return 0
 	validator validator "$VALIDATOR_ADDR" || return 0
+	local validator_pid=${pids[-1]}
 
 	# delv: the steered name, an NXDOMAIN, a NODATA (player has an A
 	# only), the apex SOA and DNSKEY, from the root's trust anchor down.
@@ -708,6 +709,46 @@ run_dnssec() {
 	else
 		fail "dnssec-cds refuses" "accepted a DS naming a key the zone does not use: $(oneline "$cout")"
 	fi
+
+	# One rollover step with BIND's tools alone: a ZSK pre-published
+	# (dnssec-keygen -P now -A +1d) into the key folder, SIGHUP. The
+	# DNSKEY set grows, the CSK still signs, and a validator with an empty
+	# cache (the one on 127.0.0.8, restarted) still validates everything.
+	# The key is removed afterwards so later sections see one key again.
+	local zsk n i
+	zsk=$(dnssec-keygen -q -K "$live_keys" -a ECDSAP256SHA256 -P now -A +1d "$ZONE" 2>"$cds/keygen.err") || {
+		fail "rollover: ZSK pre-published" "dnssec-keygen: $(oneline "$(cat "$cds/keygen.err")")"
+		return 0
+	}
+	dnskeys() {
+		dig +norec +time=2 +tries=1 +noall +answer -p 53 "@$NS1" "$ZONE" DNSKEY 2>/dev/null | awk '$4 == "DNSKEY"' | wc -l
+	}
+	kill -HUP "$main_pid"
+	for ((i = 0; i < 50; i++)); do
+		n=$(dnskeys)
+		((n == 2)) && break
+		sleep 0.1
+	done
+	if ((n == 2)); then
+		pass "rollover: ZSK pre-published" "$zsk (-P now -A +1d) after SIGHUP: 2 DNSKEYs served"
+		stop "$validator_pid"
+		if validator "validator (fresh cache)" "$VALIDATOR_ADDR"; then
+			validator_pid=${pids[-1]}
+			delv_check "$ZONE" DNSKEY NOERROR
+			delv_check "$STEER" A NOERROR
+			delv_check "nx.$ZONE" A NXDOMAIN
+		fi
+	else
+		fail "rollover: ZSK pre-published" "$zsk: $n DNSKEYs served 5 s after SIGHUP (want 2)"
+	fi
+	rm -f "$live_keys/$zsk.key" "$live_keys/$zsk.private"
+	kill -HUP "$main_pid"
+	for ((i = 0; i < 50; i++)); do
+		n=$(dnskeys)
+		((n == 1)) && break
+		sleep 0.1
+	done
+	((n == 1)) || fail "rollover: key removed" "$n DNSKEYs served 5 s after the ZSK was removed and SIGHUP (want 1)"
 }
 
 # ---------------------------------------------------------------------------
