@@ -6,81 +6,240 @@ import (
 	"time"
 )
 
-func TestCapacityHistoryHeld(t *testing.T) {
-	t0 := time.Date(2026, 6, 14, 11, 0, 0, 0, time.UTC)
-	ttl := 20 * time.Second
-	h := &capacityHistory{initial: 1}
-	if got := h.held(t0, ttl); got != 1 {
-		t.Errorf("no history: held %v, want 1", got)
+// world is a closed loop for the capacity step: a demand per region, the
+// engine's answers followed at once by everyone, and each CDN's
+// delivered throughput per region and in all reported lag late.
+type world struct {
+	e      *Engine
+	demand []float64 // Gbit/s per region
+	lag    time.Duration
+	sent   []Signal // throughput on its way
+}
+
+func newWorld(cfg Config, demand []float64, lag time.Duration) *world {
+	return &world{e: NewEngine(cfg, nil), demand: demand, lag: lag}
+}
+
+// step measures the split in force, delivers what is due and evaluates.
+func (w *world) step(at time.Time) {
+	cfg := w.e.cfg
+	tab := w.e.Table()
+	for c, cdn := range cfg.CDNs {
+		total := 0.0
+		for r, region := range cfg.Regions {
+			share := shares(cfg.Policies[0].Baseline[r])[c]
+			if tab != nil {
+				share = tab.Get(0, r).W[c] / tab.Get(0, r).Total()
+			}
+			v := w.demand[r] * share
+			total += v
+			w.sent = append(w.sent, Signal{CDN: cdn.Name, Region: region, Time: at, Source: "test", Values: Values{Throughput: F(v)}})
+		}
+		w.sent = append(w.sent, Signal{CDN: cdn.Name, Time: at, Source: "test", Values: Values{Throughput: F(total)}})
+		w.e.Push(good(cdn.Name, at))
 	}
-	h.record(t0, 0.5, time.Minute)
-	h.record(t0.Add(10*time.Second), 0, time.Minute)
-	for _, c := range []struct {
-		after time.Duration
-		want  float64
-	}{
-		{0, 1},                   // answers given before t0 only
-		{10 * time.Second, 0.75}, // half at 1, half at 0.5
-		{20 * time.Second, 0.25}, // 10 s at 0.5, 10 s at 0
-		{30 * time.Second, 0},    // all given at 0
-		{5 * time.Second, 0.875}, // 15 s at 1, 5 s at 0.5
-		{15 * time.Second, 0.5},  // 5 s at 1, 10 s at 0.5, 5 s at 0
-	} {
-		if got := h.held(t0.Add(c.after), ttl); math.Abs(got-c.want) > 1e-9 {
-			t.Errorf("held at t0+%s = %v, want %v", c.after, got, c.want)
+	n := 0
+	for n < len(w.sent) && !w.sent[n].Time.Add(w.lag).After(at) {
+		w.e.Push(w.sent[n])
+		n++
+	}
+	w.sent = w.sent[n:]
+	w.e.Evaluate(at)
+}
+
+// utilisation is what CDN c carries under the split in force ÷ its commit.
+func (w *world) utilisation(c int) float64 {
+	tab, cfg := w.e.Table(), w.e.cfg
+	load := 0.0
+	for r := range cfg.Regions {
+		ws := tab.Get(0, r)
+		load += w.demand[r] * ws.W[c] / ws.Total()
+	}
+	return load / cfg.CDNs[c].CommitGbps
+}
+
+// capacityConfig is the test policy with load out of the score, as
+// football.toml has it: the capacity step alone answers to load.
+func capacityConfig(ttl time.Duration) Config {
+	cfg := testConfig()
+	cfg.Policies[0].TTL = ttl
+	cfg.Policies[0].Params.Score[Throughput].Weight = 0
+	cfg.CDNs[0].CommitGbps = 2000 // room for what edgio sheds
+	return cfg
+}
+
+// TestCapacityHoldsAtTheSoftLimitWithoutHunting: edgio's baseline shares
+// (20 % of the default region, 10 % of kr) put it at 150 Gbit/s, its
+// whole commit. With throughput 10 s late the split must settle within
+// the dead band of capacity_soft (85 %) and then stop moving: no CDN cut
+// again for load its earlier cuts already moved.
+func TestCapacityHoldsAtTheSoftLimitWithoutHunting(t *testing.T) {
+	w := newWorld(capacityConfig(20*time.Second), []float64{500, 500}, 10*time.Second)
+	at := t0
+	for range 120 {
+		w.step(at)
+		at = at.Add(time.Second)
+	}
+	if u := w.utilisation(2); u < 0.8 || u > 0.9 {
+		t.Errorf("edgio at %.3f of its commit after 2 minutes, want within the dead band of 0.85", u)
+	}
+	settled := append([]float64(nil), w.e.Table().Get(0, 0).W...)
+	var highest float64
+	for range 120 {
+		w.step(at)
+		at = at.Add(time.Second)
+		highest = math.Max(highest, w.utilisation(2))
+	}
+	if now := w.e.Table().Get(0, 0).W; !equalWithin(now, settled, 1e-9) {
+		t.Errorf("split moved under a flat demand: %v then %v", settled, now)
+	}
+	if highest > 0.9 {
+		t.Errorf("edgio reached %.3f of its commit", highest)
+	}
+	if v := w.e.View(at).Policies[0].Regions[0].CDNs[2]; v.CapacityFactor >= 1 || v.UtilisationNow == nil {
+		t.Errorf("view of edgio %+v: want a capacity factor under 1 and the planned utilisation", v)
+	}
+}
+
+// TestCapacityRateLimit: a jump of demand puts edgio at 95 % of its
+// commit, past the dead band but within capacity_hard; no evaluation may
+// move more than capacity_max_move of its share per TTL. (Past
+// capacity_hard it moves at once: TestCapacityPastHardMovesAtOnce.)
+func TestCapacityRateLimit(t *testing.T) {
+	cfg := capacityConfig(20 * time.Second)
+	w := newWorld(cfg, []float64{300, 300}, 0)
+	at := t0
+	for range 10 {
+		w.step(at)
+		at = at.Add(time.Second)
+	}
+	w.demand = []float64{475, 475}
+	p := cfg.Policies[0].Params
+	prev := shares(w.e.Table().Get(0, 0).W)[2]
+	for range 60 {
+		w.step(at)
+		at = at.Add(time.Second)
+		now := shares(w.e.Table().Get(0, 0).W)[2]
+		if lim := p.CapacityMaxMove * p.EvalInterval.Seconds() / 20 * prev; prev-now > lim+1e-9 {
+			t.Fatalf("edgio's share fell from %.4f to %.4f in one evaluation, limit %.4f", prev, now, lim)
+		}
+		prev = now
+	}
+	if u := w.utilisation(2); u > 0.9 {
+		t.Errorf("edgio still at %.3f of its commit after a minute", u)
+	}
+}
+
+// TestCapacityPastHardMovesAtOnce: a jump of demand puts edgio at 150 %
+// of its commit; it is cut to capacity_soft in one evaluation, not a
+// quarter of its share per TTL.
+func TestCapacityPastHardMovesAtOnce(t *testing.T) {
+	w := newWorld(capacityConfig(20*time.Second), []float64{300, 300}, 0)
+	at := t0
+	for range 10 {
+		w.step(at)
+		at = at.Add(time.Second)
+	}
+	w.demand = []float64{750, 750}
+	w.step(at)
+	w.step(at.Add(time.Second))
+	if u := w.utilisation(2); u > 0.85+1e-6 {
+		t.Errorf("edgio at %.3f of its commit an evaluation after passing its hard limit", u)
+	}
+}
+
+// TestLoadedAt: a CDN near its commit is loaded (the health step then
+// leaves load-induced symptoms to the capacity step); a regional commit
+// makes it loaded in that region only.
+func TestLoadedAt(t *testing.T) {
+	cfg := capacityConfig(20 * time.Second)
+	cfg.RegionCommitGbps = map[string]map[string]float64{"fastly": {"kr": 60}}
+	w := newWorld(cfg, []float64{300, 300}, 0)
+	w.step(t0)
+	w.step(t0.Add(time.Second))
+	// edgio 90 of 150 (60 %); fastly 75 + 60 of 250, 60 of 60 in kr.
+	if w.e.loadedAt("live", "default", "edgio") || w.e.loadedAt("live", "default", "fastly") {
+		t.Error("a CDN at 60 % of its commit counts as loaded")
+	}
+	if !w.e.loadedAt("live", "kr", "fastly") {
+		t.Error("fastly at its Korean commit is not loaded there")
+	}
+	w.demand = []float64{700, 700}
+	w.step(t0.Add(2 * time.Second))
+	if !w.e.loadedAt("live", "default", "edgio") {
+		t.Error("edgio at 140 % of its commit is not loaded")
+	}
+}
+
+// TestRecoveringRampIsAnAbsoluteCap: in kr every CDN but fastly is
+// degraded and fastly is recovering at 2 % of its weight; it must take 2
+// % of its baseline share, not the whole region. The rest fails open
+// onto the least bad of the others.
+func TestRecoveringRampIsAnAbsoluteCap(t *testing.T) {
+	a := &allocation{
+		demand: []float64{0}, follow: 1,
+		want:  [][]float64{{0, 0, 0, 1}},
+		capH:  [][]float64{{0, 0, 0, 0.02 * 0.2}},
+		gated: [][]bool{{true, true, true, false}},
+		rank:  [][]float64{{40, 10, 20, 90}},
+		base:  [][]float64{{0.3, 0.4, 0.1, 0.2}},
+		stuck: [][]float64{{0, 0, 0, 0}},
+		soft:  inf(4), hard: inf(4), softR: [][]float64{inf(4)}, hardR: [][]float64{inf(4)},
+	}
+	out := a.allocate()
+	if s := out.share[0]; math.Abs(s[3]-0.004) > 1e-9 || math.Abs(s[0]-0.996) > 1e-9 || !out.failOpen[0] {
+		t.Errorf("split %v (fail open %v): want fastly at 0.004, the rest on akamai (the least bad), failing open", s, out.failOpen[0])
+	}
+}
+
+// TestSpillRespectsHeadroom: Akamai is out; what it carried goes to the
+// others in proportion to their room, none past capacity_hard, and
+// nothing back to Akamai while another CDN has room.
+func TestSpillRespectsHeadroom(t *testing.T) {
+	a := &allocation{
+		demand: []float64{5000, 4000}, follow: 1,
+		want:  [][]float64{{0, 0.45, 0.3, 0.25}, {0, 0.35, 0.15, 0.5}},
+		capH:  [][]float64{{0, 1, 1, 1}, {0, 1, 1, 1}},
+		gated: [][]bool{{true, false, false, false}, {true, false, false, false}},
+		rank:  [][]float64{{0, 100, 100, 100}, {0, 100, 100, 100}},
+		base:  [][]float64{{0.35, 0.3, 0.2, 0.15}, {0.35, 0.25, 0.15, 0.25}},
+		stuck: [][]float64{{0, 0, 0, 0}, {0, 0, 0, 0}},
+		soft:  []float64{3600, 4400, 1040, 2800}, hard: []float64{4500, 5500, 1300, 3500},
+		softR: [][]float64{{inf1, inf1, inf1, 1280}, inf(4)}, hardR: [][]float64{{inf1, inf1, inf1, 1600}, inf(4)},
+	}
+	out := a.allocate()
+	load := a.loads(out.share)
+	for c := range load {
+		if load[c] > a.hard[c]*(1+1e-9) {
+			t.Errorf("cdn %d at %.0f Gbit/s, over its hard limit %.0f", c, load[c], a.hard[c])
 		}
 	}
-	// The load measured at t0 came with factor 1 held; at t0+20s
-	// resolvers hold a quarter of it.
-	if got := h.presentUtilisation(0.9, t0, t0.Add(20*time.Second), ttl); math.Abs(got-0.9*0.25) > 1e-9 {
-		t.Errorf("present utilisation %v, want %v", got, 0.9*0.25)
+	if kr := a.demand[0] * out.share[0][3]; kr > 1600*(1+1e-9) {
+		t.Errorf("fastly carries %.0f Gbit/s in the region committed at 1600", kr)
 	}
-	if got := h.presentUtilisation(0.9, t0.Add(30*time.Second), t0.Add(31*time.Second), ttl); got != 0.9 {
-		t.Errorf("measured while nothing was held: %v, want the measurement", got)
+	if out.share[0][0] != 0 || out.share[1][0] != 0 || out.failOpen[0] || out.failOpen[1] {
+		t.Errorf("akamai got %v and %v of the regions (fail open %v)", out.share[0][0], out.share[1][0], out.failOpen)
 	}
 }
 
-func TestCapacityHistoryForgetsOnlyWhatNoEstimateNeeds(t *testing.T) {
-	t0 := time.Date(2026, 6, 14, 11, 0, 0, 0, time.UTC)
-	h := &capacityHistory{initial: 1}
-	for i := range 100 {
-		h.record(t0.Add(time.Duration(i)*time.Second), float64(i%2), 10*time.Second)
+var inf1 = math.Inf(1)
+
+func inf(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = inf1
 	}
-	now := t0.Add(99 * time.Second)
-	if n := len(h.t); n > 12 {
-		t.Errorf("%d entries kept for a 10 s window at one per second", n)
-	}
-	// The factor in force 10 s ago must still be known, and what was
-	// given before the window too (a reload may lengthen the TTL).
-	if got, want := h.givenBefore(now.Add(-10*time.Second)), float64(88%2); got != want {
-		t.Errorf("factor given before 10 s back = %v, want %v", got, want)
-	}
-	if got, want := h.givenBefore(t0), float64(h.initial); got != want || h.initial != float64((99-len(h.t))%2) {
-		t.Errorf("factor before the history = %v (initial %v), want the last one forgotten", got, h.initial)
-	}
-	// Recording twice at one time keeps the later value; a factor given
-	// at t is not yet held at t.
-	h.record(now, 0.3, 10*time.Second)
-	if got := h.givenBefore(now.Add(time.Nanosecond)); got != 0.3 {
-		t.Errorf("factor after now = %v, want 0.3", got)
-	}
-	if got := h.held(now, 0); got != 0 {
-		t.Errorf("held at now with TTL 0 = %v, want the factor given before now (0)", got)
-	}
+	return out
 }
 
-func TestPresentUtilisationLimits(t *testing.T) {
-	t0 := time.Date(2026, 6, 14, 11, 0, 0, 0, time.UTC)
-	h := &capacityHistory{initial: 1}
-	h.record(t0, 0.05, time.Minute)
-	h.record(t0.Add(10*time.Second), 1, time.Minute)
-	// Measured while the CDN held a twentieth of its factor: the load was
-	// stragglers, not a share to scale up twentyfold.
-	if got := h.presentUtilisation(0.03, t0.Add(5*time.Second), t0.Add(20*time.Second), 0); got != 0.03 {
-		t.Errorf("extrapolated from a factor of 0.05: %v, want the measurement 0.03", got)
+func equalWithin(a, b []float64, eps float64) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	// A measurement from the future counts as taken now: no change.
-	if got := h.presentUtilisation(0.5, t0.Add(time.Hour), t0.Add(20*time.Second), 0); got != 0.5 {
-		t.Errorf("future measurement: %v, want 0.5", got)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > eps {
+			return false
+		}
 	}
+	return true
 }

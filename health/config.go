@@ -16,6 +16,9 @@ type Config struct {
 	// windows known in advance (plan.go, schedule.go).
 	Plans     []Plan
 	Schedules []Schedule
+	// RegionCommitGbps is the commit of a CDN's PoPs in a region where
+	// it has one of its own, by CDN name, then region name.
+	RegionCommitGbps map[string]map[string]float64
 }
 
 // CDNInfo is one CDN as the engine sees it.

@@ -23,6 +23,7 @@ type Engine struct {
 	cdns      map[stateKey]*cdnState
 	regions   map[regionKey]*regionState
 	loads     map[cdnKey]*cdnLoad
+	capacity  capacityMemory
 	overrides []*Override
 	journal   Journal
 	signalLog SignalLog // nil: signals are not recorded
@@ -171,10 +172,28 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 	names := e.cfg.cdnNames()
 	w := make([][]*Weights, len(e.cfg.Policies))
 	for pi := range e.cfg.Policies {
-		e.updateLoads(&e.cfg.Policies[pi], now)
+		pol := &e.cfg.Policies[pi]
+		// Load first, so that the health step can tell load from ill
+		// health; then every region's health; then the capacity step
+		// plans the policy's split over all regions at once, since a
+		// CDN's commit is shared by them.
+		d := e.measureDemand(pol, now)
+		e.measureLoads(pol, d)
+		healths := make([]regionHealth, len(e.cfg.Regions))
+		want := make([][]float64, len(e.cfg.Regions))
+		for ri, region := range e.cfg.Regions {
+			h := &healths[ri]
+			h.live, h.fresh, h.causes = e.healthSplit(pol, region, pol.Baseline[ri], now)
+			want[ri] = h.live
+		}
+		plan := e.planCapacity(pol, want, d, now)
 		w[pi] = make([]*Weights, len(e.cfg.Regions))
 		for ri := range e.cfg.Regions {
-			ws := NewWeights(names, e.evaluateRegion(pi, ri, now))
+			h := &healths[ri]
+			h.live = scaled(plan.share[ri], sum(pol.Baseline[ri]))
+			h.spilled = plan.failOpen[ri]
+			h.causes = append(h.causes, plan.causes[ri]...)
+			ws := NewWeights(names, e.evaluateRegion(pi, ri, h, now))
 			ws.TTL, ws.TTLCause = e.regionTTL(&e.cfg.Policies[pi], e.cfg.Regions[ri], now)
 			ws.Blind, ws.Probation = e.sightNotes(e.cfg.Policies[pi].Name, e.cfg.Regions[ri])
 			w[pi][ri] = ws
@@ -209,16 +228,41 @@ func entry[K comparable, V any](m map[K]*V, k K, create func() *V) *V {
 	return v
 }
 
-// evaluateRegion computes a policy's live split in one region: the split
-// the CDNs' health and load give, held while telemetry is stale, then
-// the operators' overrides, then failing open when nothing is left.
-func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
+// regionHealth is a region's split between the health step and the end
+// of its evaluation.
+type regionHealth struct {
+	live   []float64
+	fresh  bool
+	causes []string
+	// spilled says the capacity step handed some of the region to a CDN
+	// failing its gates: the region fails open.
+	spilled bool
+}
+
+// scaled is shares as weights of the baseline's scale, so that the
+// decision log and the view show weights like the policy's.
+func scaled(share []float64, total float64) []float64 {
+	if !(total > 0) {
+		total = 1
+	}
+	out := make([]float64, len(share))
+	for i, v := range share {
+		out[i] = v * total
+	}
+	return out
+}
+
+// evaluateRegion finishes a policy's live split in one region from the
+// split the CDNs' health and load give (h): held while telemetry is
+// stale, then the operators' overrides, then failing open when nothing
+// is left.
+func (e *Engine) evaluateRegion(pi, ri int, h *regionHealth, now time.Time) []float64 {
 	pol := &e.cfg.Policies[pi]
 	region := e.cfg.Regions[ri]
 	base := pol.Baseline[ri]
 	rs := e.regionState(pol.Name, region)
 
-	live, fresh, causes := e.healthSplit(pol, region, base, now)
+	live, fresh, causes := h.live, h.fresh, h.causes
 	if e.failStatic(rs, pol, region, live, base, fresh, now) {
 		causes = append(causes, "telemetry stale")
 	}
@@ -229,7 +273,7 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 	for i := range live {
 		live[i] = usable(live[i])
 	}
-	if live = e.failOpen(rs, pol.Name, region, live, base, now); rs.failedOpen {
+	if live = e.failOpen(rs, pol.Name, region, live, base, h.spilled, now); rs.failedOpen {
 		causes = append(causes, "fail open")
 	}
 
@@ -239,9 +283,10 @@ func (e *Engine) evaluateRegion(pi, ri int, now time.Time) []float64 {
 }
 
 // healthSplit scores every CDN on its fresh signals and scales its
-// baseline weight by its status and load. fresh is false when no CDN had
-// a fresh signal; causes name the status changes and loads that moved
-// the split.
+// baseline weight by its status: a recovering CDN's ramp and every load
+// are the capacity step's (capacity.go), as caps on share. fresh is
+// false when no CDN had a fresh signal; causes name the status changes
+// that moved the split.
 func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now time.Time) (live []float64, fresh bool, causes []string) {
 	p := pol.Params
 	live = make([]float64, len(e.cfg.CDNs))
@@ -253,26 +298,15 @@ func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now
 			fresh = true
 			st.observe(raw, p.DownAfter)
 			e.updateScore(st, raw, p)
-			if c := e.updateStatus(st, judge(st, ev, p, cdn.CommitGbps, e.cdnLoad(pol.Name, cdn.Name).factor < 1), p, pol.Name, region, cdn.Name, now); c != "" {
+			if c := e.updateStatus(st, judge(st, ev, p, cdn.CommitGbps, e.loadedAt(pol.Name, region, cdn.Name)), p, pol.Name, region, cdn.Name, now); c != "" {
 				causes = append(causes, c)
 			}
 		}
 		f := st.deadBand(st.sustained(), &p)
-		switch st.status {
-		case Degraded:
+		if st.status == Degraded {
 			f = 0
-		case Recovering:
-			f *= st.ramp
 		}
-		ld := e.cdnLoad(pol.Name, cdn.Name)
-		if ld.factor < 1 && ld.utilised != nil {
-			c := fmt.Sprintf("%s at %.0f%% of commit", cdn.Name, 100**ld.utilised)
-			if math.Abs(*ld.utilNow-*ld.utilised) >= 0.01 {
-				c += fmt.Sprintf(" (%.0f%% now, by the split resolvers hold)", 100**ld.utilNow)
-			}
-			causes = append(causes, c)
-		}
-		live[ci] = base[ci] * f * ld.factor
+		live[ci] = base[ci] * f
 		e.updateSight(pol, region, cdn.Name, st, now)
 	}
 	causes = append(causes, e.probation(pol, region, live, base, now)...)
@@ -313,8 +347,18 @@ func (e *Engine) failStatic(rs *regionState, pol *PolicyInfo, region string, liv
 
 // failOpen makes sure an answer can always be given: when no weight is
 // left, the region falls back to its baseline (minus what operators
-// drained). rs.failedOpen says whether it did.
-func (e *Engine) failOpen(rs *regionState, policy, region string, live, base []float64, now time.Time) []float64 {
+// drained). A region the capacity step had to hand in part to a CDN
+// failing its gates (spilled) has failed open too, onto the least bad
+// CDN rather than the baseline. rs.failedOpen says whether it did.
+func (e *Engine) failOpen(rs *regionState, policy, region string, live, base []float64, spilled bool, now time.Time) []float64 {
+	if sum(live) != 0 && spilled {
+		if !rs.failedOpen {
+			rs.failedOpen = true
+			e.journal.Record(Decision{Time: now, Kind: DecisionFailOpen, Policy: policy, Region: region,
+				Reason: "no CDN passing its gates has room for the whole region: the least bad of the others takes the rest"})
+		}
+		return live
+	}
 	if sum(live) != 0 {
 		if rs.failedOpen {
 			rs.failedOpen = false

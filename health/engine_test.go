@@ -74,17 +74,6 @@ func run(e *Engine, start time.Time, n int, make func(cdn string, at time.Time) 
 
 func allGood(cdn string, at time.Time) Signal { return good(cdn, at) }
 
-// edgioLate is good signals, except that edgio's arrive 5 s late and say
-// it delivers 138 Gbit/s, 92 % of its 150 Gbit/s commit.
-func edgioLate(cdn string, at time.Time) Signal {
-	if cdn == "edgio" {
-		s := good(cdn, at.Add(-5*time.Second))
-		s.Values[Throughput] = F(138)
-		return s
-	}
-	return good(cdn, at)
-}
-
 func fastlyBadFrom(from time.Time) func(string, time.Time) Signal {
 	return func(cdn string, at time.Time) Signal {
 		if cdn == "fastly" && !at.Before(from) {
@@ -201,60 +190,6 @@ func TestRecoveryIsGradual(t *testing.T) {
 	}
 	if first < 4 {
 		t.Errorf("fastly got traffic %d s after recovering; the up hysteresis should hold it back longer", first)
-	}
-}
-
-func TestCapacityStopsGrowthAtCommit(t *testing.T) {
-	e := NewEngine(testConfig(), nil)
-	load := func(gbps float64) func(string, time.Time) Signal {
-		return func(cdn string, at time.Time) Signal {
-			s := good(cdn, at)
-			if cdn == "edgio" {
-				s.Values[Throughput] = F(gbps)
-			}
-			return s
-		}
-	}
-	at := run(e, t0, 5, load(75)) // 50% of its 150 commit
-	if w := weightOf(e.Table(), 0, 2); w < 0.9*20 {
-		t.Errorf("edgio at 50%% of commit has weight %v, want about 20", w)
-	}
-	at = run(e, at, 3, load(138)) // 92%
-	mid := weightOf(e.Table(), 0, 2)
-	if mid <= 0 || mid >= 0.8*20 {
-		t.Errorf("edgio at 92%% of commit has weight %v, want reduced but not zero", mid)
-	}
-	run(e, at, 3, load(151))
-	if w := weightOf(e.Table(), 0, 2); w != 0 {
-		t.Errorf("edgio over its commit has weight %v, want 0", w)
-	}
-}
-
-// TestLateThroughputIsBroughtForward: edgio's throughput arrives 5 s late
-// and shows 92 % of its commit throughout. The first cut is made on it;
-// after that, the measurement predates the cut, so the engine judges the
-// load the cut has left (less), and the view shows both.
-func TestLateThroughputIsBroughtForward(t *testing.T) {
-	cfg := testConfig()
-	cfg.Policies[0].TTL = 20 * time.Second
-	e := NewEngine(cfg, nil)
-	at := run(e, t0, 1, edgioLate)
-	first := weightOf(e.Table(), 0, 2)
-	at = run(e, at, 10, edgioLate)
-	v := e.View(at).Policies[0].Regions[0].CDNs[2]
-	if v.Name != "edgio" || v.Utilisation == nil || v.UtilisationNow == nil {
-		t.Fatalf("edgio's view %+v carries no utilisation", v)
-	}
-	if math.Abs(*v.Utilisation-0.92) > 1e-9 || *v.UtilisationNow >= *v.Utilisation-0.01 {
-		t.Errorf("utilisation %v measured, %v now: want 0.92 and less now", *v.Utilisation, *v.UtilisationNow)
-	}
-	if v.CapacityFactor <= 0 || v.CapacityFactor >= 1 {
-		t.Errorf("capacity factor %v, want between 0 and 1", v.CapacityFactor)
-	}
-	// Judged on the measurement alone the factor would stay where the
-	// first evaluation put it; judged on the load left, it gives some back.
-	if w := weightOf(e.Table(), 0, 2); w <= first {
-		t.Errorf("edgio's weight %v after 10 s of the same late measurement, want above the first cut's %v", w, first)
 	}
 }
 
@@ -522,35 +457,6 @@ func TestRestoreKeepsOverrideOrder(t *testing.T) {
 		r.Restore(j.ds, at.Add(2*time.Second))
 		if w := r.Evaluate(at.Add(2*time.Second)).Get(0, 1).W; w[2] == 0 {
 			t.Fatalf("restore %d: kr pinned to %v, want edgio (pinned first)", i, w)
-		}
-	}
-}
-
-// TestRegionsAgreeOnACDNsCapacityFactor: the factor follows the CDN's
-// total load, so every region of a policy must get the same one, whatever
-// the TTL (with TTL 0 the regions evaluated later used to see the factor
-// the first had just given, and alternated).
-func TestRegionsAgreeOnACDNsCapacityFactor(t *testing.T) {
-	for _, ttl := range []time.Duration{0, 20 * time.Second} {
-		cfg := testConfig()
-		cfg.Regions = []string{"default", "kr", "jp"}
-		cfg.Policies[0].Baseline = [][]float64{{40, 15, 20, 25}, {30, 40, 10, 20}, {30, 40, 10, 20}}
-		cfg.Policies[0].TTL = ttl
-		e := NewEngine(cfg, nil)
-		at, limited := t0, false
-		for range 6 {
-			at = run(e, at, 1, edgioLate)
-			var ks []float64
-			for _, r := range e.View(at).Policies[0].Regions {
-				ks = append(ks, r.CDNs[2].CapacityFactor)
-			}
-			if ks[1] != ks[0] || ks[2] != ks[0] {
-				t.Fatalf("TTL %s, %s: edgio's capacity factor by region %v, want one value", ttl, at.Sub(t0), ks)
-			}
-			limited = limited || ks[0] < 1
-		}
-		if !limited {
-			t.Errorf("TTL %s: edgio at 92 %% of its commit was never limited", ttl)
 		}
 	}
 }

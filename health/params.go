@@ -51,6 +51,13 @@ type Params struct {
 	// CapacityHard.
 	CapacitySoft float64
 	CapacityHard float64
+	// The capacity controller (capacity.go) keeps the split while every
+	// CDN is within CapacityDeadBand of CapacitySoft, moves no CDN's
+	// share by more than CapacityMaxMove of itself per TTL for capacity,
+	// and counts on FollowShare of a CDN's viewers to follow a new answer.
+	CapacityDeadBand float64
+	CapacityMaxMove  float64
+	FollowShare      float64
 	// StaticDrift is how long, once telemetry has gone stale, the last
 	// measured split takes to drift back to the baseline.
 	StaticDrift time.Duration
@@ -102,6 +109,7 @@ func DefaultParams() Params {
 		p.Score[k] = k.Info().Default
 	}
 	p.setGateDefaults()
+	p.setCapacityDefaults()
 	return p
 }
 
@@ -157,6 +165,7 @@ func (p Params) Validate() error {
 	if p.StaticDrift <= 0 {
 		bad("static_drift", nil, "%s must be positive", p.StaticDrift)
 	}
+	errs = append(errs, p.validateCapacity()...)
 	weights := 0.0
 	for k, b := range p.Score {
 		name := "score." + Kind(k).Info().ScoreKey
@@ -191,6 +200,7 @@ func (p *Params) numbers() []paramNumber {
 		{"recovery_step", p.RecoveryStep},
 		{"capacity_soft", p.CapacitySoft}, {"capacity_hard", p.CapacityHard},
 	}
+	out = append(out, p.capacityNumbers()...)
 	for k, b := range p.Score {
 		key := "score." + Kind(k).Info().ScoreKey + "."
 		out = append(out, paramNumber{key + "weight", b.Weight}, paramNumber{key + "good", b.Good}, paramNumber{key + "bad", b.Bad})

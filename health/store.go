@@ -54,6 +54,12 @@ func (s store) view(cdn, region string, now time.Time, maxAge time.Duration) Rea
 			if r == nil || r[i].t.IsZero() || now.Sub(r[i].t) > maxAge {
 				continue
 			}
+			if r == own && i.Info().PerCommit && region != "" {
+				// A region's own throughput is its demand, for the
+				// capacity step (capacity.go); against the CDN's whole
+				// commit it would read as an idle CDN.
+				continue
+			}
 			v := r[i].v
 			out.Values[i] = &v
 			if r[i].t.After(out.Newest) {

@@ -63,6 +63,12 @@ func (t *telemetry) measure(st *Step) {
 				t.jittered(&sig, st, ri, ci)
 			}
 			t.send(&t.quality, sig, t.cfg.Delay, st.Elapsed, ci, ri)
+			// The CDN's log aggregate by region too: the engine plans
+			// each region's split against its demand, and a regional
+			// commit against what the CDN delivers there.
+			t.send(&t.traffic, health.Signal{
+				CDN: c.Name, Region: reg.Name, Time: st.Time, Source: Source, Values: health.Values{health.Throughput: health.F(st.DeliveredGbps[ri][ci])},
+			}, t.cfg.ThroughputDelay, st.Elapsed, ci, ri)
 		}
 		// One all-regions value, as a CDN's own traffic report gives it:
 		// the engine compares a CDN's total with its commit. It counts

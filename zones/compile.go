@@ -60,6 +60,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.CDNs = c.cdns(f.CDN)
 	s.Regions = c.regions(f.Regions)
 	c.probeRegions(s)
+	c.regionCommits(f.CDN, s)
 	s.Geo = c.geo(&f.Geo, s.Regions)
 	s.GeoTable = c.geoTable(s)
 	s.Prometheus = c.prometheus(f.Prometheus)

@@ -2,6 +2,8 @@ package zones
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +26,44 @@ func (c *compiler) params(at, name string, pc *PolicyConfig) health.Params {
 	set(&p.RecoveryStep, pc.RecoveryStep)
 	set(&p.CapacitySoft, pc.CapacitySoft)
 	set(&p.CapacityHard, pc.CapacityHard)
+	set(&p.CapacityDeadBand, pc.CapacityDeadBand)
+	set(&p.CapacityMaxMove, pc.CapacityMaxMove)
+	set(&p.FollowShare, pc.FollowShare)
 	set(&p.StaticDrift, pc.StaticDrift)
 	c.scoreBounds(at, name, &p, &pc.Score)
 	c.gates(at, name, &p, pc)
 	c.keyErrors(at, fmt.Sprintf("policy %q: ", name), "", p.Validate())
 	return p
+}
+
+// regionCommits reads each [cdn.NAME.region.REGION] commit_gbps into
+// its CDN: the region must be one of [regions], the commit a positive
+// number.
+func (c *compiler) regionCommits(m map[string]CDNConfig, s *Snapshot) {
+	for i := range s.CDNs {
+		cdn := &s.CDNs[i]
+		rm := m[cdn.Name].Region
+		for _, region := range sortedKeys(rm) {
+			at := "cdn." + cdn.Name + ".region." + region
+			if !slices.ContainsFunc(s.Regions, func(r Region) bool { return r.Name == region }) {
+				c.el.Add(at, "cdn %q: region %q is not one of [regions]", cdn.Name, region)
+				continue
+			}
+			v := rm[region].CommitGbps
+			if v == nil {
+				c.el.Add(at, "cdn %q: region %q needs commit_gbps", cdn.Name, region)
+				continue
+			}
+			if !(*v > 0) || math.IsInf(*v, 0) {
+				c.el.Add(at+".commit_gbps", "cdn %q: region %q: commit_gbps must be a positive number", cdn.Name, region)
+				continue
+			}
+			if cdn.RegionCommitGbps == nil {
+				cdn.RegionCommitGbps = map[string]float64{}
+			}
+			cdn.RegionCommitGbps[region] = *v
+		}
+	}
 }
 
 // set overwrites *dst with *v when the policy file gave v.
@@ -94,6 +129,12 @@ func (s *Snapshot) Health() health.Config {
 	}
 	for _, c := range s.CDNs {
 		cfg.CDNs = append(cfg.CDNs, health.CDNInfo{Name: c.Name, CommitGbps: c.CommitGbps})
+		if c.RegionCommitGbps != nil {
+			if cfg.RegionCommitGbps == nil {
+				cfg.RegionCommitGbps = map[string]map[string]float64{}
+			}
+			cfg.RegionCommitGbps[c.Name] = c.RegionCommitGbps
+		}
 	}
 	for _, p := range s.Policies {
 		pi := health.PolicyInfo{Name: p.Name, Params: p.Params, TTL: time.Duration(p.TTL) * time.Second, TTLInFlux: time.Duration(p.TTLInFlux) * time.Second}

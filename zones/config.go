@@ -90,10 +90,18 @@ type GeoNetworkConfig struct {
 type CDNConfig struct {
 	Target     string   `toml:"target"`
 	CommitGbps *float64 `toml:"commit_gbps"`
+	// Region holds [cdn.NAME.region.REGION]: the CDN's PoPs there, where
+	// they are contracted apart.
+	Region map[string]CDNRegionConfig `toml:"region"`
 	// Probe is an active HTTP probe of a test object.
 	Probe *probe.Config `toml:"probe"`
 	// Pathway is its content steering pathway ID; empty: the CDN name.
 	Pathway string `toml:"pathway"`
+}
+
+// CDNRegionConfig is one [cdn.NAME.region.REGION] table.
+type CDNRegionConfig struct {
+	CommitGbps *float64 `toml:"commit_gbps"`
 }
 
 // PolicyConfig is one [policy.NAME] table.
@@ -115,6 +123,9 @@ type PolicyConfig struct {
 	RecoveryStep       *float64       `toml:"recovery_step"`
 	CapacitySoft       *float64       `toml:"capacity_soft"`
 	CapacityHard       *float64       `toml:"capacity_hard"`
+	CapacityDeadBand   *float64       `toml:"capacity_dead_band"`
+	CapacityMaxMove    *float64       `toml:"capacity_max_move"`
+	FollowShare        *float64       `toml:"follow_share"`
 	StaticDrift        *time.Duration `toml:"static_drift"`
 	Score              ScoreConfig    `toml:"score"`
 	// Gate is [policy.NAME.gate]; DeadBand, HoldDown and HoldDownMax

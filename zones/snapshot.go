@@ -97,7 +97,10 @@ type CDN struct {
 	Name       string
 	Target     string // fully qualified, lower case
 	CommitGbps float64
-	Probe      *probe.Config // nil: not probed
+	// RegionCommitGbps is the commit of its PoPs by region, where the
+	// policy gives one ([cdn.NAME.region.REGION] commit_gbps).
+	RegionCommitGbps map[string]float64
+	Probe            *probe.Config // nil: not probed
 }
 
 // Region is one entry of [regions].
