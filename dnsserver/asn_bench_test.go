@@ -1,0 +1,19 @@
+package dnsserver
+
+import "testing"
+
+// BenchmarkSteeredECSGeo is a steered query with ECS through the region
+// map, with and without an ASN database loaded (asnHandler): a subnet an
+// AS decides, one the country decides beside it, and an IPv6 subnet
+// (which the /24 map does not cover).
+func BenchmarkSteeredECSGeo(b *testing.B) {
+	for _, withASN := range []bool{false, true} {
+		h := asnHandler(b, withASN)
+		name := map[bool]string{false: "noasn", true: "asn"}[withASN]
+		b.Run("IPv4-kt/"+name, func(b *testing.B) { benchHandler(b, h, ecsQuery(1, 24, 0, []byte{1, 16, 5})) })
+		b.Run("IPv4-kr/"+name, func(b *testing.B) { benchHandler(b, h, ecsQuery(1, 24, 0, []byte{1, 16, 200})) })
+		b.Run("IPv6-kt/"+name, func(b *testing.B) {
+			benchHandler(b, h, ecsQuery(2, 56, 0, []byte{0x24, 0, 0x10, 0, 0, 1, 0}))
+		})
+	}
+}
