@@ -9,13 +9,16 @@ import (
 const (
 	WithoutPlans = "plans" // the scenario's plan activations and the plans schedules put in force
 	WithoutTTL   = "ttl"   // the schedules' TTLs and ttl_in_flux: every answer carries the policy's TTL
+	// WithoutSteering is DNS alone: the players that use content
+	// steering behave as the others do.
+	WithoutSteering = "steering"
 )
 
 // Counterfactual is the same event with the same seed, less one thing the
 // operators arranged: what the run did better (or worse) than it is what
 // that thing changed.
 type Counterfactual struct {
-	// Without is WithoutPlans or WithoutTTL.
+	// Without is WithoutPlans, WithoutTTL or WithoutSteering.
 	Without                string  `json:"without"`
 	ViewerMinutesImpaired  float64 `json:"viewer_minutes_impaired"`
 	ViewerMinutesFaulted   float64 `json:"viewer_minutes_faulted"`
@@ -42,7 +45,7 @@ type CounterfactualFault struct {
 
 // counterfactuals names what is worth leaving out of sc: the plans when
 // any is put in force during the event, the TTL changes when any applies
-// during it.
+// during it, content steering when any player uses it.
 func counterfactuals(sc *Scenario) []string {
 	if !sc.Compare {
 		return nil
@@ -53,6 +56,9 @@ func counterfactuals(sc *Scenario) []string {
 	}
 	if changesTTL(sc) {
 		out = append(out, WithoutTTL)
+	}
+	if sc.Players.SteeringShare > 0 {
+		out = append(out, WithoutSteering)
 	}
 	return out
 }
@@ -107,6 +113,8 @@ func (sc *Scenario) without(leave string) *Scenario {
 		}
 		cfg.Policies = slices.Clone(cfg.Policies)
 		cfg.Policies[c.Policy.Index].TTLInFlux = 0
+	case WithoutSteering:
+		c.Players.SteeringShare = 0
 	}
 	return &c
 }

@@ -11,6 +11,8 @@ import (
 var withoutLabel = map[string]string{
 	WithoutPlans: "without the plans",
 	WithoutTTL:   "without the TTL changes",
+	// The players that use content steering follow DNS as the others.
+	WithoutSteering: "DNS alone",
 }
 
 // compareFigures are the headline numbers of what each left-out thing
@@ -20,7 +22,7 @@ func (r *Result) compareFigures() []report.Figure {
 	var out []report.Figure
 	for _, cf := range s.Counterfactuals {
 		saved := cf.ViewerMinutesImpaired - s.ViewerMinutesImpaired
-		what := map[string]string{WithoutPlans: "plans", WithoutTTL: "TTL changes"}[cf.Without]
+		what := map[string]string{WithoutPlans: "plans", WithoutTTL: "TTL changes", WithoutSteering: "content steering"}[cf.Without]
 		label := "Viewer-minutes the " + what + " saved"
 		if saved < 0 {
 			label = "Viewer-minutes the " + what + " cost"
@@ -50,6 +52,9 @@ func (r *Result) compareSection() report.Section {
 		sec.Paragraphs = append(sec.Paragraphs, p)
 	}
 	if p := r.ttlPhrase(); p != "" {
+		sec.Paragraphs = append(sec.Paragraphs, p)
+	}
+	if p := r.steeringPhrase(); p != "" {
 		sec.Paragraphs = append(sec.Paragraphs, p)
 	}
 	t := &report.Table{ID: "what-changed-table", Caption: "The run and its counterfactuals",
@@ -137,4 +142,21 @@ func (r *Result) ttlPhrase() string {
 		return ""
 	}
 	return fmt.Sprintf("TTL changes: the policy's TTL is %s; %s.", sc.Policy.TTL, strings.Join(parts, "; "))
+}
+
+// steeringPhrase sets the viewer-minutes on a degraded CDN with content
+// steering beside DNS alone: what moving sessions, not only answers, did.
+func (r *Result) steeringPhrase() string {
+	s := &r.Summary
+	for _, cf := range s.Counterfactuals {
+		if cf.Without != WithoutSteering {
+			continue
+		}
+		p := r.Scenario.Players
+		return fmt.Sprintf("Content steering: %s of the viewers' players ask the steering server every %s and move mid-session; DNS alone, they follow DNS as the others do. "+
+			"Viewer-minutes on a degraded CDN: with steering %s, DNS alone %s; impaired: with steering %s, DNS alone %s.",
+			report.Percent(p.SteeringShare), p.SteeringTTL, report.Int(s.ViewerMinutesFaulted), report.Int(cf.ViewerMinutesFaulted),
+			report.Int(s.ViewerMinutesImpaired), report.Int(cf.ViewerMinutesImpaired))
+	}
+	return ""
 }

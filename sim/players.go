@@ -21,6 +21,12 @@ type Players struct {
 	// current answer.
 	ReloadErrorRate float64
 	Reload          bool
+	// SteeringShare is the share of viewers whose player uses content
+	// steering: it asks the steering server again every SteeringTTL and
+	// moves whatever its resolver's answer (steerers.go). The rest
+	// follow DNS as FollowDNS says.
+	SteeringShare float64
+	SteeringTTL   time.Duration
 }
 
 // DefaultFollowDNS is every viewer following its resolver's answer at
@@ -33,9 +39,11 @@ func (p Players) sticky() bool { return p.FollowDNS < 1 }
 
 // playersFile is the [players] table.
 type playersFile struct {
-	FollowDNS       *float64 `toml:"follow_dns"`
-	SessionMinutes  *float64 `toml:"session_minutes"`
-	ReloadErrorRate *float64 `toml:"reload_error_rate"`
+	FollowDNS       *float64       `toml:"follow_dns"`
+	SessionMinutes  *float64       `toml:"session_minutes"`
+	ReloadErrorRate *float64       `toml:"reload_error_rate"`
+	SteeringShare   *float64       `toml:"steering_share"`
+	SteeringTTL     *time.Duration `toml:"steering_ttl"`
 }
 
 // players reads the [players] table.
@@ -53,6 +61,7 @@ func (b *binder) players(f *playersFile) {
 		b.setF(&p.ReloadErrorRate, f.ReloadErrorRate, "players.reload_error_rate", 0, 1)
 		p.Reload = true
 	}
+	b.steering(&p, f)
 	b.sc.Players = p
 }
 
@@ -141,7 +150,7 @@ func (s *stickiness) advance(sc *Scenario, k int64, prev *Step) {
 	ended := -math.Expm1(-s.churn)
 	keep := math.Exp(-loss)
 	for ri, m := range s.stray {
-		viewers := audience * sc.Regions[ri].Share * (1 - s.follow)
+		viewers := audience * sc.Regions[ri].Share * (1 - s.follow) * (1 - sc.Players.SteeringShare)
 		for c := 0; c < s.nC; c++ {
 			reload := k > 0 && s.cfg.Reload && prev.ErrorRate[ri][c] >= s.cfg.ReloadErrorRate
 			if reload {

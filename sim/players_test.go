@@ -46,11 +46,11 @@ ttfb_add_ms = 900
 func TestPlayersKeys(t *testing.T) {
 	snap := mustPolicy(t, twoRegions)
 	sc := mustScenario(t, snap, "duration = \"1m\"\n[audience]\npoints = [{ at = \"0m\", viewers = 1 }]\n")
-	if sc.Players != (Players{FollowDNS: 1}) {
+	if sc.Players != (Players{FollowDNS: 1, SteeringTTL: 30 * time.Second}) {
 		t.Errorf("default players %+v", sc.Players)
 	}
 	sc = mustScenario(t, snap, "duration = \"1m\"\n[audience]\npoints = [{ at = \"0m\", viewers = 1 }]\n[players]\nfollow_dns = 0.2\nsession_minutes = 50\nreload_error_rate = 0.05\n")
-	if want := (Players{FollowDNS: 0.2, Session: 50 * time.Minute, ReloadErrorRate: 0.05, Reload: true}); sc.Players != want {
+	if want := (Players{FollowDNS: 0.2, Session: 50 * time.Minute, ReloadErrorRate: 0.05, Reload: true, SteeringTTL: 30 * time.Second}); sc.Players != want {
 		t.Errorf("players %+v, want %+v", sc.Players, want)
 	}
 	for _, tc := range []struct{ table, want string }{
@@ -304,8 +304,10 @@ func TestStickyFootballIsTheFootball(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
-	if a, b := body("../zones/examples/football-scenario.toml"), body("../zones/examples/football-sticky-scenario.toml"); a != b {
-		t.Errorf("football-sticky-scenario.toml differs from football-scenario.toml beyond its name and [players]")
+	for _, variant := range []string{"football-sticky-scenario.toml", "football-steering-scenario.toml"} {
+		if a, b := body("../zones/examples/football-scenario.toml"), body("../zones/examples/"+variant); a != b {
+			t.Errorf("%s differs from football-scenario.toml beyond its name and [players]", variant)
+		}
 	}
 	sc := footballScenario(t)
 	snap, err := zones.Load("../zones/examples/football.toml")
@@ -318,6 +320,16 @@ func TestStickyFootballIsTheFootball(t *testing.T) {
 	}
 	if !sticky.Players.sticky() || sc.Players.sticky() {
 		t.Errorf("players: %+v in the sticky example, %+v in the football", sticky.Players, sc.Players)
+	}
+	steering, err := LoadScenario("../zones/examples/football-steering-scenario.toml", snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The steering example is the sticky one but for the steering players.
+	want := sticky.Players
+	want.SteeringShare = steering.Players.SteeringShare
+	if steering.Players != want || want.SteeringShare != 0.6 || sc.Players.SteeringShare != 0 || sticky.Players.SteeringShare != 0 {
+		t.Errorf("players: %+v in the steering example, %+v in the sticky one", steering.Players, sticky.Players)
 	}
 }
 

@@ -44,6 +44,11 @@ type population struct {
 	answers [][]int64
 	units   [][]int64
 	sticky  *stickiness
+	// steer, when some players use content steering, moves them; then
+	// placed is where the viewers would be if none did, and units mixes
+	// it with where steering put them. Otherwise placed is units.
+	steer  *steerers
+	placed [][]int64
 	// stretching counts the groups whose resolver stretches TTLs.
 	stretching int
 	// ttl is the steps a region's answers are kept for, from the TTL the
@@ -129,6 +134,14 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 			p.answers[ri] = append([]int64(nil), p.units[ri]...)
 		}
 	}
+	p.placed = p.units
+	if sc.Players.SteeringShare > 0 {
+		p.steer = newSteerers(sc, p.groups, baseline, p.units)
+		p.units = make([][]int64, len(p.placed))
+		for ri := range p.placed {
+			p.units[ri] = append([]int64(nil), p.placed[ri]...)
+		}
+	}
 	p.wheel = make([][]int32, maxPeriod+1)
 	p.ttlAtStart(len(p.wheel))
 	for i := range p.groups {
@@ -148,7 +161,8 @@ func (p *population) resolve(k int64, weights []*health.Weights, prev *Step) {
 	if p.sticky != nil {
 		p.sticky.advance(p.sc, k, prev)
 	}
-	follow := p.sc.Players.FollowDNS
+	// Steering players leave their group's DNS-only share to the rest.
+	follow := p.sc.Players.FollowDNS * (1 - p.sc.Players.SteeringShare)
 	var audience float64 // at step k, read when a group first moves
 	n := int64(len(p.wheel))
 	p.setTTL(weights, n)
@@ -187,17 +201,25 @@ func (p *population) resolve(k int64, weights []*health.Weights, prev *Step) {
 	}
 	p.wheel[slot] = due[:0]
 	if p.sticky != nil {
-		p.sticky.place(p.answers, p.units)
+		p.sticky.place(p.answers, p.placed)
+	}
+	if p.steer != nil {
+		p.steer.ask(p, k, weights)
+		p.steer.mix(p.placed, p.units)
 	}
 }
 
 // viewerSwitches is how many times a viewer moved from one CDN to
 // another so far.
 func (p *population) viewerSwitches() float64 {
+	n := p.switched
 	if p.sticky != nil {
-		return p.switched + p.sticky.switched
+		n += p.sticky.switched
 	}
-	return p.switched
+	if p.steer != nil {
+		n += p.steer.switched
+	}
+	return n
 }
 
 // steps is how many simulation steps d lasts, at least one: a TTL of 0
