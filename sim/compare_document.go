@@ -45,6 +45,9 @@ func abs(v float64) float64 {
 func (r *Result) compareSection() report.Section {
 	s := &r.Summary
 	sec := report.Section{ID: "what-changed", Title: "What the plans and the TTL changes did"}
+	if r.steeringPhrase() != "" {
+		sec.Title = "What the plans, the TTL changes and content steering did"
+	}
 	sec.Paragraphs = append(sec.Paragraphs, "The same event with the same seed (the same resolvers, noise and faults), run again less one thing the operators arranged: "+
 		"without the plans, no activation the scenario scripts and no plan a schedule puts in force; without the TTL changes, every answer carries the policy's TTL. "+
 		"Resolvers keep each answer for the TTL it carried when they cached it.")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 func TestSteeringKeys(t *testing.T) {
@@ -163,6 +165,37 @@ func TestSteeringCounterfactual(t *testing.T) {
 	for _, want := range []string{"Viewer-minutes on a degraded CDN: with steering ", "DNS alone", "saved-by-steering"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
+		}
+	}
+}
+
+// BenchmarkFootball3hSteering is BenchmarkFootball3hSticky with the
+// steering example's players (60 % content steering), the match alone:
+//
+//	go test -run - -bench 'Football3h(Sticky|Steering)Once' -benchtime 1x -cpu 1 ./sim
+func BenchmarkFootball3hSteeringOnce(b *testing.B) {
+	benchmarkVariantOnce(b, "football-steering-scenario.toml")
+}
+
+// BenchmarkFootball3hStickyOnce is the sticky example, the match alone,
+// to set BenchmarkFootball3hSteeringOnce against.
+func BenchmarkFootball3hStickyOnce(b *testing.B) {
+	benchmarkVariantOnce(b, "football-sticky-scenario.toml")
+}
+
+func benchmarkVariantOnce(b *testing.B, file string) {
+	snap, err := zones.Load("../zones/examples/football.toml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		sc, err := LoadScenario("../zones/examples/"+file, snap)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc.Duration, sc.Step, sc.Compare = 3*time.Hour, time.Second, false
+		if res := mustRun(b, sc, nil); res.Summary.PeakAudience != 1800000 {
+			b.Fatalf("peak %d", res.Summary.PeakAudience)
 		}
 	}
 }
