@@ -129,11 +129,13 @@ export function tokenChanged() {
 }
 
 // toast shows a message in the corner: errors stay until closed or for
-// 30 s, confirmations for 5 s. At most five are shown.
+// 30 s, confirmations for 5 s. At most five are shown. A confirmation
+// has no close button: the corner lies over the rows' action buttons, and
+// a button there would take the click meant for them.
 export function toast(title, text, ok = false) {
   const box = document.getElementById('toasts');
   const t = h('div', { className: ok ? 'toast ok' : 'toast', role: ok ? 'status' : 'alert' },
-    h('button', { className: 'small secondary', type: 'button', textContent: '×', 'aria-label': 'close', onclick: () => t.remove() }),
+    ok ? null : h('button', { className: 'small secondary', type: 'button', textContent: '×', 'aria-label': 'close', onclick: () => t.remove() }),
     h('b', { textContent: title }), text ? h('span', { textContent: text }) : null);
   box.prepend(t);
   while (box.children.length > 5) box.lastElementChild.remove();

@@ -45,28 +45,46 @@ export function ask({ title, text, fields = [], ok, danger = false, preview = nu
   const out = h('div', { className: 'preview', id: 'action-preview', 'aria-live': 'polite' });
   if (preview) rows.push(out);
   body.replaceChildren(...rows);
-  okBtn.disabled = false;
-  let seq = 0;
   const values = () => { const v = {}; for (const [k, get] of Object.entries(inputs)) v[k] = get(); return v; };
-  const update = async () => {
+  // Only the choices (selects, radios) change what the action does; the
+  // typed text (a reason) does not, so typing asks the engine nothing.
+  const choices = () => JSON.stringify(fields.filter((f) => f.kind === 'select' || f.kind === 'radio').map((f) => [f.name, values()[f.name]]));
+  let shown = null; // the choices the preview on screen is for
+  let seq = 0;
+  let busy = false;
+  // OK acts only on what the preview shows: while a preview for new
+  // choices is on its way, OK waits.
+  okBtn.disabled = !!preview;
+  const update = async (fresh) => {
     if (!preview) return;
+    const key = choices();
+    if (!fresh && key === shown) return;
+    if (fresh && busy) return; // the periodic refresh never piles up
     const n = ++seq;
-    out.dataset.state = 'loading';
+    busy = true;
+    if (key !== shown) { out.dataset.state = 'loading'; okBtn.disabled = true; }
     let r;
     try { r = await preview(values()); } catch (err) { r = { nodes: [h('p', { className: 'error-text', textContent: 'No preview: ' + err.message })], block: 'no preview' }; }
     if (n !== seq) return; // a newer change is on its way
+    busy = false;
+    if (choices() !== key) { update(false); return; } // changed while asking
+    shown = key;
     out.replaceChildren(...(r.nodes || []));
     out.dataset.state = r.block ? 'blocked' : 'ok';
     okBtn.disabled = !!r.block;
   };
-  form.oninput = update;
-  form.onchange = update;
+  form.oninput = () => update(false);
+  form.onchange = () => update(false);
+  // The engine moves on while the dialog is open (a CDN recovers or
+  // fails): the preview, and whether the action is refused, follow it.
+  const timer = preview ? setInterval(() => update(true), 2000) : null;
 
   return new Promise((resolve) => {
     const done = (v) => {
       form.onsubmit = null;
       form.oninput = null;
       form.onchange = null;
+      if (timer) clearInterval(timer);
       seq++;
       document.getElementById('action-cancel').onclick = null;
       dlg.oncancel = null;
@@ -77,6 +95,9 @@ export function ask({ title, text, fields = [], ok, danger = false, preview = nu
     form.onsubmit = (e) => {
       e.preventDefault();
       if (okBtn.disabled) return;
+      // A choice changed without an event (a script set it): preview it
+      // before anything is done.
+      if (preview && choices() !== shown) { update(false); return; }
       done(values());
     };
     document.getElementById('action-cancel').onclick = () => done(null);
@@ -85,7 +106,7 @@ export function ask({ title, text, fields = [], ok, danger = false, preview = nu
     // Cancel, not the action, has focus: Enter at 02:00 does no harm.
     document.getElementById('action-cancel').focus();
     // After showModal: a token asked for by the preview opens above it.
-    update();
+    update(false);
   });
 }
 

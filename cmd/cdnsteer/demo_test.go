@@ -43,12 +43,19 @@ func (l *lockedBuffer) String() string {
 // probes and evaluations ten times a second so that the test is quick.
 func startDemo(t *testing.T) (demoRun, *lockedBuffer) {
 	t.Helper()
+	return startDemoProbing(t, 100*time.Millisecond)
+}
+
+// startDemoProbing is startDemo with the probes' interval given (their
+// timeout is 8/10 of it).
+func startDemoProbing(t *testing.T, probe time.Duration) (demoRun, *lockedBuffer) {
+	t.Helper()
 	out := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: 100 * time.Millisecond, EvalInterval: 100 * time.Millisecond}
+	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: probe, EvalInterval: 100 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	up := make(chan demoRun, 1)
 	done := make(chan error, 1)
@@ -190,7 +197,10 @@ func TestBrowserLiveView(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("CDNSTEER_CHROMIUM=%s: %v", bin, err)
 	}
-	run, _ := startDemo(t)
+	// Chromium and the race detector share the machine with the demo: a
+	// probe timing out at 80 ms on a busy core would take a healthy edge
+	// out for a moment (and refuse the pin below); 200 ms rides that out.
+	run, _ := startDemoProbing(t, 250*time.Millisecond)
 	base := "http://" + run.HTTP
 
 	// Only what this closed network allows: no background connections.
@@ -301,8 +311,16 @@ func TestBrowserLiveView(t *testing.T) {
 	if st, _ := stateOf(t, run, "default", "akamai"); st == "drained" {
 		t.Error("after Undrain in the page, the state API still says akamai is drained")
 	}
+	// Choosing CloudFront as a user does (the change event a pick fires)
+	// previews the pin; OK waits for that preview.
 	step("pinning kr", chromedp.Click(chromedp.CSS(`#regions .region[data-region="kr"] button[data-act="pin"]`)),
-		chromedp.SetValue(chromedp.CSS(`#f-cdn`), "cloudfront"), chromedp.SendKeys(chromedp.CSS(`#f-reason`), "browser test: pin"), chromedp.Click(chromedp.CSS(`#action-ok`)))
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('f-cdn'); s.value = 'cloudfront'; s.dispatchEvent(new Event('change', { bubbles: true })); })()`))
+	wait("the pin's preview", `(() => {
+		const p = document.getElementById('action-preview');
+		const r = p.querySelector('tr[data-region="kr"][data-cdn="cloudfront"] td.after');
+		return p.dataset.state === 'ok' && !!r && r.textContent === '100.0 %' && !document.getElementById('action-ok').disabled;
+	})()`)
+	step("confirming the pin with a reason", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "browser test: pin"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("kr's answers all on cloudfront", row("kr", "cloudfront")+`.querySelector('td.share').textContent.startsWith('100.0 %')`)
 	if got := cdnSpread(t, run.DNS[0], 50, korea); got["cloudfront"] != 50 {
 		t.Errorf("kr pinned to cloudfront in the page, DNS answers %v", got)
