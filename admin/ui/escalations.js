@@ -84,7 +84,7 @@ export class Escalations {
 
   async close(id, what) {
     const v = await ask({ title: 'Close escalation', text: 'Close the escalation of ' + what + '? Its alert resolves in Alertmanager.', ok: 'Close it', danger: true,
-      fields: [{ name: 'reason', label: 'Reason (goes to the decision log)', value: 'closed from the live view' }] });
+      fields: [{ name: 'reason', label: 'Reason (goes to the decision log; type it)', value: '', required: true }] });
     if (!v) return;
     const q = v.reason ? '?reason=' + encodeURIComponent(v.reason) : '';
     await attempt('Closing the escalation', () => write('DELETE', '/api/v1/escalations/' + encodeURIComponent(id) + q), 'Escalation closed');

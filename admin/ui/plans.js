@@ -102,7 +102,7 @@ export class Plans {
 
   async end(p) {
     const v = await ask({ title: 'End plan ' + p.name, text: 'End every override plan ' + p.name + ' put in force?', ok: 'End it', danger: true,
-      fields: [{ name: 'reason', label: 'Reason (goes to the decision log)', value: 'ended from the live view' }] });
+      fields: [{ name: 'reason', label: 'Reason (goes to the decision log; type it)', value: '', required: true }] });
     if (!v) return;
     const q = v.reason ? '?reason=' + encodeURIComponent(v.reason) : '';
     await attempt('Ending ' + p.name, () => write('DELETE', '/api/v1/plans/' + encodeURIComponent(p.name) + q), 'Plan ' + p.name + ' ended');

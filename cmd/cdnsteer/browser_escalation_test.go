@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -28,7 +29,7 @@ func browserEscalate(t *testing.T, run demoRun, step func(string, ...chromedp.Ac
 
 	var list struct {
 		Escalations []struct {
-			ID, CDN, Region, Text, State string
+			ID, CDN, Region, Text, State, Ended string
 		}
 	}
 	api(t, run, "GET", "/api/v1/escalations", "", "", &list)
@@ -37,11 +38,17 @@ func browserEscalate(t *testing.T, run demoRun, step func(string, ...chromedp.Ac
 		t.Fatalf("GET /api/v1/escalations after Escalate in the page: %+v", list.Escalations)
 	}
 
-	step("closing it from the list", chromedp.Click(chromedp.CSS(listed+` button[data-id]`)), chromedp.Click(chromedp.CSS(`#action-ok`)))
+	// Closing asks for a reason, none filled in: OK without one closes
+	// nothing.
+	step("clicking Close", chromedp.Click(chromedp.CSS(listed+` button[data-id]`)))
+	wait("the close dialog, no reason filled in", `document.getElementById('action-dialog').open && document.getElementById('f-reason').value === '' && document.getElementById('f-reason').required`)
+	step("confirming without a reason", chromedp.Click(chromedp.CSS(`#action-ok`)))
+	wait("the dialog still open", `document.getElementById('action-dialog').open && document.getElementById('f-reason').matches(':invalid')`)
+	step("giving a reason and closing", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "Fastly on it"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("the escalation listed as closed", `!!document.querySelector('#escalations tr[data-state="closed"][data-cdn="fastly"]')`)
 	wait("the row's button back to Escalate", `!document.querySelector('`+btn+`').disabled`)
 	api(t, run, "GET", "/api/v1/escalations", "", "", &list)
-	if len(list.Escalations) != 1 || list.Escalations[0].State != "closed" {
+	if len(list.Escalations) != 1 || list.Escalations[0].State != "closed" || !strings.HasSuffix(list.Escalations[0].Ended, ": Fastly on it") {
 		t.Errorf("GET /api/v1/escalations after Close in the page: %+v", list.Escalations)
 	}
 }

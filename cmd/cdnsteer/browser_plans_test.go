@@ -41,9 +41,16 @@ func browserPlans(t *testing.T, run demoRun, step func(string, ...chromedp.Actio
 		t.Errorf("the plan drains akamai in kr; DNS answers %v", got)
 	}
 
-	step("clicking End", chromedp.Click(chromedp.CSS(plan+` button[data-act="end"]`)), chromedp.Click(chromedp.CSS(`#action-ok`)))
+	// Ending asks for a reason too: none is filled in, and OK without one
+	// ends nothing.
+	step("clicking End", chromedp.Click(chromedp.CSS(plan+` button[data-act="end"]`)))
+	wait("the end dialog, no reason filled in", `document.getElementById('action-dialog').open && document.getElementById('f-reason').value === '' && document.getElementById('f-reason').required`)
+	step("confirming without a reason", chromedp.Click(chromedp.CSS(`#action-ok`)))
+	wait("the dialog still open", `document.getElementById('action-dialog').open && document.getElementById('f-reason').matches(':invalid')`)
+	step("giving a reason and ending", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "rehearsal over"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("the plan no longer active", `document.querySelector('`+plan+`').dataset.active === 'false'`)
 	wait("the overrides list empty again", `document.querySelectorAll('#overrides tr[data-action]').length === 0`)
+	wait("the end on the timeline with its reason", `[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === 'plan akamai-kr-out ended: rehearsal over')`)
 	var pl struct{ Plans []struct{ Active bool } }
 	if code := api(t, run, "GET", "/api/v1/plans", "", "", &pl); code != http.StatusOK || len(pl.Plans) != 1 || pl.Plans[0].Active {
 		t.Errorf("GET /api/v1/plans after End in the page: %d %+v", code, pl)
