@@ -25,8 +25,11 @@ func TestPushSignals(t *testing.T) {
 		t.Errorf("accepted %v, want 2", n)
 	}
 	kr := f.signals("kr", "fastly")
+	// A region's own throughput is its demand, read by the capacity step,
+	// not a health reading of the region (health/store.go): it is not
+	// among the readings the region is scored on.
 	if kr.Values[health.TTFB] == nil || *kr.Values[health.TTFB] != 850 || kr.Values[health.ErrorRate] == nil || *kr.Values[health.ErrorRate] != 0.07 ||
-		kr.Values[health.CacheHit] == nil || *kr.Values[health.CacheHit] != 0.6 || kr.Values[health.Throughput] == nil || *kr.Values[health.Throughput] != 120 {
+		kr.Values[health.CacheHit] == nil || *kr.Values[health.CacheHit] != 0.6 || kr.Values[health.Throughput] != nil {
 		t.Errorf("fastly in kr: %+v", kr)
 	}
 	if !kr.Newest.Equal(at) {
