@@ -142,7 +142,9 @@ func datePoints(pts, stamps []point, at time.Time) ([]point, map[string]int) {
 			drops[dropNoTimestamp]++
 			continue
 		}
-		t := time.Unix(0, int64(math.Round(sec*1e9)))
+		// Prometheus keeps milliseconds; a float64 of seconds cannot hold
+		// nanoseconds since 1970 exactly (…05.851 came back …05.851000064).
+		t := time.UnixMilli(int64(math.Round(sec * 1e3)))
 		if t.Sub(at) > maxAhead {
 			drops[dropFutureTimestamp]++
 			continue
