@@ -281,12 +281,14 @@ func (e *Engine) planCapacity(pol *PolicyInfo, want [][]float64, d demand, now t
 		a.softR = append(a.softR, softR)
 		a.hardR = append(a.hardR, hardR)
 	}
+	a.gain = e.learnGains(pol, a, d, now)
 	ideal := a.allocate()
 	plan := capacityPlan{share: make([][]float64, nR), failOpen: ideal.failOpen, causes: make([][]string, nR)}
 	move, urgent := e.outOfBand(pol, a)
 	for r, region := range e.cfg.Regions {
 		cs := e.capacityState(pol.Name, region)
 		plan.share[r] = cs.next(a, r, ideal.share[r], move, urgent[r], p, pol.TTL)
+		cs.noteGiven(plan.share[r], now, pol.TTL+p.SignalMaxAge)
 	}
 	e.noteLoads(pol, a, plan, d)
 	for r := range nR {
@@ -311,6 +313,11 @@ type capacityState struct {
 	share []float64
 	want  []float64
 	capH  []float64
+	// recent is the splits given lately, the oldest the one in force
+	// when the telemetry's window began (excess.go).
+	recent []givenSplit
+	// gainHeld is each CDN's gain when its throughput was last fresh.
+	gainHeld []float64
 }
 
 // capacityMemory is what the capacity step keeps between evaluations.
