@@ -99,6 +99,10 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	if err != nil {
 		return err
 	}
+	// The first query after a restart is answered with the restored
+	// overrides, plans and schedule windows: the handler's initial state
+	// knows only the policy's baseline, and the publisher starts later.
+	handler.Install(snap, engine.Evaluate(time.Now()))
 	dnsSrv, err := dnsserver.Listen(snap.Server.DNS, handler, dnsserver.Options{})
 	if err != nil {
 		if httpSrv != nil {
