@@ -550,6 +550,7 @@ EOF
 			-e "s|^decision_log = .*|decision_log = \"$dir/decisions.jsonl\"|" \
 			-e "s|^database = .*|database = \"$dir/GeoLite2-Country.mmdb\"|" \
 			-e "s|^url = \"http://10\.53\.0\.10:9090\"|url = \"http://127.0.0.1:$promport\"|" \
+			-e "s|^serial = \(.*\)|serial = \1\n[zone.dnssec]\nkeys = \"$live/keys\"|" \
 			"$src" >"$dst"
 		cat >>"$dst" <<EOF
 
@@ -568,6 +569,9 @@ for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
 	(umask 077 && head -c 24 /dev/urandom | base64 >"$live/admin.token")
+	# Both nameservers sign with the same key, as a real pair does, so the
+	# DNSSEC metrics the alerts use are exported.
+	"$bin" keygen -zone live.example.com. -dir "$live/keys" >/dev/null || fail "end-to-end: cdnsteer keygen"
 	natsrc=ok
 	if ! command -v nats-server >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
 		echo "installing Debian's nats-server package"
