@@ -74,69 +74,26 @@ func loadASNDB(ctx context.Context, path string) (*ASNDB, os.FileInfo, error) {
 func buildASN(ctx context.Context, r *maxminddb.Reader) (*ASNDB, error) {
 	a := &ASNDB{info: DBInfo{Type: r.Metadata.DatabaseType, BuildTime: r.Metadata.BuildTime()}}
 	index := make(map[uint32]uint32)
-	byOffset := make(map[uintptr]uint32)
-	const noData = ^uint32(0)
-	var n4, n6 int
-	for res := range r.Networks() {
-		if res.Err() != nil {
-			break // reported by the second pass
+	nets, n, err := readNetworks(ctx, r, func(res maxminddb.Result) (uint32, error) {
+		var rec asnRecord
+		if err := res.Decode(&rec); err != nil {
+			return 0, err
 		}
-		if res.Prefix().Addr().Is4() {
-			n4++
-		} else {
-			n6++
+		if rec.ASN == 0 {
+			return noData, nil
 		}
-		if n4+n6 > maxNetworks {
-			return nil, fmt.Errorf("more than %d networks", maxNetworks)
+		i, ok := index[rec.ASN]
+		if !ok {
+			i = uint32(len(a.asns))
+			index[rec.ASN] = i
+			a.asns = append(a.asns, rec.ASN)
 		}
-	}
-	if err := ctx.Err(); err != nil {
+		return i, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	b := newPrefixSetBuilder(n4, n6)
-	seen := 0
-	for res := range r.Networks() {
-		if err := res.Err(); err != nil {
-			return nil, fmt.Errorf("read networks: %w", err)
-		}
-		if seen++; seen%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		v, ok := byOffset[res.Offset()]
-		if !ok {
-			var rec asnRecord
-			if err := res.Decode(&rec); err != nil {
-				return nil, fmt.Errorf("decode record of %s: %w", res.Prefix(), err)
-			}
-			v = noData
-			if rec.ASN != 0 {
-				i, ok := index[rec.ASN]
-				if !ok {
-					i = uint32(len(a.asns))
-					index[rec.ASN] = i
-					a.asns = append(a.asns, rec.ASN)
-				}
-				v = i
-			}
-			if len(byOffset) >= offsetCacheMax {
-				clear(byOffset)
-			}
-			byOffset[res.Offset()] = v
-		}
-		if v == noData {
-			continue
-		}
-		p := res.Prefix()
-		if !p.IsValid() {
-			return nil, fmt.Errorf("malformed network in search tree")
-		}
-		a.info.Networks++
-		if err := b.add(p, v); err != nil {
-			return nil, fmt.Errorf("search tree: %w", err)
-		}
-	}
+	a.info.Networks = n
 	if len(a.asns) == 0 {
 		return nil, fmt.Errorf("database type %q has no autonomous_system_number (want a GeoLite2-ASN or GeoIP2-ISP database)",
 			a.info.Type)
@@ -144,7 +101,7 @@ func buildASN(ctx context.Context, r *maxminddb.Reader) (*ASNDB, error) {
 	if len(a.asns) > maxSetValue {
 		return nil, fmt.Errorf("more than %d distinct AS numbers", maxSetValue)
 	}
-	a.nets = b.finish()
+	a.nets = nets
 	return a, nil
 }
 

@@ -137,19 +137,15 @@ func readFile(path string) ([]byte, os.FileInfo, error) {
 
 // build walks every network of r once, decoding each distinct record once,
 // and flattens the result into a DB that no longer needs r.
-func build(ctx context.Context, r *maxminddb.Reader) (*DB, error) {
-	db := &DB{info: DBInfo{
-		Type:      r.Metadata.DatabaseType,
-		BuildTime: r.Metadata.BuildTime(),
-	}}
-	type classKey struct {
-		code      [2]byte
-		continent int8
-	}
-	classOf := make(map[classKey]uint32)
-	byOffset := make(map[uintptr]uint32)
-	const noData = ^uint32(0)
+// noData is the value of a record that decides nothing: its networks are
+// left as gaps, and the lookup scopes around them like any gap.
+const noData = ^uint32(0)
 
+// readNetworks reads every network of a MaxMind database into a prefix
+// set, valued by value, which decodes each record once (many networks
+// share one record) and returns noData for a record that decides
+// nothing. It returns the set and how many networks it holds.
+func readNetworks(ctx context.Context, r *maxminddb.Reader, value func(maxminddb.Result) (uint32, error)) (prefixSet, int, error) {
 	// A first, decode-free pass sizes the slices exactly: growing them by
 	// append would leave twice their size as garbage, and the peak during
 	// a reload (old DB, file bytes, new DB) is what the memory budget has
@@ -165,63 +161,86 @@ func build(ctx context.Context, r *maxminddb.Reader) (*DB, error) {
 			n6++
 		}
 		if n4+n6 > maxNetworks {
-			return nil, fmt.Errorf("more than %d networks", maxNetworks)
+			return prefixSet{}, 0, fmt.Errorf("more than %d networks", maxNetworks)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return prefixSet{}, 0, err
 	}
 	b := newPrefixSetBuilder(n4, n6)
-	seen := 0
+	byOffset := make(map[uintptr]uint32)
+	seen, n := 0, 0
 	for res := range r.Networks() {
 		if err := res.Err(); err != nil {
-			return nil, fmt.Errorf("read networks: %w", err)
+			return prefixSet{}, 0, fmt.Errorf("read networks: %w", err)
 		}
 		if seen++; seen%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return prefixSet{}, 0, err
 			}
 		}
-		class, ok := byOffset[res.Offset()]
+		v, ok := byOffset[res.Offset()]
 		if !ok {
-			var rec geoRecord
-			if err := res.Decode(&rec); err != nil {
-				return nil, fmt.Errorf("decode record of %s: %w", res.Prefix(), err)
-			}
-			class = noData
-			if key := (classKey{countryOf(rec), int8(continentIndex(rec.Continent.Code))}); key != (classKey{continent: -1}) {
-				c, ok := classOf[key]
-				if !ok {
-					c = uint32(len(db.classes))
-					classOf[key] = c
-					db.classes = append(db.classes, newClass(key.code, key.continent))
-				}
-				class = c
+			var err error
+			if v, err = value(res); err != nil {
+				return prefixSet{}, 0, fmt.Errorf("decode record of %s: %w", res.Prefix(), err)
 			}
 			if len(byOffset) >= offsetCacheMax {
 				clear(byOffset)
 			}
-			byOffset[res.Offset()] = class
+			byOffset[res.Offset()] = v
 		}
-		if class == noData {
-			// Networks without a place decide nothing, so they are left as
-			// gaps; the lookup then scopes around them like any gap.
+		if v == noData {
 			continue
 		}
 		p := res.Prefix()
 		if !p.IsValid() {
-			return nil, fmt.Errorf("malformed network in search tree")
+			return prefixSet{}, 0, fmt.Errorf("malformed network in search tree")
 		}
-		db.info.Networks++
-		if err := b.add(p, class); err != nil {
-			return nil, fmt.Errorf("search tree: %w", err)
+		n++
+		if err := b.add(p, v); err != nil {
+			return prefixSet{}, 0, fmt.Errorf("search tree: %w", err)
 		}
 	}
+	return b.finish(), n, nil
+}
+
+func build(ctx context.Context, r *maxminddb.Reader) (*DB, error) {
+	db := &DB{info: DBInfo{
+		Type:      r.Metadata.DatabaseType,
+		BuildTime: r.Metadata.BuildTime(),
+	}}
+	type classKey struct {
+		code      [2]byte
+		continent int8
+	}
+	classOf := make(map[classKey]uint32)
+	nets, n, err := readNetworks(ctx, r, func(res maxminddb.Result) (uint32, error) {
+		var rec geoRecord
+		if err := res.Decode(&rec); err != nil {
+			return 0, err
+		}
+		key := classKey{countryOf(rec), int8(continentIndex(rec.Continent.Code))}
+		if key == (classKey{continent: -1}) {
+			return noData, nil
+		}
+		c, ok := classOf[key]
+		if !ok {
+			c = uint32(len(db.classes))
+			classOf[key] = c
+			db.classes = append(db.classes, newClass(key.code, key.continent))
+		}
+		return c, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.info.Networks = n
 	if len(db.classes) == 0 {
 		return nil, fmt.Errorf("database type %q has no country or continent data (want a GeoIP2/GeoLite2 Country or City database)",
 			db.info.Type)
 	}
-	db.nets = b.finish()
+	db.nets = nets
 	db.info.Countries = fillContinents(db.classes)
 	return db, nil
 }
