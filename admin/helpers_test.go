@@ -235,6 +235,24 @@ func (f *fixture) unchanged(before state) {
 
 // signals evaluates and returns what the engine holds for a CDN in a
 // region of the "live" policy.
+// utilisation is the engine's measured utilisation of a CDN's commit as
+// the view of region shows it.
+func (f *fixture) utilisation(region, cdn string) *float64 {
+	f.t.Helper()
+	f.engine.Evaluate(f.clock.now())
+	for _, p := range f.engine.View(f.clock.now()).Policies {
+		for _, r := range p.Regions {
+			for _, c := range r.CDNs {
+				if r.Name == region && c.Name == cdn {
+					return c.Utilisation
+				}
+			}
+		}
+	}
+	f.t.Fatalf("no %s in %s", cdn, region)
+	return nil
+}
+
 func (f *fixture) signals(region, cdn string) health.Readings {
 	f.t.Helper()
 	f.engine.Evaluate(f.clock.now())

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,6 +32,10 @@ func TestPushSignals(t *testing.T) {
 	if kr.Values[health.TTFB] == nil || *kr.Values[health.TTFB] != 850 || kr.Values[health.ErrorRate] == nil || *kr.Values[health.ErrorRate] != 0.07 ||
 		kr.Values[health.CacheHit] == nil || *kr.Values[health.CacheHit] != 0.6 || kr.Values[health.Throughput] != nil {
 		t.Errorf("fastly in kr: %+v", kr)
+	}
+	// ... and the capacity step measures it: 120 of fastly's 250 Gbit/s.
+	if u := f.utilisation("kr", "fastly"); u == nil || math.Abs(*u-120.0/250) > 1e-9 {
+		t.Errorf("fastly's utilisation %v, want the pushed 120 Gbit/s of its 250", u)
 	}
 	if !kr.Newest.Equal(at) {
 		t.Errorf("fastly's reading is from %s, want the pushed time %s", kr.Newest, at)
