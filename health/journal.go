@@ -17,13 +17,9 @@ import (
 // its own, so that a slow, full or read-only disk delays and loses log
 // lines but never an evaluation or an answer.
 type FileJournal struct {
-	path string
-	ch   chan Decision
-	done chan struct{}
-	log  *slog.Logger
-
-	closeMu sync.RWMutex // guards closed against Record sending on a closed channel
-	closed  bool
+	path  string
+	queue dropQueue[Decision]
+	log   *slog.Logger
 
 	mu     sync.Mutex // guards f and broken
 	f      *os.File
@@ -43,53 +39,36 @@ func OpenJournal(path string, reg prometheus.Registerer, log *slog.Logger) (*Fil
 	if err != nil {
 		return nil, fmt.Errorf("open decision log: %w", err)
 	}
-	j := &FileJournal{path: path, f: f, ch: make(chan Decision, journalQueue), done: make(chan struct{}), log: log,
+	j := &FileJournal{path: path, f: f, log: log,
 		written: prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_decision_log_written_total", Help: "Decisions written to the decision log."}),
 		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_decision_log_errors_total", Help: "Decisions that could not be written (disk full, read-only, …)."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_decision_log_dropped_total", Help: "Decisions dropped because the writer fell behind."}),
 	}
 	reg.MustRegister(j.written, j.failed, j.dropped)
+	j.queue.init(journalQueue, j.dropped)
 	go j.run()
 	return j, nil
 }
 
 // Record queues d for writing; when the queue is full it is dropped and
 // counted rather than block the engine.
-func (j *FileJournal) Record(d Decision) {
-	j.closeMu.RLock()
-	defer j.closeMu.RUnlock()
-	if j.closed {
-		j.dropped.Inc()
-		return
-	}
-	select {
-	case j.ch <- d:
-	default:
-		j.dropped.Inc()
-	}
-}
+func (j *FileJournal) Record(d Decision) { j.queue.put(d) }
 
 // Close writes what is queued and closes the file. Decisions recorded
 // after it (the engine may still evaluate during a shutdown) are dropped
 // and counted; a second Close does nothing.
 func (j *FileJournal) Close() error {
-	j.closeMu.Lock()
-	if j.closed {
-		j.closeMu.Unlock()
+	if !j.queue.close() {
 		return nil
 	}
-	j.closed = true
-	close(j.ch)
-	j.closeMu.Unlock()
-	<-j.done
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.f.Close()
 }
 
 func (j *FileJournal) run() {
-	defer close(j.done)
-	for d := range j.ch {
+	defer close(j.queue.done)
+	for d := range j.queue.ch {
 		line, err := json.Marshal(d)
 		if err != nil {
 			j.failed.Inc()

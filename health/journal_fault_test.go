@@ -222,7 +222,7 @@ func TestJournalOnReadOnlyFile(t *testing.T) {
 		// Writable again: the next decisions are written and the journal
 		// says so. First let the writer fail through what is queued.
 		deadline = time.Now().Add(5 * time.Second)
-		for len(j.ch) > 0 && time.Now().Before(deadline) {
+		for len(j.queue.ch) > 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		j.mu.Lock()

@@ -91,14 +91,10 @@ type SignalLogConfig struct {
 // goroutine of its own: like the decision log, a slow, full or read-only
 // disk loses lines, counted, but never delays the engine.
 type FileSignalLog struct {
-	cfg  SignalLogConfig
-	now  func() time.Time
-	ch   chan SignalRecord
-	done chan struct{}
-	log  *slog.Logger
-
-	closeMu sync.RWMutex // guards closed against RecordSignal sending on a closed channel
-	closed  bool
+	cfg   SignalLogConfig
+	now   func() time.Time
+	queue dropQueue[SignalRecord]
+	log   *slog.Logger
 
 	mu   sync.Mutex // guards f, size, broken and torn
 	f    *os.File
@@ -141,45 +137,28 @@ func OpenSignalLog(cfg SignalLogConfig, now func() time.Time, reg prometheus.Reg
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 		size, regular = fi.Size(), true
 	}
-	l := &FileSignalLog{cfg: cfg, now: now, f: f, size: size, regular: regular, ch: make(chan SignalRecord, signalLogQueue), done: make(chan struct{}), log: log,
+	l := &FileSignalLog{cfg: cfg, now: now, f: f, size: size, regular: regular, log: log,
 		written:   prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_signal_log_written_total", Help: "Signals written to the signal log."}),
 		failed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_signal_log_errors_total", Help: "Signals that could not be written (disk full, read-only, …)."}),
 		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_signal_log_dropped_total", Help: "Signals dropped because the writer fell behind."}),
 		rotations: prometheus.NewCounter(prometheus.CounterOpts{Name: "cdnsteer_signal_log_rotations_total", Help: "Times the signal log reached signal_log_max_mb and was rotated."}),
 	}
 	reg.MustRegister(l.written, l.failed, l.dropped, l.rotations)
+	l.queue.init(signalLogQueue, l.dropped)
 	go l.run()
 	return l, nil
 }
 
 // RecordSignal stamps s with its arrival and queues it; when the queue is
 // full it is dropped and counted rather than block the engine.
-func (l *FileSignalLog) RecordSignal(s Signal) {
-	l.closeMu.RLock()
-	defer l.closeMu.RUnlock()
-	if l.closed {
-		l.dropped.Inc()
-		return
-	}
-	select {
-	case l.ch <- Record(s, l.now()):
-	default:
-		l.dropped.Inc()
-	}
-}
+func (l *FileSignalLog) RecordSignal(s Signal) { l.queue.put(Record(s, l.now())) }
 
 // Close writes what is queued and closes the file; signals recorded after
 // it are dropped and counted, and a second Close does nothing.
 func (l *FileSignalLog) Close() error {
-	l.closeMu.Lock()
-	if l.closed {
-		l.closeMu.Unlock()
+	if !l.queue.close() {
 		return nil
 	}
-	l.closed = true
-	close(l.ch)
-	l.closeMu.Unlock()
-	<-l.done
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
@@ -201,7 +180,7 @@ const signalLogBatch = 256
 // run writes whatever has been queued since its last write in one write,
 // so that a busy engine costs a system call per batch, not per signal.
 func (l *FileSignalLog) run() {
-	defer close(l.done)
+	defer close(l.queue.done)
 	var buf []byte
 	n := 0
 	flush := func() {
@@ -221,12 +200,12 @@ func (l *FileSignalLog) run() {
 		}
 		buf, n = append(append(buf, line...), '\n'), n+1
 	}
-	for rec := range l.ch {
+	for rec := range l.queue.ch {
 		add(rec)
 	drain:
 		for n < signalLogBatch {
 			select {
-			case r, ok := <-l.ch:
+			case r, ok := <-l.queue.ch:
 				if !ok {
 					break drain
 				}
