@@ -101,12 +101,23 @@ func TestHistoryColumnsWithGaps(t *testing.T) {
 	if len(series) != 2 {
 		t.Fatalf("series %v", series)
 	}
+	// Every kind of the table has its column, null where unmeasured.
+	signals := func(measured string) string {
+		cols := map[string]json.RawMessage{}
+		for _, k := range health.Kinds() {
+			cols[k.Key] = json.RawMessage(`[null,null,null]`)
+		}
+		cols["error_rate"] = json.RawMessage(`[0.01,` + measured + `]`)
+		cols["ttfb_ms"] = json.RawMessage(`[120,` + strings.ReplaceAll(measured, "0.01", "120") + `]`)
+		b, _ := json.Marshal(cols)
+		return string(b)
+	}
 	want := map[string]string{
 		"akamai": `{"cdn":"akamai","policy":"live","region":"kr","score":[null,99.5,null],"share":[0.5,0.5,null],` +
-			`"signals":{"cache_hit_ratio":[null,null,null],"download_mbps":[null,null,null],"error_rate":[0.01,0.01,null],"throughput_gbps":[null,null,null],"ttfb_ms":[120,120,null]},` +
+			`"signals":` + signals("0.01,null") + `,` +
 			`"status":["healthy","healthy",null],"weight":[10,10,null]}`,
 		"fastly": `{"cdn":"fastly","policy":"live","region":"kr","score":[80,null,null],"share":[0.5,null,null],` +
-			`"signals":{"cache_hit_ratio":[null,null,null],"download_mbps":[null,null,null],"error_rate":[0.01,null,null],"throughput_gbps":[null,null,null],"ttfb_ms":[120,null,null]},` +
+			`"signals":` + signals("null,null") + `,` +
 			`"status":["healthy",null,null],"weight":[10,null,null]}`,
 	}
 	for _, s := range series {

@@ -16,6 +16,11 @@ const (
 	CacheHit
 	Download
 	Throughput
+	RebufferRatio
+	StartupMs
+	VideoThroughput
+	SegmentTTFB
+	SegmentErrorRate
 	NumKinds
 )
 
@@ -24,6 +29,9 @@ const (
 	SourceProbe      = "probe"
 	SourcePush       = "push"
 	SourcePrometheus = "prometheus"
+	// SourceCMCD is the players' own reports (package qoe), aggregated
+	// per CDN and region over a window.
+	SourceCMCD = "cmcd"
 )
 
 // KindInfo describes one kind of signal.
@@ -88,6 +96,33 @@ var kinds = [NumKinds]KindInfo{
 	Throughput: {Key: "throughput_gbps", ScoreKey: "throughput", Label: "Delivered throughput", Short: "throughput", Unit: "Gbit/s", Digits: 1,
 		Max: 1e6, Default: Bounds{Weight: 0.2, Good: 0.7, Bad: 1.0},
 		Sources: []string{SourcePush, SourcePrometheus}, StandsInFor: Throughput, PerCommit: true},
+
+	// What viewers feel, as their players report it (CMCD, package qoe).
+	// Each value's count is sessions for the rebuffering share and
+	// reports for the others, so below min_samples a region's value is
+	// shrunk toward the CDN's elsewhere (confidence.go). The rebuffering
+	// share's bad bound sits far out so that a handful of stalled players
+	// shrunk toward a healthy CDN move no weight; its gate degrades.
+	RebufferRatio: {Key: "rebuffer_ratio", ScoreKey: "rebuffer_ratio", Label: "Sessions rebuffering", Short: "rebuffering", Unit: "ratio", Digits: 1,
+		Max: 1, Default: Bounds{Weight: 0.3, Good: 0.01, Bad: 0.5},
+		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: RebufferRatio,
+		Gate: &GateRule{Stat: GateRate, Default: 0.05}},
+	StartupMs: {Key: "startup_ms", ScoreKey: "startup", Label: "Player start-up time", Short: "start-up", Unit: "ms",
+		Max: 600000, Default: Bounds{Weight: 0.05, Good: 1000, Bad: 8000},
+		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: StartupMs},
+	// A player's throughput is its own access network's as much as the
+	// CDN's: scored lightly, no gate.
+	VideoThroughput: {Key: "video_throughput_kbps", ScoreKey: "video_throughput", Label: "Player throughput", Short: "player throughput", Unit: "kbit/s",
+		Max: 1e7, Default: Bounds{Weight: 0.05, Good: 8000, Bad: 1000},
+		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: VideoThroughput},
+	SegmentTTFB: {Key: "segment_ttfb_ms", ScoreKey: "segment_ttfb", Label: "Segment TTFB (players)", Short: "segment TTFB", Unit: "ms",
+		Max: 600000, Default: Bounds{Weight: 0.05, Good: 300, Bad: 2000},
+		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: SegmentTTFB,
+		Gate: &GateRule{Stat: GateMean, LoadShows: true}},
+	SegmentErrorRate: {Key: "segment_error_rate", ScoreKey: "segment_error_rate", Label: "Segment error rate (players)", Short: "segment errors", Unit: "ratio", Digits: 1,
+		Max: 1, Default: Bounds{Weight: 0.2, Good: 0.01, Bad: 0.2},
+		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: SegmentErrorRate,
+		Gate: &GateRule{Stat: GateRate, Default: 0.03}},
 }
 
 // Kinds returns the table, in its order.

@@ -2,6 +2,8 @@ package health
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,10 +87,26 @@ func TestReadingsJSON(t *testing.T) {
 // CheckSignal's list of what a signal may carry follows its source.
 func TestCheckSignalNamesTheSourcesKinds(t *testing.T) {
 	e := NewEngine(testConfig(), nil)
+	// The lists come from the table's sources column: the push API
+	// names what a push may carry, a source the table does not name
+	// gets every kind.
+	var pushed, probed, all []string
+	for k := range NumKinds {
+		all = append(all, k.Key())
+		if k.FedBy(SourcePush) {
+			pushed = append(pushed, k.Key())
+		}
+		if k.FedBy(SourceProbe) {
+			probed = append(probed, k.Key())
+		}
+	}
+	if !slices.Equal(probed, []string{"ttfb_ms", "error_rate", "cache_hit_ratio", "download_mbps"}) || slices.Contains(pushed, "download_mbps") {
+		t.Fatalf("probe kinds %v, push kinds %v", probed, pushed)
+	}
 	for source, want := range map[string]string{
-		SourcePush:  "a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, throughput_gbps",
-		SourceProbe: "a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, download_mbps",
-		"test":      "a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, download_mbps, throughput_gbps",
+		SourcePush:  "a signal needs at least one of " + strings.Join(pushed, ", "),
+		SourceProbe: "a signal needs at least one of " + strings.Join(probed, ", "),
+		"test":      "a signal needs at least one of " + strings.Join(all, ", "),
 	} {
 		err := e.CheckSignal(Signal{CDN: "akamai", Source: source})
 		if err == nil || err.(*keyerr.Error).Msg != want {

@@ -141,7 +141,7 @@ func TestReplayCandidateDecidesOtherwise(t *testing.T) {
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, FileStatesCSV))
 	head, _, _ := strings.Cut(string(b), "\n")
-	if head != "time,policy,region,cdn,status,score,weight,share,failed_open,stale,utilisation,capacity_factor,ttfb_ms,error_rate,cache_hit_ratio,download_mbps,throughput_gbps" {
+	if head != "time,policy,region,cdn,status,score,weight,share,failed_open,stale,utilisation,capacity_factor,"+strings.Join(kindKeys(), ",") {
 		t.Errorf("states.csv head: %s", head)
 	}
 	if !strings.Contains(string(b), "2026-06-14T19:10:00Z,live,kr,fastly,degraded,") {
@@ -192,12 +192,12 @@ func TestReplayErrors(t *testing.T) {
 			`F:2: cdn "edgio" is not in the policy (its CDNs: akamai, fastly); 2 lines name it, the first here`},
 		{"another policy's region", []string{`{"time":"2026-06-14T19:00:01Z","cdn":"akamai","region":"jp","values":{"error_rate":0.1}}`},
 			`F:1: region "jp" is not in the policy (its regions: default, kr)`},
-		{"unknown kind", []string{good, `{"time":"2026-06-14T19:00:01Z","cdn":"akamai","values":{"rebuffer_ratio":0.1}}`},
-			`F:2: values.rebuffer_ratio: unknown signal kind (kinds: ttfb_ms, error_rate, cache_hit_ratio, download_mbps, throughput_gbps)`},
+		{"unknown kind", []string{good, `{"time":"2026-06-14T19:00:01Z","cdn":"akamai","values":{"stalls":0.1}}`},
+			`F:2: values.stalls: unknown signal kind (kinds: ` + strings.Join(kindKeys(), ", ") + `)`},
 		{"value out of range", []string{`{"time":"2026-06-14T19:00:01Z","cdn":"akamai","values":{"error_rate":1.5}}`},
 			`F:1: values.error_rate: 1.5 is outside 0..1`},
 		{"no values", []string{`{"time":"2026-06-14T19:00:01Z","cdn":"akamai","values":{}}`},
-			`F:1: signals: a signal needs at least one of ttfb_ms, error_rate, cache_hit_ratio, download_mbps, throughput_gbps`},
+			`F:1: signals: a signal needs at least one of ` + strings.Join(kindKeys(), ", ")},
 		{"no time", []string{`{"cdn":"akamai","values":{"ttfb_ms":1}}`},
 			`F:1: time is missing: a replay feeds each signal at the time it arrived`},
 		{"a decision log", []string{`{"time":"2026-06-14T19:00:01Z","kind":"reload","reason":"1 policies"}`},
