@@ -4,8 +4,8 @@ import "testing"
 
 // BenchmarkSteeredECSGeo is a steered query with ECS through the region
 // map, with and without an ASN database loaded (asnHandler): a subnet an
-// AS decides, one the country decides beside it, and an IPv6 subnet
-// (which the /24 map does not cover).
+// AS decides and one the country decides beside it, in IPv4 (the /24
+// map) and in IPv6 (the /56 map).
 func BenchmarkSteeredECSGeo(b *testing.B) {
 	for _, withASN := range []bool{false, true} {
 		h := asnHandler(b, withASN)
@@ -14,6 +14,9 @@ func BenchmarkSteeredECSGeo(b *testing.B) {
 		b.Run("IPv4-kr/"+name, func(b *testing.B) { benchHandler(b, h, ecsQuery(1, 24, 0, []byte{1, 16, 200})) })
 		b.Run("IPv6-kt/"+name, func(b *testing.B) {
 			benchHandler(b, h, ecsQuery(2, 56, 0, []byte{0x24, 0, 0x10, 0, 0, 1, 0}))
+		})
+		b.Run("IPv6-kr/"+name, func(b *testing.B) {
+			benchHandler(b, h, ecsQuery(2, 56, 0, []byte{0x24, 0, 0x10, 0, 0, 5, 0}))
 		})
 	}
 }

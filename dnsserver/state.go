@@ -29,8 +29,8 @@ type State struct {
 	// templates are the fast path's answers packed for Snap; rebuilt with
 	// each new snapshot.
 	templates *templates
-	// subnets folds Snap.GeoTable and DB into one lookup by /24; rebuilt
-	// when either changes.
+	// subnets folds Snap.GeoTable, DB and ASN into one lookup by /24
+	// (IPv4) or /56 (IPv6); rebuilt when any of them changes.
 	subnets *geo.SubnetMap
 	// asnRegions is ASN narrowed to the ASes Snap.GeoTable lists; rebuilt
 	// with subnets.
@@ -90,8 +90,7 @@ func (s *State) choose(c *choice, p *zones.Policy, client netip.Addr, e *ecs) {
 // region finds the region of a client address, what decided it, and the
 // prefix length over which that answer holds (for the ECS scope).
 func (s *State) region(addr netip.Addr) (region int, source geo.Source, bits uint8) {
-	region, source, ok := s.subnets.Lookup24(addr)
-	bits = 24
+	region, source, bits, ok := s.subnets.LookupSubnet(addr)
 	if !ok {
 		res := s.Snap.GeoTable.LookupASN(s.DB, s.asnRegions, addr)
 		region, source, bits = res.Region, res.Source, res.Bits

@@ -58,10 +58,12 @@ func syntheticASN(tb testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
-// BenchmarkSubnetMapASN is BenchmarkSubnetMap with and without an ASN
-// database of 100k networks whose three largest ASes are regions: the map
-// must answer as fast with them, and decline no more /24s than the
-// networks narrower than /24 of the listed ASes split.
+// BenchmarkSubnetMapASN is the nameserver's region lookup (the map, the
+// table where the map declines) against the table alone, for IPv4 and
+// IPv6, with and without an ASN database of 100k networks whose three
+// largest ASes are regions: the map must answer as fast with them, decline
+// no more /24s (/56s) than the networks narrower than that of the listed
+// ASes split, and answer IPv6 about as fast as IPv4.
 func BenchmarkSubnetMapASN(b *testing.B) {
 	db := benchDB(b)
 	path := filepath.Join(b.TempDir(), "asn.mmdb")
@@ -87,25 +89,38 @@ func BenchmarkSubnetMapASN(b *testing.B) {
 		ar   *ASNRegions
 	}{{"noasn", nil}, {"asn", ar}} {
 		m := NewSubnetMapASN(tbl, db, c.ar)
-		declined := 0
-		for _, x := range addrs {
-			if _, _, ok := m.Lookup24(x); !ok {
+		declined, declined6 := 0, 0
+		for i := range addrs {
+			if _, _, ok := m.Lookup24(addrs[i]); !ok {
 				declined++
 			}
-		}
-		b.Logf("%s: %d of 65536 /16s kept per /24; %d of %d sampled addresses left to the table", c.name, m.Blocks(), declined, len(addrs))
-		b.Run("map/"+c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				m.Lookup24(addrs[i&(len(addrs)-1)])
-				i++
+			if _, _, ok := m.Lookup56(addrs6[i]); !ok {
+				declined6++
 			}
-		})
+		}
+		b.Logf("%s: %d of 65536 /16s kept per /24, %d IPv6 nodes; sampled addresses left to the table: %d of %d IPv4, %d of %d IPv6",
+			c.name, m.Blocks(), m.Nodes6(), declined, len(addrs), declined6, len(addrs6))
 		for _, v := range []struct {
 			name  string
 			addrs []netip.Addr
 		}{{"IPv4", addrs}, {"IPv6", addrs6}} {
+			// LookupSubnet, then the table for what the map declines, as
+			// the nameserver does.
+			b.Run("map/"+v.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				var sink int
+				i := 0
+				for b.Loop() {
+					a := v.addrs[i&(len(v.addrs)-1)]
+					r, _, _, ok := m.LookupSubnet(a)
+					if !ok {
+						r = tbl.LookupASN(db, c.ar, a).Region
+					}
+					sink += r
+					i++
+				}
+				_ = sink
+			})
 			b.Run("table/"+v.name+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				var sink Result

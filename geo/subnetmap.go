@@ -11,14 +11,16 @@ import "net/netip"
 // (128 KiB, which stays in cache) holding either the region every address
 // in it gets, or a 256-byte block of per-/24 entries for the /16s whose
 // /24s differ. A /24 that a network narrower than /24 splits is left to
-// Table.Lookup.
+// Table.Lookup. IPv6 clients have a map of their own by /56 (see
+// subnetmap6.go), sharing the values.
 //
 // It is immutable once built.
 type SubnetMap struct {
 	top    [1 << 16]uint16 // by /16: a value index, or blockFlag|block number
 	blocks []uint8         // 256 value indexes per block, by the /24's third octet
-	values []subnetValue   // distinct outcomes; index slowValue is never used
-	ar     *ASNRegions     // consulted while building only
+	v6     subnetMap6
+	values []subnetValue // distinct outcomes; index slowValue is never used
+	ar     *ASNRegions   // consulted while building only, then nil
 }
 
 // subnetValue is what Lookup24 reports for a /24.
@@ -63,6 +65,8 @@ func NewSubnetMapASN(t *Table, db *DB, ar *ASNRegions) *SubnetMap {
 			m.blocks = append(m.blocks, block[:]...)
 		}
 	}
+	m.build6(t, db)
+	m.ar = nil
 	return m
 }
 
