@@ -104,7 +104,7 @@ var kinds = [NumKinds]KindInfo{
 	// share's bad bound sits far out so that a handful of stalled players
 	// shrunk toward a healthy CDN move no weight; its gate degrades.
 	RebufferRatio: {Key: "rebuffer_ratio", ScoreKey: "rebuffer_ratio", Label: "Sessions rebuffering", Short: "rebuffering", Unit: "ratio", Digits: 1,
-		Max: 1, Default: Bounds{Weight: 0.3, Good: 0.01, Bad: 0.5},
+		Max: 1, Default: Bounds{Weight: 0.15, Good: 0.02, Bad: 1},
 		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: RebufferRatio,
 		Gate: &GateRule{Stat: GateRate, Default: 0.05}},
 	StartupMs: {Key: "startup_ms", ScoreKey: "startup", Label: "Player start-up time", Short: "start-up", Unit: "ms",

@@ -68,6 +68,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.Escalation = c.escalation(f.Escalation)
 	s.Fleet = c.fleet(f.Fleet)
 	c.steering(f, s)
+	c.qoe(f, s)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
 	c.plans(f, s)

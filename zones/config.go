@@ -35,6 +35,8 @@ type File struct {
 	// Steering serves HLS/DASH content steering to players
 	// (compile_steering.go).
 	Steering *SteeringConfig `toml:"steering"`
+	// QoE tunes the players' CMCD reports (compile_qoe.go).
+	QoE *QoEConfig `toml:"qoe"`
 	// Plan and Schedule are the event's fallbacks and windows (plan.go).
 	Plan     []PlanConfig     `toml:"plan"`
 	Schedule []ScheduleConfig `toml:"schedule"`

@@ -38,6 +38,8 @@ type Snapshot struct {
 	// Steering is nil when no content steering listener is set; its
 	// Pathways name the CDNs to players.
 	Steering *Steering
+	// QoE is set with Steering: how players' CMCD reports count.
+	QoE *QoE
 	// Plans and Schedules are [[plan]] and [[schedule]], in file order.
 	Plans     []health.Plan
 	Schedules []health.Schedule

@@ -1,7 +1,7 @@
 // Package archtest checks the import rules of README's Layout section:
 // dependencies point down the layers (cmd → dnsserver, admin, sim,
-// report, demo → zones → geo, health, rrl → internal), and the query path
-// imports nothing that waits on the network. It reads import lines with
+// report, demo, steering → zones, qoe → geo, health, rrl → internal),
+// and the query path imports nothing that waits on the network. It reads import lines with
 // go/parser, so a broken rule is reported at its FILE:LINE even when the
 // bad import makes a cycle the compiler would refuse first.
 package archtest
@@ -26,6 +26,7 @@ var layers = map[string]int{
 	"health":    1,
 	"rrl":       1,
 	"zones":     2,
+	"qoe":       2, // the players' CMCD reports: health's signals, for steering
 	"dnsserver": 3,
 	"admin":     3,
 	"sim":       3,
