@@ -7,7 +7,6 @@
 package steering
 
 import (
-	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -62,13 +61,6 @@ func NewHandler(src Source, m *Metrics) *Handler {
 	return h
 }
 
-// params are a request's parsed query parameters.
-type params struct {
-	pathway    string
-	throughput float64 // bits per second; <0: not given
-	sid        string
-}
-
 // Reasons a request is refused, the bad_requests metric's labels.
 const (
 	reasonUnknownName = "unknown_name"
@@ -84,57 +76,98 @@ const (
 	reasonXFFInvalid  = "xff_invalid"   // counted, not refused
 )
 
+// request is what the handler reads from a steering request, whichever
+// server parsed it (net/http, or the HTTP/1.1 fast path in http1.go).
+type request struct {
+	method   string
+	path     string // unescaped, as URL.Path
+	rawQuery string
+	peer     netip.Addr // the TCP peer; invalid when unknown
+	xff      []string   // X-Forwarded-For field values, in order
+}
+
+// replyKind says which headers a reply carries besides
+// Access-Control-Allow-Origin.
+type replyKind uint8
+
+const (
+	replyJSON       replyKind = iota // Content-Type JSON, Cache-Control no-store
+	replyPreflight                   // 204: Allow-Methods and Max-Age, no body
+	replyNotAllowed                  // 405 JSON with Allow
+)
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := h.inFlight.Add(1)
-	defer h.inFlight.Add(-1)
+	q := request{method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery, xff: r.Header["X-Forwarded-For"]}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		q.peer = ap.Addr().Unmap()
+	}
+	bp := h.bufs.Get().(*[]byte)
+	status, kind, b := h.answer(&q, (*bp)[:0])
 	hdr := w.Header()
 	hdr["Access-Control-Allow-Origin"] = star
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-	case http.MethodOptions:
+	switch kind {
+	case replyPreflight:
 		hdr["Access-Control-Allow-Methods"] = allowMethods
 		hdr["Access-Control-Max-Age"] = maxAge
-		w.WriteHeader(http.StatusNoContent)
-		return
-	default:
+	case replyNotAllowed:
 		hdr["Allow"] = allowMethods
-		h.fail(w, http.StatusMethodNotAllowed, reasonMethod, "use GET")
-		return
+	}
+	if kind != replyPreflight {
+		hdr["Content-Type"] = jsonType
+		hdr["Cache-Control"] = noStore
+	}
+	if r.Method == http.MethodHead && len(b) > 0 {
+		// the length of the GET's body, as the fast path says
+		hdr["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead && len(b) > 0 {
+		w.Write(b)
+	}
+	*bp = b
+	h.bufs.Put(bp)
+}
+
+// answer decides the reply to q: its status, which headers it carries,
+// and its body, appended to b.
+func (h *Handler) answer(q *request, b []byte) (int, replyKind, []byte) {
+	n := h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	switch q.method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		return http.StatusNoContent, replyPreflight, b
+	default:
+		return h.fail(b, http.StatusMethodNotAllowed, reasonMethod, "use GET", replyNotAllowed)
 	}
 	snap, live, db := h.src()
 	if snap == nil || snap.Steering == nil {
-		h.fail(w, http.StatusNotFound, reasonNoSteering, "content steering is not configured")
-		return
+		return h.fail(b, http.StatusNotFound, reasonNoSteering, "content steering is not configured", replyJSON)
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, "/steer/")
+	name, ok := strings.CutPrefix(q.path, "/steer/")
 	if !ok || name == "" || strings.IndexByte(name, '/') >= 0 || len(name) > 254 {
-		h.fail(w, http.StatusNotFound, reasonBadPath, "the steering endpoint is /steer/{name}")
-		return
+		return h.fail(b, http.StatusNotFound, reasonBadPath, "the steering endpoint is /steer/{name}", replyJSON)
 	}
 	steered, ok := lookupName(snap, name)
 	if !ok {
-		h.fail(w, http.StatusNotFound, reasonUnknownName, "no steered name "+strconv.Quote(name))
-		return
+		return h.fail(b, http.StatusNotFound, reasonUnknownName, "no steered name "+strconv.Quote(name), replyJSON)
 	}
-	if len(r.URL.RawQuery) > MaxQuery {
-		h.fail(w, http.StatusBadRequest, reasonOversized, "the query string is longer than "+strconv.Itoa(MaxQuery)+" bytes")
-		return
+	if len(q.rawQuery) > MaxQuery {
+		return h.fail(b, http.StatusBadRequest, reasonOversized, "the query string is longer than "+strconv.Itoa(MaxQuery)+" bytes", replyJSON)
 	}
 	var p params
-	if reason, msg := parseQuery(r.URL.RawQuery, &p); reason != "" {
-		h.fail(w, http.StatusBadRequest, reason, msg)
-		return
+	if reason, msg := parseQuery(q.rawQuery, &p); reason != "" {
+		return h.fail(b, http.StatusBadRequest, reason, msg, replyJSON)
 	}
 	st := snap.Steering
 	current := -1
 	if p.pathway != "" {
 		if current = st.PathwayIndex(p.pathway); current < 0 {
-			h.fail(w, http.StatusBadRequest, reasonPathway, "pathway "+strconv.Quote(p.pathway)+" is not a CDN of the policy")
-			return
+			return h.fail(b, http.StatusBadRequest, reasonPathway, "pathway "+strconv.Quote(p.pathway)+" is not a CDN of the policy", replyJSON)
 		}
 	}
 
-	client := h.client(r, st)
+	client := h.client(q, st)
 	region := snap.GeoTable.Lookup(db, client).Region
 	if region < 0 {
 		region = snap.RegionIndex(zones.DefaultRegion)
@@ -181,17 +214,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	h.metrics.count(snap, region, order[0], current, p)
-
-	bp := h.bufs.Get().(*[]byte)
-	b := appendManifest((*bp)[:0], ttl, r.URL.Path, p.sid, st.Pathways, order)
-	hdr["Content-Type"] = jsonType
-	hdr["Cache-Control"] = noStore
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(b)
-	}
-	*bp = b
-	h.bufs.Put(bp)
+	return http.StatusOK, replyJSON, appendManifest(b, ttl, q.path, p.sid, st.Pathways, order)
 }
 
 // Header values, shared so that setting them allocates nothing.
@@ -234,117 +257,4 @@ func lookupName(snap *zones.Snapshot, name string) (zones.Steered, bool) {
 		b = append(b, '.')
 	}
 	return snap.SteeredName(b)
-}
-
-// client is the address the answer is for: the peer, or the last address
-// of X-Forwarded-For that no trusted proxy added when the peer is a
-// trusted proxy. X-Forwarded-For from anyone else is ignored.
-func (h *Handler) client(r *http.Request, st *zones.Steering) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	peer := ap.Addr().Unmap()
-	xff := r.Header["X-Forwarded-For"]
-	if len(xff) == 0 {
-		return peer
-	}
-	if !trusted(st.TrustedProxies, peer) {
-		h.metrics.bad(reasonXFFIgnored)
-		return peer
-	}
-	// Walk from the right: each hop appends the address it saw, and only
-	// the hops of trusted proxies are believed.
-	addr := peer
-	for i := len(xff) - 1; i >= 0; i-- {
-		v := xff[i]
-		for v != "" {
-			j := strings.LastIndexByte(v, ',')
-			part := strings.TrimSpace(v[j+1:])
-			if j < 0 {
-				v = ""
-			} else {
-				v = v[:j]
-			}
-			a, err := netip.ParseAddr(part)
-			if err != nil {
-				h.metrics.bad(reasonXFFInvalid)
-				return addr
-			}
-			addr = a.Unmap()
-			if !trusted(st.TrustedProxies, addr) {
-				return addr
-			}
-		}
-	}
-	return addr
-}
-
-func trusted(ps []netip.Prefix, a netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// parseQuery reads the players' parameters from a raw query string
-// without building url.Values. Unknown parameters are ignored: players
-// and RELOAD-URIs may carry their own.
-func parseQuery(q string, p *params) (reason, msg string) {
-	p.throughput = -1
-	for q != "" {
-		var kv string
-		if i := strings.IndexByte(q, '&'); i >= 0 {
-			kv, q = q[:i], q[i+1:]
-		} else {
-			kv, q = q, ""
-		}
-		if kv == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
-			u, err := unescape(v)
-			if err != nil {
-				return reasonQuery, "the query string is not valid URL encoding"
-			}
-			v = u
-		}
-		switch k {
-		case "_HLS_pathway", "_DASH_pathway":
-			p.pathway = v
-		case "_HLS_throughput", "_DASH_throughput":
-			t, err := strconv.ParseFloat(v, 64)
-			if err != nil || t < 0 || math.IsInf(t, 0) || math.IsNaN(t) {
-				return reasonThroughput, k + " is not a non-negative number"
-			}
-			if k == "_DASH_throughput" {
-				// DASH-IF CTS gives kilobits per second, HLS bits.
-				t *= 1000
-			}
-			p.throughput = t
-		case "sid":
-			if v == "" || len(v) > MaxSID {
-				return reasonSID, "sid must have 1 to " + strconv.Itoa(MaxSID) + " bytes"
-			}
-			p.sid = v
-		}
-	}
-	return "", ""
-}
-
-// fail answers a refused request with a JSON error and counts it.
-func (h *Handler) fail(w http.ResponseWriter, code int, reason, msg string) {
-	h.metrics.bad(reason)
-	hdr := w.Header()
-	hdr["Content-Type"] = jsonType
-	hdr["Cache-Control"] = noStore
-	w.WriteHeader(code)
-	b := append([]byte(`{"error":`), jsonString(msg)...)
-	b = append(b, `,"reason":"`...)
-	b = append(b, reason...)
-	b = append(b, "\"}\n"...)
-	w.Write(b)
 }

@@ -13,12 +13,13 @@ import (
 func appendManifest(b []byte, ttl uint32, path, sid string, pathways []string, order []int) []byte {
 	b = append(b, `{"VERSION":1,"TTL":`...)
 	b = strconv.AppendUint(b, uint64(ttl), 10)
-	b = append(b, `,"RELOAD-URI":`...)
-	reload := path
+	b = append(b, `,"RELOAD-URI":"`...)
+	b = appendJSONChars(b, path)
 	if sid != "" {
-		reload = path + "?sid=" + url.QueryEscape(sid)
+		b = append(b, "?sid="...)
+		b = appendJSONChars(b, url.QueryEscape(sid)) // no copy unless escaped
 	}
-	b = appendJSONString(b, reload)
+	b = append(b, '"')
 	b = append(b, `,"PATHWAY-PRIORITY":[`...)
 	for i, c := range order {
 		if i > 0 {
@@ -29,13 +30,16 @@ func appendManifest(b []byte, ttl uint32, path, sid string, pathways []string, o
 	return append(b, "]}\n"...)
 }
 
-func jsonString(s string) []byte { return appendJSONString(nil, s) }
-
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes
 // U+FFFD, so the manifest stays valid JSON whatever a path holds.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	return append(appendJSONChars(b, s), '"')
+}
+
+// appendJSONChars appends s escaped for a JSON string, without quotes.
+func appendJSONChars(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -58,7 +62,7 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	return append(b, '"')
+	return b
 }
 
 // unescape is url.QueryUnescape, named for the one place it is needed.

@@ -15,8 +15,9 @@ import (
 
 // Server is the players' listener: HTTP, or HTTPS with a certificate.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
+	srv  *http.Server
+	ln   net.Listener
+	fast *fastServer // plain HTTP: the players' requests (http1.go)
 }
 
 // Listen opens the steering listener of st and serves h on it.
@@ -46,12 +47,17 @@ func Listen(st *zones.Steering, h http.Handler, log *slog.Logger) (*Server, erro
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		TLSConfig:         cfg,
 	}}
+	var plain net.Listener = ln
+	if fh, ok := h.(*Handler); ok && cfg == nil {
+		s.fast = newFastServer(ln, fh, s.srv.IdleTimeout, s.srv.ReadHeaderTimeout, log)
+		plain = s.fast // net/http gets what the fast path hands over
+	}
 	go func() {
 		var err error
 		if cfg != nil {
 			err = s.srv.ServeTLS(ln, "", "")
 		} else {
-			err = s.srv.Serve(ln)
+			err = s.srv.Serve(plain)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("steering listener", "err", err)
@@ -64,4 +70,13 @@ func Listen(st *zones.Steering, h http.Handler, log *slog.Logger) (*Server, erro
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Shutdown stops accepting and waits for requests in flight.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if s.fast != nil {
+		s.fast.Close() // closed by net/http already, unless Serve had not begun
+		if ferr := s.fast.wait(ctx); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}

@@ -149,38 +149,92 @@ func TestManifestShapeAndCORS(t *testing.T) {
 	}
 }
 
+// TestBadInput: issue 19's bad input over a real loopback connection.
+// Each case is answered as the README says (4xx JSON naming its reason,
+// or ignored and answered), never a 429, and counted under its reason.
 func TestBadInput(t *testing.T) {
 	e := start(t, testPolicy)
+	long := "sid=x&pad=" + strings.Repeat("p", MaxQuery)
 	for _, c := range []struct {
-		q    string
-		code int
+		q, xff string
+		code   int
+		reason string
 	}{
-		{"/steer/nope.example.com", 404},
-		{"/other", 404},
-		{"/steer/live.example.com?_HLS_throughput=fast", 400},
-		{"/steer/live.example.com?_DASH_throughput=-1", 400},
-		{"/steer/live.example.com?_HLS_pathway=akamai.evil", 400},
-		{"/steer/live.example.com?_DASH_pathway=fastly", 200},
-		{"/steer/live.example.com?sid=" + strings.Repeat("x", 2000), 400},
-		{"/steer/live.example.com?sid=%zz", 400},
+		{"/steer/nope.example.com", "", 404, reasonUnknownName},
+		{"/steer/nope.example.com?_HLS_pathway=cf", "", 404, reasonUnknownName},
+		{"/other", "", 404, reasonBadPath},
+		{"/steer/", "", 404, reasonBadPath},
+		{"/steer/live.example.com?_HLS_throughput=fast", "", 400, reasonThroughput},
+		{"/steer/live.example.com?_DASH_throughput=-1", "", 400, reasonThroughput},
+		{"/steer/live.example.com?_HLS_throughput=NaN", "", 400, reasonThroughput},
+		{"/steer/live.example.com?_DASH_throughput=1e400", "", 400, reasonThroughput},
+		{"/steer/live.example.com?_HLS_throughput=", "", 400, reasonThroughput},
+		{"/steer/live.example.com?_HLS_pathway=akamai.evil", "", 400, reasonPathway},
+		{"/steer/live.example.com?_DASH_pathway=cloudfront", "", 400, reasonPathway}, // its pathway is cf
+		{"/steer/live.example.com?_HLS_pathway=", "", 200, ""},
+		{"/steer/live.example.com?_DASH_pathway=fastly", "", 200, ""},
+		// over MaxQuery: on the fast path, and past its head buffer
+		{"/steer/live.example.com?" + long, "", 400, reasonOversized},
+		{"/steer/live.example.com?" + long + strings.Repeat("q", readBufSize), "", 400, reasonOversized},
+		{"/steer/live.example.com?sid=" + strings.Repeat("s", MaxSID+1), "", 400, reasonSID},
+		{"/steer/live.example.com?sid=", "", 400, reasonSID},
+		{"/steer/live.example.com?sid=%zz", "", 400, reasonQuery},
+		// from a trusted peer, a forwarded address that is none
+		{"/steer/live.example.com", "not-an-address", 200, reasonXFFInvalid},
 	} {
-		code, _, hdr, body := get(t, e, c.q, "")
-		if code != c.code || hdr.Get("Access-Control-Allow-Origin") != "*" {
-			t.Errorf("%.60s: %d %s, want %d", c.q, code, body, c.code)
+		before := reasonCount(t, e.reg, c.reason)
+		code, _, hdr, body := get(t, e, c.q, c.xff)
+		if code != c.code || hdr.Get("Access-Control-Allow-Origin") != "*" || hdr.Get("Content-Type") != "application/json" {
+			t.Errorf("%.70s: %d %v %.200s, want %d", c.q, code, hdr, body, c.code)
 		}
-	}
-	m, _ := e.reg.Gather()
-	var bad float64
-	for _, f := range m {
-		if f.GetName() == "cdnsteer_steering_bad_requests_total" {
-			for _, s := range f.Metric {
-				bad += s.GetCounter().GetValue()
+		if c.code != 200 && !strings.Contains(body, `"reason":"`+c.reason+`"`) {
+			t.Errorf("%.70s: body %.200s names no reason %s", c.q, body, c.reason)
+		}
+		if c.reason != "" {
+			if d := reasonCount(t, e.reg, c.reason) - before; d != 1 {
+				t.Errorf("%.70s: counted %v times as %s, want once", c.q, d, c.reason)
 			}
 		}
 	}
-	if bad != 7 {
-		t.Errorf("bad requests counted %v, want 7", bad)
+	// Other methods: net/http has them (the mux's other routes), and the
+	// steering path refuses them with Allow.
+	req, _ := http.NewRequest(http.MethodPut, e.url+"/steer/live.example.com", strings.NewReader("x"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" || reasonCount(t, e.reg, reasonMethod) != 1 {
+		t.Errorf("PUT: %d %v, counted %v", resp.StatusCode, resp.Header, reasonCount(t, e.reg, reasonMethod))
+	}
+	if n := testutil.ToFloat64(mustCounter(t, e.reg, "cdnsteer_steering_requests_total")); n != 3 {
+		t.Errorf("%v manifests counted, want the 3 answered", n)
+	}
+}
+
+// reasonCount is cdnsteer_steering_bad_requests_total{reason}; 0 for "".
+func reasonCount(t *testing.T, reg *prometheus.Registry, reason string) float64 {
+	t.Helper()
+	if reason == "" {
+		return 0
+	}
+	fs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.GetName() != "cdnsteer_steering_bad_requests_total" {
+			continue
+		}
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // TestFirstPathwayIsDNSAnswer: without a session the first pathway is the
@@ -262,10 +316,16 @@ func TestUntrustedForwardedForIgnored(t *testing.T) {
 	// Every forged address must give the peer's own answer.
 	_, want, _, _ := get(t, e, "/steer/live.example.com", "")
 	for i := 0; i < 30; i++ {
-		_, m, _, _ := get(t, e, "/steer/live.example.com", netip.AddrFrom4([4]byte{10, byte(i), 0, 1}).String())
-		if strings.Join(m.Priority, ",") != strings.Join(want.Priority, ",") {
-			t.Fatalf("forged X-Forwarded-For changed the answer: %v vs %v", m.Priority, want.Priority)
+		code, m, _, _ := get(t, e, "/steer/live.example.com", netip.AddrFrom4([4]byte{10, byte(i), 0, 1}).String())
+		if code != 200 || strings.Join(m.Priority, ",") != strings.Join(want.Priority, ",") {
+			t.Fatalf("forged X-Forwarded-For changed the answer: %d %v vs %v", code, m.Priority, want.Priority)
 		}
+	}
+	if n := reasonCount(t, e.reg, reasonXFFIgnored); n != 30 {
+		t.Errorf("ignored X-Forwarded-For counted %v times, want 30", n)
+	}
+	if n := reasonCount(t, e.reg, reasonXFFInvalid); n != 0 {
+		t.Errorf("an untrusted peer's X-Forwarded-For was parsed: xff_invalid %v", n)
 	}
 }
 
