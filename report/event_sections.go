@@ -70,8 +70,8 @@ func (v *trafficView) degradationSection() Section {
 		return s
 	}
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Time.Before(ds[j].Time) })
-	t := &Table{ID: "degradation-table", Caption: "Each degradation: the split's move and the delivered Gbit/s left on the CDN (share of what it had at the start)",
-		Head:    []string{"degraded at", "region", "cdn", "split moved at", "after", "its share", "Gbit/s at start"},
+	t := &Table{ID: "degradation-table", Caption: "Each degradation: the split's move and the delivered Gbit/s left on the CDN (share of what it had the step before)",
+		Head:    []string{"degraded at", "region", "cdn", "split moved at", "after", "its share", "Gbit/s the step before"},
 		Numeric: []bool{false, false, false, false, true, false, true}}
 	for _, a := range afterDegraded {
 		t.Head = append(t.Head, "after "+Duration(a))
@@ -90,7 +90,9 @@ func (v *trafficView) degradationSection() Section {
 			row = append(row, "not moved", "—", "—")
 		}
 		pts := v.tr.Delivered[Place{d.Region, d.CDN}]
-		start, ok := v.tr.At(pts, d.Time)
+		// The step before: the one it falls in already holds some of
+		// what followed.
+		start, ok := v.tr.At(pts, d.Time.Add(-v.tr.Step))
 		row = append(row, cell(start, ok))
 		for _, a := range afterDegraded {
 			x, ok := v.tr.At(pts, d.Time.Add(a))
