@@ -310,6 +310,9 @@ ok "escalation against a real Alertmanager"
 # killed, a local expiry not answered while NATS is paused). Until that is
 # fixed, CI proves the fleet through scripts/deploy-test.sh (a drain sent to
 # ns1 reaches ns2's answers through NATS) and the fleet package's tests.
+step "content steering with real players (hls.js, dash.js) in a real headless Chromium"
+bash scripts/players-test.sh || die "players test"
+ok "content steering with real players"
 step "live view in a real headless Chromium"
 bash scripts/browser-test.sh || die "browser test"
 ok "live view in a real headless Chromium"

@@ -42,6 +42,13 @@ type demoConfig struct {
 	DNS, HTTP     string
 	ProbeInterval time.Duration
 	EvalInterval  time.Duration
+	// Steering is the content steering listener ("" leaves it out) and
+	// SteeringTTL its manifests' TTL in seconds.
+	Steering    string
+	SteeringTTL int
+	// Player is the player site's address ("" runs no live stream and no
+	// site); Players the node_modules folder with hls.js and dash.js.
+	Player, Players string
 	// Keep leaves the demo's folder (policy, token, decision log) behind.
 	Keep bool
 }
@@ -52,14 +59,19 @@ type demoRun struct {
 	Token string
 	Dir   string
 	Edges *edges.Fleet
+	// Player is the player site's address, "" without one.
+	Player string
 }
 
 func demo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := demoConfig{ProbeInterval: time.Second, EvalInterval: time.Second}
+	cfg := demoConfig{ProbeInterval: time.Second, EvalInterval: time.Second, SteeringTTL: 5}
 	fs.StringVar(&cfg.DNS, "dns", "127.0.0.1:1053", "nameserver address, UDP and TCP (loopback only)")
 	fs.StringVar(&cfg.HTTP, "http", "127.0.0.1:8080", "live view and API address (loopback only)")
+	fs.StringVar(&cfg.Steering, "steering", "127.0.0.1:8054", "content steering listener for players (loopback only)")
+	fs.StringVar(&cfg.Player, "player", "127.0.0.1:8081", "player pages and the live stream's manifests (loopback only)")
+	fs.StringVar(&cfg.Players, "players", defaultPlayers(), "node_modules folder with the pinned hls.js and dash.js (npm ci in web/players); env CDNSTEER_PLAYERS")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the demo's folder (policy, token, decision log) when it stops")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +81,7 @@ func demo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cdnsteer demo: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	for _, a := range []struct{ flag, addr string }{{"-dns", cfg.DNS}, {"-http", cfg.HTTP}} {
+	for _, a := range []struct{ flag, addr string }{{"-dns", cfg.DNS}, {"-http", cfg.HTTP}, {"-steering", cfg.Steering}, {"-player", cfg.Player}} {
 		if err := loopback(a.addr); err != nil {
 			fmt.Fprintf(stderr, "cdnsteer demo: %s %s\n", a.flag, err)
 			return 2
@@ -131,9 +143,16 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return fmt.Errorf("the embedded demo policy does not load: %w", err)
 	}
+	players, err := startPlayers(ctx, cfg, dir, fleet, log)
+	if err != nil {
+		return err
+	}
+	defer players.stop()
 	err = runServer(ctx, snap, log, func(s started) {
-		run := demoRun{started: s, Token: token, Dir: dir, Edges: fleet}
+		run := demoRun{started: s, Token: token, Dir: dir, Edges: fleet, Player: players.addr()}
+		players.steering(s.Steering)
 		printDemo(stdout, run)
+		players.print(stdout)
 		if up != nil {
 			up(run)
 		}
@@ -154,6 +173,7 @@ func writeDemoPolicy(path string, cfg demoConfig, fleet *edges.Fleet) error {
 	var b strings.Builder
 	err := demoTemplate.Execute(&b, map[string]any{
 		"DNS": cfg.DNS, "HTTP": cfg.HTTP, "Edges": edges,
+		"Steering": cfg.Steering, "SteeringTTL": cfg.SteeringTTL,
 		"ProbeInterval": cfg.ProbeInterval.String(),
 		// The probe's timeout stays within its interval, as the policy
 		// requires, with room to spare.

@@ -20,6 +20,7 @@ import (
 	"github.com/cdnsteer/cdnsteer/dnsserver"
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/health/escalation"
+	"github.com/cdnsteer/cdnsteer/steering"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -48,6 +49,8 @@ func serve(args []string, stderr io.Writer) int {
 type started struct {
 	DNS  []string
 	HTTP string
+	// Steering is the content steering listener's address, if any.
+	Steering string
 }
 
 // runServer serves snap until ctx ends: DNS, the health engine and its
@@ -128,7 +131,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	go func() { pub.run(ctx, snap); close(pubDone) }()
 
 	ready.Store(true)
-	announce(snap, dnsSrv, httpSrv, log, up)
+	announce(snap, dnsSrv, httpSrv, steerSrv, log, up)
 	reloadDone, stopHUP := followPolicy(ctx, snap, pub, httpSrv, log, reg)
 	defer stopHUP()
 
@@ -196,7 +199,7 @@ func startHTTP(cfg admin.Config, opts []func(*admin.Config), log *slog.Logger) (
 
 // announce logs where the server listens and the policy's warnings, and
 // tells up (when set) the addresses.
-func announce(snap *zones.Snapshot, dnsSrv *dnsserver.Server, httpSrv *admin.Server, log *slog.Logger, up func(started)) {
+func announce(snap *zones.Snapshot, dnsSrv *dnsserver.Server, httpSrv *admin.Server, steerSrv *steering.Server, log *slog.Logger, up func(started)) {
 	var addrs []string
 	for _, a := range dnsSrv.Addrs() {
 		addrs = append(addrs, a.String())
@@ -211,6 +214,9 @@ func announce(snap *zones.Snapshot, dnsSrv *dnsserver.Server, httpSrv *admin.Ser
 	st := started{DNS: addrs}
 	if httpSrv != nil {
 		st.HTTP = httpSrv.Addr().String()
+	}
+	if steerSrv != nil {
+		st.Steering = steerSrv.Addr().String()
 	}
 	up(st)
 }

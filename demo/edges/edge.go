@@ -48,6 +48,10 @@ type Stats struct {
 	Requests  uint64 `json:"requests"`
 	Errors    uint64 `json:"errors"`
 	CacheHits uint64 `json:"cache_hits"`
+	// Media requests are players' (playlists and segments), apart from
+	// the probes' above.
+	MediaRequests uint64 `json:"media_requests"`
+	MediaErrors   uint64 `json:"media_errors"`
 }
 
 // Edge is one simulated CDN edge listening on 127.0.0.1.
@@ -60,6 +64,9 @@ type Edge struct {
 	knobs Knobs
 
 	requests, errors, hits atomic.Uint64
+
+	media                      atomic.Pointer[mediaBox]
+	mediaRequests, mediaErrors atomic.Uint64
 }
 
 // Start runs an edge named name (a CDN name, for messages) with knobs k
@@ -76,6 +83,7 @@ func Start(name string, k Knobs) (*Edge, error) {
 	e := &Edge{name: name, ln: ln, knobs: k}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+ObjectPath, e.serveObject)
+	mux.HandleFunc("GET "+MediaPrefix, e.serveMedia)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "cdnsteer simulated edge %q; test object at %s\n", name, ObjectPath)
@@ -113,7 +121,8 @@ func (e *Edge) Update(p Patch) (Knobs, error) {
 
 // Stats returns the edge's counters.
 func (e *Edge) Stats() Stats {
-	return Stats{Requests: e.requests.Load(), Errors: e.errors.Load(), CacheHits: e.hits.Load()}
+	return Stats{Requests: e.requests.Load(), Errors: e.errors.Load(), CacheHits: e.hits.Load(),
+		MediaRequests: e.mediaRequests.Load(), MediaErrors: e.mediaErrors.Load()}
 }
 
 // Close stops the edge, aborting requests in flight.
@@ -153,24 +162,7 @@ func (e *Edge) serveObject(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(object)))
 	h.Set("Cache-Control", "max-age=2")
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
-	// The headers go out now, so that the client's first byte marks the
-	// end of the think time and the paced body is the transfer.
-	_ = rc.Flush()
-	start := time.Now()
-	bitsPerSecond := k.BandwidthMbps * 1e6
-	for sent := 0; sent < len(object); {
-		n := min(chunk, len(object)-sent)
-		if _, err := w.Write(object[sent : sent+n]); err != nil {
-			return
-		}
-		sent += n
-		_ = rc.Flush()
-		due := start.Add(time.Duration(float64(sent*8) / bitsPerSecond * float64(time.Second)))
-		if !sleep(ctx, time.Until(due)) {
-			return
-		}
-	}
+	send(w, r, object, k.BandwidthMbps)
 }
 
 // sleep waits d or until ctx ends, reporting whether it waited in full.
