@@ -34,6 +34,9 @@ type Engine struct {
 	schedules map[string]*scheduleState
 	// sight is what the engine knows of its own blindness (blind.go).
 	sight sight
+	// parents are the pooled signals of the evaluation under way
+	// (confidence.go); emptied when the store changes.
+	parents parentMemo
 
 	lastCheckpoint time.Time
 }
@@ -148,6 +151,7 @@ func (e *Engine) Push(sigs ...Signal) {
 	for _, s := range sigs {
 		if e.cfg.CDNIndex(s.CDN) >= 0 {
 			e.store.add(e.unstall(s))
+			clear(e.parents)
 			if e.signalLog != nil {
 				e.signalLog.RecordSignal(s)
 			}
@@ -169,6 +173,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 	defer e.mu.Unlock()
 	e.runSchedules(now)
 	e.expireOverrides(now)
+	e.parents = parentMemo{}
 	names := e.cfg.cdnNames()
 	w := make([][]*Weights, len(e.cfg.Policies))
 	for pi := range e.cfg.Policies {
@@ -196,6 +201,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 			ws := NewWeights(names, e.evaluateRegion(pi, ri, h, now))
 			ws.TTL, ws.TTLCause = e.regionTTL(&e.cfg.Policies[pi], e.cfg.Regions[ri], now)
 			ws.Blind, ws.Probation = e.sightNotes(e.cfg.Policies[pi].Name, e.cfg.Regions[ri])
+			ws.holds = e.holding(pol, e.cfg.Regions[ri], want[ri], plan.share[ri])
 			w[pi][ri] = ws
 		}
 	}
@@ -293,7 +299,7 @@ func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now
 	for ci, cdn := range e.cfg.CDNs {
 		st := e.cdnState(pol.Name, region, cdn.Name)
 		var ev *evidence
-		st.readings, ev = e.store.evidence(cdn.Name, region, now, &p, st.status != Degraded)
+		st.readings, ev = e.store.evidence(cdn.Name, region, now, &p, st.status != Degraded, e.parents)
 		if raw, ok := Score(st.readings, p, cdn.CommitGbps); ok {
 			fresh = true
 			st.observe(raw, p.DownAfter)

@@ -29,6 +29,9 @@ type Weights struct {
 	// Probation those of them re-admitted at a small share (blind.go),
 	// for explain; the query path does not read them.
 	Blind, Probation []string
+	// holds marks the CDNs that keep the players already on them (Holds);
+	// nil holds every CDN with weight.
+	holds []bool
 }
 
 // NewWeights builds a weight vector over the named CDNs. names and w must
