@@ -271,6 +271,15 @@ type replayConn struct {
 	pending []byte
 }
 
+// CloseWrite lets net/http half-close a connection it refuses, as it does
+// a *net.TCPConn, so that the client reads the error before the close.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *replayConn) Read(p []byte) (int, error) {
 	if len(c.pending) > 0 {
 		n := copy(p, c.pending)
