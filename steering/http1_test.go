@@ -193,6 +193,9 @@ func TestFastPathShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.fast == nil {
+		t.Fatal("a plain listener for the steering handler without the fast path")
+	}
 	var conns []*bufio.Reader
 	for i := 0; i < 3; i++ {
 		c, err := net.Dial("tcp", s.Addr().String())
