@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/zones"
@@ -10,6 +11,11 @@ import (
 
 // Metrics are the nameserver's Prometheus series. Label values are
 // resolved to counters when a snapshot is installed, never per query.
+//
+// Their number must not grow with the steered names: answers are counted
+// by region and CDN (a policy label made 120,000 series for 1,000 names
+// of 20 regions and 6 CDNs, most of them zero), and of the queries by
+// zone, type and rcode only those that happened are exported.
 type Metrics struct {
 	reg      prometheus.Registerer
 	queries  *prometheus.CounterVec
@@ -35,8 +41,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"zone", "qtype", "rcode"}),
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnsteer_dns_answers_total",
-			Help: "Steered answers given, by policy, region and chosen CDN.",
-		}, []string{"policy", "region", "cdn"}),
+			Help: "Steered answers given, by region and chosen CDN (every policy's).",
+		}, []string{"region", "cdn"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cdnsteer_dns_query_duration_seconds",
 			Help:    "Time to build a reply, by transport; on the UDP fast path one query in 16 is timed.",
@@ -54,7 +60,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for i := range m.geo {
 		m.geo[i] = geoLookups.WithLabelValues(geo.Source(i).String())
 	}
-	reg.MustRegister(m.queries, m.answers, m.duration, m.dropped, geoLookups)
+	reg.MustRegister(nonZero{m.queries}, m.answers, m.duration, m.dropped, geoLookups)
 	m.udp = m.duration.WithLabelValues("udp")
 	m.tcp = m.duration.WithLabelValues("tcp")
 	m.droppedShort = m.dropped.WithLabelValues("short")
@@ -98,7 +104,8 @@ func rcodeIndex(r int) int {
 type counters struct {
 	// queries[zone][qtype][rcode]; the last zone index is "no zone".
 	queries [][][]prometheus.Counter
-	// answers[policy][region][cdn]
+	// answers[policy][region][cdn]; every policy's [region][cdn] is the
+	// same, as the series have no policy label.
 	answers [][][]prometheus.Counter
 }
 
@@ -132,15 +139,39 @@ func (m *Metrics) resolve(s *zones.Snapshot) *counters {
 		}
 		c.queries = append(c.queries, byType)
 	}
-	for _, p := range s.Policies {
-		byRegion := make([][]prometheus.Counter, len(s.Regions))
-		for ri, r := range s.Regions {
-			byRegion[ri] = make([]prometheus.Counter, len(s.CDNs))
-			for ci, cdn := range s.CDNs {
-				byRegion[ri][ci] = m.answers.WithLabelValues(p.Name, r.Name, cdn.Name)
-			}
+	byRegion := make([][]prometheus.Counter, len(s.Regions))
+	for ri, r := range s.Regions {
+		byRegion[ri] = make([]prometheus.Counter, len(s.CDNs))
+		for ci, cdn := range s.CDNs {
+			byRegion[ri][ci] = m.answers.WithLabelValues(r.Name, cdn.Name)
 		}
-		c.answers = append(c.answers, byRegion)
+	}
+	c.answers = make([][][]prometheus.Counter, len(s.Policies))
+	for pi := range c.answers {
+		c.answers[pi] = byRegion
 	}
 	return c
+}
+
+// nonZero exports the series of a counter vector that have counted
+// something: the queries are resolved for every zone, type and rcode
+// ahead of the query path, and a thousand zones would otherwise export
+// 128,000 zeros.
+type nonZero struct{ *prometheus.CounterVec }
+
+// Collect implements prometheus.Collector.
+func (n nonZero) Collect(ch chan<- prometheus.Metric) {
+	all := make(chan prometheus.Metric, 256)
+	go func() {
+		n.CounterVec.Collect(all)
+		close(all)
+	}()
+	var m dto.Metric
+	for c := range all {
+		m.Reset()
+		if err := c.Write(&m); err == nil && m.GetCounter().GetValue() == 0 {
+			continue
+		}
+		ch <- c
+	}
 }

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +56,179 @@ cdnsteer_overrides_active{action="pin"} 0
 	}
 	if !found {
 		t.Error("fastly is not exported as degraded in kr")
+	}
+}
+
+// manyPolicies is testConfig with n policies, the i-th's weights turned
+// by i so that each differs.
+func manyPolicies(n int, regions []string, cdns []CDNInfo) Config {
+	cfg := Config{CDNs: cdns, Regions: regions}
+	for i := range n {
+		p := PolicyInfo{Name: fmt.Sprintf("p%04d", i), Params: DefaultParams(), TTL: 20 * time.Second}
+		for ri := range regions {
+			w := make([]float64, len(cdns))
+			for ci := range w {
+				w[ci] = float64(10 + (i+ri+3*ci)%40)
+			}
+			p.Baseline = append(p.Baseline, w)
+		}
+		cfg.Policies = append(cfg.Policies, p)
+	}
+	return cfg
+}
+
+// series counts what reg exports, by metric name.
+func series(t testing.TB, reg *prometheus.Registry) (map[string]int, int) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	by, total := map[string]int{}, 0
+	for _, mf := range mfs {
+		by[mf.GetName()] = len(mf.GetMetric())
+		total += len(mf.GetMetric())
+	}
+	return by, total
+}
+
+// The engine's series are by region and CDN, whatever the number of
+// policies: with a thousand steered names, one series per policy, region,
+// CDN (and status) made a million and took 14 s to render (issue 22).
+func TestCollectorSeriesDoNotGrowWithPolicies(t *testing.T) {
+	cdns := testConfig().CDNs
+	regions := []string{"default", "kr", "jp"}
+	count := func(n int) (map[string]int, int) {
+		e := NewEngine(manyPolicies(n, regions, cdns), nil)
+		run(e, t0, 3, allGood)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(NewCollector(e))
+		return series(t, reg)
+	}
+	one, oneTotal := count(1)
+	many, manyTotal := count(40)
+	if oneTotal != manyTotal {
+		t.Errorf("%d series with 1 policy, %d with 40; want the same: %v against %v", oneTotal, manyTotal, one, many)
+	}
+	if want := len(cdns) * len(regions) * len(allStatuses); many["cdnsteer_cdn_status"] != want {
+		t.Errorf("cdnsteer_cdn_status: %d series, want %d (CDN × region × status)", many["cdnsteer_cdn_status"], want)
+	}
+}
+
+// Counts and summaries over policies: fastly degraded in kr in both
+// policies, drained in one; the score is the lowest, weights the mean.
+func TestCollectorSumsPolicies(t *testing.T) {
+	cfg := manyPolicies(2, []string{"default", "kr"}, testConfig().CDNs)
+	e := NewEngine(cfg, nil)
+	at := run(e, t0, 10, allGood)
+	run(e, at, 5, fastlyBadFrom(at))
+	e.AddOverride(Override{Action: ActionDrain, CDN: "akamai", Region: "kr", Policy: "p0001", Reason: "test", Expires: time.Now().Add(time.Hour)}, time.Now())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(e))
+	err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP cdnsteer_cdn_status Policies in which the CDN has this status in the region (healthy, degraded, recovering, drained).
+# TYPE cdnsteer_cdn_status gauge
+cdnsteer_cdn_status{cdn="akamai",region="default",status="degraded"} 0
+cdnsteer_cdn_status{cdn="akamai",region="default",status="drained"} 0
+cdnsteer_cdn_status{cdn="akamai",region="default",status="healthy"} 2
+cdnsteer_cdn_status{cdn="akamai",region="default",status="recovering"} 0
+cdnsteer_cdn_status{cdn="akamai",region="kr",status="degraded"} 0
+cdnsteer_cdn_status{cdn="akamai",region="kr",status="drained"} 1
+cdnsteer_cdn_status{cdn="akamai",region="kr",status="healthy"} 1
+cdnsteer_cdn_status{cdn="akamai",region="kr",status="recovering"} 0
+cdnsteer_cdn_status{cdn="cloudfront",region="default",status="degraded"} 0
+cdnsteer_cdn_status{cdn="cloudfront",region="default",status="drained"} 0
+cdnsteer_cdn_status{cdn="cloudfront",region="default",status="healthy"} 2
+cdnsteer_cdn_status{cdn="cloudfront",region="default",status="recovering"} 0
+cdnsteer_cdn_status{cdn="cloudfront",region="kr",status="degraded"} 0
+cdnsteer_cdn_status{cdn="cloudfront",region="kr",status="drained"} 0
+cdnsteer_cdn_status{cdn="cloudfront",region="kr",status="healthy"} 2
+cdnsteer_cdn_status{cdn="cloudfront",region="kr",status="recovering"} 0
+cdnsteer_cdn_status{cdn="edgio",region="default",status="degraded"} 0
+cdnsteer_cdn_status{cdn="edgio",region="default",status="drained"} 0
+cdnsteer_cdn_status{cdn="edgio",region="default",status="healthy"} 2
+cdnsteer_cdn_status{cdn="edgio",region="default",status="recovering"} 0
+cdnsteer_cdn_status{cdn="edgio",region="kr",status="degraded"} 0
+cdnsteer_cdn_status{cdn="edgio",region="kr",status="drained"} 0
+cdnsteer_cdn_status{cdn="edgio",region="kr",status="healthy"} 2
+cdnsteer_cdn_status{cdn="edgio",region="kr",status="recovering"} 0
+cdnsteer_cdn_status{cdn="fastly",region="default",status="degraded"} 2
+cdnsteer_cdn_status{cdn="fastly",region="default",status="drained"} 0
+cdnsteer_cdn_status{cdn="fastly",region="default",status="healthy"} 0
+cdnsteer_cdn_status{cdn="fastly",region="default",status="recovering"} 0
+cdnsteer_cdn_status{cdn="fastly",region="kr",status="degraded"} 2
+cdnsteer_cdn_status{cdn="fastly",region="kr",status="drained"} 0
+cdnsteer_cdn_status{cdn="fastly",region="kr",status="healthy"} 0
+cdnsteer_cdn_status{cdn="fastly",region="kr",status="recovering"} 0
+# HELP cdnsteer_policies Policies loaded: what the per-policy counts above count out of.
+# TYPE cdnsteer_policies gauge
+cdnsteer_policies 2
+`), "cdnsteer_cdn_status", "cdnsteer_policies")
+	if err != nil {
+		t.Error(err)
+	}
+	v := e.View(time.Now())
+	var wantBase float64
+	var wantScore float64 = 101
+	for _, p := range v.Policies {
+		c := p.Regions[1].CDNs[1] // kr, cloudfront
+		wantBase += c.Baseline / 2
+		if c.Score != nil {
+			wantScore = min(wantScore, *c.Score)
+		}
+	}
+	if got := gaugeOf(t, reg, "cdnsteer_cdn_baseline_weight", "kr", "cloudfront"); got != wantBase {
+		t.Errorf("baseline weight of cloudfront in kr = %v, want the mean %v", got, wantBase)
+	}
+	if got := gaugeOf(t, reg, "cdnsteer_cdn_score", "kr", "cloudfront"); got != wantScore {
+		t.Errorf("score of cloudfront in kr = %v, want the lowest %v", got, wantScore)
+	}
+}
+
+func gaugeOf(t *testing.T, reg *prometheus.Registry, name, region, cdn string) float64 {
+	t.Helper()
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			if l["region"] == region && l["cdn"] == cdn {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("%s{region=%q,cdn=%q} not exported", name, region, cdn)
+	return 0
+}
+
+// BenchmarkCollect1000Policies renders the engine's series for 1,000
+// steered names (20 regions, 6 CDNs): the scrape must stay well within
+// Prometheus's timeout, and the series under 50,000.
+func BenchmarkCollect1000Policies(b *testing.B) {
+	var regions []string
+	for i := range 20 {
+		regions = append(regions, fmt.Sprintf("r%02d", i))
+	}
+	var cdns []CDNInfo
+	for i := range 6 {
+		cdns = append(cdns, CDNInfo{Name: fmt.Sprintf("cdn%d", i), CommitGbps: 1000})
+	}
+	e := NewEngine(manyPolicies(1000, regions, cdns), nil)
+	e.Evaluate(t0)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(e))
+	if _, n := series(b, reg); n >= 50000 {
+		b.Fatalf("%d series for 1,000 policies, want fewer than 50,000", n)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := reg.Gather(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -60,27 +60,20 @@ func count(n int, p *Params) float64 {
 // stragglers make, and shrunk toward a CDN healthy elsewhere it would be
 // re-admitted while still failing there, and fail again on the traffic
 // given back.
-func (s store) evidence(cdn, region string, now time.Time, p *Params, shrink bool) (Readings, *evidence) {
+func (s store) evidence(cdn, region string, now time.Time, p *Params, shrink bool, pm parentMemo) (Readings, *evidence) {
 	r := s.view(cdn, region, now, p.SignalMaxAge)
 	ev := &evidence{}
 	fresh := func(rd *reading, k Kind) bool {
 		return rd != nil && !rd[k].t.IsZero() && now.Sub(rd[k].t) <= p.SignalMaxAge
 	}
 	own, all := s[storeKey{cdn, region}], s[storeKey{cdn, ""}]
+	parent := pm.sums(s, cdn, now, p)
 	for k := range NumKinds {
 		if r.Values[k] == nil || k.Info().PerCommit {
 			continue
 		}
 		// The parent: every fresh value of the kind for this CDN.
-		var sumN, sumNV float64
-		for key, rd := range s {
-			if key.cdn != cdn || !fresh(rd, k) {
-				continue
-			}
-			n := count(rd[k].samples, p)
-			sumN += n
-			sumNV += n * rd[k].v
-		}
+		sumN, sumNV := parent.n[k], parent.nv[k]
 		e := &ev.kinds[k]
 		e.ok = true
 		if sumN > 0 {
@@ -140,4 +133,48 @@ func (ev *evidence) alone(p *Params) bool {
 		}
 	}
 	return true
+}
+
+// parentMemo keeps the CDNs' pooled counts and values (the parents) for
+// one evaluation: they depend on the CDN and the policy's signal_max_age
+// and min_samples, not on the region or the policy, and pooling them
+// anew for every policy, region and CDN — a pass over the whole store
+// each — made one evaluation of 1,000 policies take 2 s of CPU. The
+// engine empties it whenever the store changes or time moves.
+type parentMemo map[parentKey]*parentSums
+
+type parentKey struct {
+	cdn        string
+	now        time.Time
+	maxAge     time.Duration
+	minSamples int
+}
+
+type parentSums struct{ n, nv [NumKinds]float64 }
+
+// sums returns the CDN's parent sums by kind as of now, pooled on first
+// use. A nil memo pools every time.
+func (pm parentMemo) sums(s store, cdn string, now time.Time, p *Params) *parentSums {
+	key := parentKey{cdn, now, p.SignalMaxAge, p.MinSamples}
+	if ps := pm[key]; ps != nil {
+		return ps
+	}
+	ps := &parentSums{}
+	for sk, rd := range s {
+		if sk.cdn != cdn {
+			continue
+		}
+		for k := range NumKinds {
+			if rd[k].t.IsZero() || now.Sub(rd[k].t) > p.SignalMaxAge {
+				continue
+			}
+			n := count(rd[k].samples, p)
+			ps.n[k] += n
+			ps.nv[k] += n * rd[k].v
+		}
+	}
+	if pm != nil {
+		pm[key] = ps
+	}
+	return ps
 }

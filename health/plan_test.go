@@ -248,10 +248,10 @@ cdnsteer_plan_active{plan="gone"} 0
 # HELP cdnsteer_schedule_in_force 1 while the schedule's window is in force.
 # TYPE cdnsteer_schedule_in_force gauge
 cdnsteer_schedule_in_force{schedule="match"} 1
-# HELP cdnsteer_steered_ttl_seconds TTL of the region's steered answers now.
+# HELP cdnsteer_steered_ttl_seconds TTL of the region's steered answers now (the shortest of the policies').
 # TYPE cdnsteer_steered_ttl_seconds gauge
-cdnsteer_steered_ttl_seconds{policy="live",region="default"} 10
-cdnsteer_steered_ttl_seconds{policy="live",region="kr"} 10
+cdnsteer_steered_ttl_seconds{region="default"} 10
+cdnsteer_steered_ttl_seconds{region="kr"} 10
 `), "cdnsteer_plan_active", "cdnsteer_schedule_in_force", "cdnsteer_steered_ttl_seconds")
 	if err != nil {
 		t.Error(err)

@@ -4,7 +4,7 @@
 #   alerts.yml              promtool check rules; promtool test rules alerts_test.yml
 #   prometheus.yml          promtool check config (rule_files relative to it)
 #   grafana-dashboard.json  valid JSON, Grafana essentials (schemaVersion,
-#                           ${DS_PROMETHEUS}, policy/region/cdn variables), every
+#                           ${DS_PROMETHEUS}, region/cdn variables), every
 #                           metric name in an expr exists in the Go code, every
 #                           expr is valid PromQL, strict decode with Grafana's
 #                           schema types (grafana-foundation-sdk, fetched with
@@ -346,7 +346,7 @@ if not any(i.get("name") == "DS_PROMETHEUS" and i.get("pluginId") == "prometheus
 vars_ = {v["name"]: v for v in d.get("templating", {}).get("list", [])}
 if vars_.get("DS_PROMETHEUS", {}).get("type") != "datasource":
     errs.append("no DS_PROMETHEUS datasource variable")
-for name in ("policy", "region", "cdn"):
+for name in ("region", "cdn"):
     v = vars_.get(name)
     q = v and (v["query"]["query"] if isinstance(v["query"], dict) else v["query"])
     if not v or not re.match(rf"label_values\(.*,\s*{name}\)$", q or ""):
