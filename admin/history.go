@@ -32,10 +32,18 @@ const (
 // decision log is the record; this is what a screen needs to draw the last
 // half hour without replaying it.
 //
-// A point costs about 40 bytes, so a policy with 5 regions and 5 CDNs
-// keeps about 1.8 MB for the default window.
+// A point costs about 60 bytes, so a policy with 5 regions and 5 CDNs
+// keeps about 2.7 MB for the default window. The whole ring holds at most
+// maxPoints points: with more series than fit the window at the
+// interval, samples are taken further apart (every = window × points ÷
+// maxPoints), so that a thousand policies of 20 regions and 6 CDNs —
+// 120,000 points a sample — cost about 60 MB and one view of the engine
+// every 3.6 minutes, rather than 13 GB and one a second.
 type History struct {
 	window, interval time.Duration
+	maxPoints        int
+	// every is the time between samples now, from the last one's size.
+	every time.Duration
 
 	mu      sync.Mutex
 	ring    []sample // capacity window/interval+1, oldest at head
@@ -76,8 +84,31 @@ func NewHistory(window, interval time.Duration) *History {
 		interval = DefaultHistoryInterval
 	}
 	size := int(window/interval) + 1
-	return &History{window: window, interval: interval, ring: make([]sample, size),
+	return &History{window: window, interval: interval, maxPoints: defaultMaxPoints, every: interval, ring: make([]sample, size),
 		keyIdx: map[seriesKey]int32{}, status: []health.Status{""}}
+}
+
+// defaultMaxPoints bounds the points the history keeps: about 60 MB.
+const defaultMaxPoints = 1_000_000
+
+// spacing is the time between samples of n points each that keeps the
+// window within maxPoints: the interval, or a whole number of them. A
+// window holds window/spacing + 1 samples.
+func (h *History) spacing(n int) time.Duration {
+	room := int64(h.maxPoints - n)
+	if room <= 0 {
+		return h.window + h.interval // one sample at a time
+	}
+	k := (int64(h.window)*int64(n) + room*int64(h.interval) - 1) / (room * int64(h.interval))
+	return time.Duration(max(k, 1)) * h.interval
+}
+
+// due reports whether a sample taken at now would be kept: the last one
+// is at least every old.
+func (h *History) due(now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n == 0 || now.Round(0).Truncate(time.Millisecond).Sub(h.at(h.n-1).t) >= h.every
 }
 
 // Record adds a sample of v at v.Time, kept to the millisecond. A view
@@ -88,6 +119,9 @@ func (h *History) Record(v health.View) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.n > 0 && !t.After(h.at(h.n-1).t) {
+		return false
+	}
+	if h.n > 0 && t.Sub(h.at(h.n-1).t) < h.every {
 		return false
 	}
 	s := sample{t: t}
@@ -116,6 +150,14 @@ func (h *History) Record(v health.View) bool {
 		h.head = (h.head + 1) % len(h.ring)
 	}
 	*h.at(h.n - 1) = s
+	// Samples past the window go now, not when the ring wraps: spaced
+	// out, the ring would otherwise hold more than the budget.
+	for h.n > 1 && t.Sub(h.at(0).t) > h.window {
+		*h.at(0) = sample{}
+		h.head = (h.head + 1) % len(h.ring)
+		h.n--
+	}
+	h.every = h.spacing(len(s.points))
 	return true
 }
 
@@ -151,7 +193,9 @@ func (h *History) run(ctx context.Context, e *health.Engine, now func() time.Tim
 	tick := time.NewTicker(h.interval)
 	defer tick.Stop()
 	for {
-		h.Record(e.View(now()))
+		if h.due(now()) {
+			h.Record(e.View(now()))
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -14,6 +14,8 @@ import (
 // thousands of repeated objects. Times[i] is the time of the i-th value
 // of every series.
 type historyJSON struct {
+	// IntervalMs is the time between samples now: the configured
+	// interval, or more when the series outgrow the history's budget.
 	IntervalMs int64 `json:"interval_ms"`
 	WindowS    int64 `json:"window_s"`
 	// Until is the newest sample's time: pass it as since to get only what
@@ -46,11 +48,11 @@ type regionSeriesJSON struct {
 }
 
 // since returns the samples newer than t (all for the zero time) within
-// the window of the newest one.
-func (h *History) since(t time.Time) historyJSON {
+// the window of the newest one, of one policy's series (all for "").
+func (h *History) since(t time.Time, policy string) historyJSON {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := historyJSON{IntervalMs: h.interval.Milliseconds(), WindowS: int64(h.window / time.Second),
+	out := historyJSON{IntervalMs: h.every.Milliseconds(), WindowS: int64(h.window / time.Second),
 		Times: []int64{}, Series: []seriesJSON{}, Regions: []regionSeriesJSON{}}
 	if h.n == 0 {
 		return out
@@ -79,6 +81,10 @@ func (h *History) since(t time.Time) historyJSON {
 		for _, rp := range s.regions {
 			if _, ok := regCol[rp.key]; !ok {
 				k := h.keys[rp.key]
+				if policy != "" && k.policy != policy {
+					regCol[rp.key] = -1
+					continue
+				}
 				regCol[rp.key] = len(out.Regions)
 				out.Regions = append(out.Regions, regionSeriesJSON{Policy: k.policy, Region: k.region,
 					FailedOpen: make([]bool, count), Stale: make([]bool, count)})
@@ -87,6 +93,10 @@ func (h *History) since(t time.Time) historyJSON {
 		for _, p := range s.points {
 			if _, ok := cdnCol[p.key]; !ok {
 				k := h.keys[p.key]
+				if policy != "" && k.policy != policy {
+					cdnCol[p.key] = -1
+					continue
+				}
 				cdnCol[p.key] = len(out.Series)
 				sj := seriesJSON{Policy: k.policy, Region: k.region, CDN: k.cdn, Status: make(nullStrings, count),
 					Score: nanNums(count), Weight: nanNums(count), Share: nanNums(count), Signals: map[string]nums{}}
@@ -102,10 +112,16 @@ func (h *History) since(t time.Time) historyJSON {
 		s := h.at(first + j)
 		out.Times[j] = s.t.UnixMilli()
 		for _, rp := range s.regions {
+			if regCol[rp.key] < 0 {
+				continue
+			}
 			r := &out.Regions[regCol[rp.key]]
 			r.FailedOpen[j], r.Stale[j] = rp.failedOpen, rp.stale
 		}
 		for _, p := range s.points {
+			if cdnCol[p.key] < 0 {
+				continue
+			}
 			sj := &out.Series[cdnCol[p.key]]
 			sj.Status[j] = string(h.status[p.status])
 			sj.Score[j], sj.Weight[j], sj.Share[j] = p.v[vScore], p.v[vWeight], p.v[vShare]

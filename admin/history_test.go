@@ -47,7 +47,7 @@ func TestHistoryRingKeepsTheWindow(t *testing.T) {
 			t.Fatalf("sample %d refused", i)
 		}
 	}
-	got := h.since(time.Time{})
+	got := h.since(time.Time{}, "")
 	if len(got.Times) != 11 || got.Times[0] != t0.Add(4*time.Second).UnixMilli() || got.Times[10] != t0.Add(14*time.Second).UnixMilli() {
 		t.Fatalf("times %v: want the 11 samples from +4 s to +14 s", got.Times)
 	}
@@ -65,28 +65,28 @@ func TestHistoryRingKeepsTheWindow(t *testing.T) {
 
 func TestHistorySinceIsACursor(t *testing.T) {
 	h := NewHistory(time.Minute, time.Second)
-	if got := h.since(time.Time{}); got.Until != "" || len(got.Times) != 0 || got.Series == nil {
+	if got := h.since(time.Time{}, ""); got.Until != "" || len(got.Times) != 0 || got.Series == nil {
 		t.Errorf("empty history: %+v", got)
 	}
 	for i := range 5 {
 		h.Record(view(t0.Add(time.Duration(i)*time.Second+300*time.Microsecond), map[string]*float64{"akamai": health.F(90)}))
 	}
-	all := h.since(time.Time{})
+	all := h.since(time.Time{}, "")
 	cursor, err := time.Parse(time.RFC3339, all.Until)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.since(cursor); len(got.Times) != 0 || got.Until != all.Until {
+	if got := h.since(cursor, ""); len(got.Times) != 0 || got.Until != all.Until {
 		t.Errorf("nothing new since the cursor: got %d samples, until %q", len(got.Times), got.Until)
 	}
 	h.Record(view(t0.Add(5*time.Second), map[string]*float64{"akamai": health.F(50)}))
-	got := h.since(cursor)
+	got := h.since(cursor, "")
 	if len(got.Times) != 1 || got.Series[0].Score[0] != 50 {
 		t.Errorf("one new sample since the cursor: %+v", got)
 	}
 	// Times are kept to the millisecond, so a cursor taken from the
 	// answer's unix times selects the same samples.
-	if got := h.since(time.UnixMilli(all.Times[2])); len(got.Times) != 3 {
+	if got := h.since(time.UnixMilli(all.Times[2]), ""); len(got.Times) != 3 {
 		t.Errorf("since the third sample: %d samples, want 3", len(got.Times))
 	}
 }
@@ -96,7 +96,7 @@ func TestHistoryColumnsWithGaps(t *testing.T) {
 	h.Record(view(t0, map[string]*float64{"akamai": nil, "fastly": health.F(80)}))
 	h.Record(view(t0.Add(time.Second), map[string]*float64{"akamai": health.F(99.5)})) // fastly removed by a reload
 	h.Record(view(t0.Add(2*time.Second), nil))                                         // the region lost every CDN
-	m := decodeHistory(t, h.since(time.Time{}))
+	m := decodeHistory(t, h.since(time.Time{}, ""))
 	series := m["series"].([]any)
 	if len(series) != 2 {
 		t.Fatalf("series %v", series)
@@ -202,8 +202,8 @@ func TestHistorySampling(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.History, c.Now = h, time.Now })
 	f.engine.Push(health.Signal{CDN: "fastly", Time: time.Now(), Values: health.Values{health.TTFB: health.F(900), health.ErrorRate: health.F(0.2)}})
 	f.engine.Evaluate(time.Now())
-	eventually(t, "five samples", func() bool { return len(h.since(time.Time{}).Times) >= 5 })
-	got := h.since(time.Time{})
+	eventually(t, "five samples", func() bool { return len(h.since(time.Time{}, "").Times) >= 5 })
+	got := h.since(time.Time{}, "")
 	if len(got.Series) != 8 || len(got.Regions) != 2 {
 		t.Fatalf("%d series, %d regions: want 4 CDNs × 2 regions", len(got.Series), len(got.Regions))
 	}
@@ -223,9 +223,9 @@ func TestHistorySampling(t *testing.T) {
 	if err := f.srv.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	n := len(h.since(time.Time{}).Times)
+	n := len(h.since(time.Time{}, "").Times)
 	time.Sleep(50 * time.Millisecond)
-	if m := len(h.since(time.Time{}).Times); m != n {
+	if m := len(h.since(time.Time{}, "").Times); m != n {
 		t.Errorf("%d samples taken after Shutdown", m-n)
 	}
 }

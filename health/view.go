@@ -58,7 +58,12 @@ type CDNView struct {
 }
 
 // View returns the state as of the last evaluation.
-func (e *Engine) View(now time.Time) View {
+func (e *Engine) View(now time.Time) View { return e.ViewOf(now, nil) }
+
+// ViewOf is View of only the policies keep accepts (every one when keep
+// is nil): with a thousand policies the whole view is 120,000 CDNs, and
+// a screen showing one policy should not pay for the others.
+func (e *Engine) ViewOf(now time.Time, keep func(policy string) bool) View {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expireOverrides(now)
@@ -67,6 +72,9 @@ func (e *Engine) View(now time.Time) View {
 		v.Overrides = append(v.Overrides, *o)
 	}
 	for _, p := range e.cfg.Policies {
+		if keep != nil && !keep(p.Name) {
+			continue
+		}
 		pv := PolicyView{Name: p.Name}
 		for ri, r := range e.cfg.Regions {
 			rs := e.regionState(p.Name, r)
@@ -101,4 +109,15 @@ func (e *Engine) View(now time.Time) View {
 		v.Policies = append(v.Policies, pv)
 	}
 	return v
+}
+
+// PolicyNames returns the names of the policies, in the view's order.
+func (e *Engine) PolicyNames() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, len(e.cfg.Policies))
+	for i, p := range e.cfg.Policies {
+		out[i] = p.Name
+	}
+	return out
 }
