@@ -51,6 +51,7 @@ func (b *binder) regions(f *scenarioFile) {
 		total += r.Share
 		b.sc.Regions = append(b.sc.Regions, r)
 	}
+	b.asnSplits(f)
 	if total <= 0 {
 		b.p.Add("region", "the region shares add up to 0: nobody is watching")
 		return

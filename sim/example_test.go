@@ -12,7 +12,7 @@ import (
 // TestLateThroughputDoesNotSwing's job.
 func TestFootballExample(t *testing.T) {
 	sc := footballScenario(t)
-	if len(sc.CDNs) != 4 || len(sc.Regions) != 6 || sc.Curve.Peak() != 1.8e6 || len(sc.Faults) != 2 || len(sc.Overrides) != 1 {
+	if len(sc.CDNs) != 4 || len(sc.Regions) != 7 || sc.Curve.Peak() != 1.8e6 || len(sc.Faults) != 2 || len(sc.Overrides) != 1 {
 		t.Errorf("%d CDNs, %d regions, peak %g, %d faults, %d overrides", len(sc.CDNs), len(sc.Regions), sc.Curve.Peak(), len(sc.Faults), len(sc.Overrides))
 	}
 	// The runbook's plan for Akamai's Korean fault, two minutes into it,

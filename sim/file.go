@@ -58,6 +58,9 @@ type regionFile struct {
 	ECSSubnets   *int           `toml:"ecs_subnets"`
 	StretchShare *float64       `toml:"stretch_share"`
 	StretchTTL   *time.Duration `toml:"stretch_ttl"`
+	// ASN splits the region's viewers by the AS of their ISP: AS
+	// number to share (see asnSplit).
+	ASN map[string]float64 `toml:"asn"`
 }
 
 type telemetryFile struct {

@@ -89,6 +89,9 @@ type Region struct {
 	// of the policy's TTL, so their viewers follow a shift late.
 	StretchShare float64
 	StretchTTL   time.Duration
+	// From names the region whose viewers on the ASes this region lists
+	// ("asn:N") the scenario moved here ([region.FROM.asn]); "" if none.
+	From string
 }
 
 // CDN is one CDN's capacity and how its service degrades under load.

@@ -56,13 +56,18 @@ func (t *telemetry) measure(st *Step) {
 		total := 0.0
 		for ri, reg := range sc.Regions {
 			total += st.DeliveredGbps[ri][ci]
-			sig := health.Signal{CDN: c.Name, Region: reg.Name, Time: st.Time, Source: Source}
-			if t.cfg.NoiseModel == NoiseSamples {
-				t.sampled(&sig, st, ri, ci)
-			} else {
-				t.jittered(&sig, st, ri, ci)
+			// A region the scenario gives no viewers sends no beacons,
+			// and draws no noise that other regions' measurements would
+			// miss.
+			if reg.Share > 0 {
+				sig := health.Signal{CDN: c.Name, Region: reg.Name, Time: st.Time, Source: Source}
+				if t.cfg.NoiseModel == NoiseSamples {
+					t.sampled(&sig, st, ri, ci)
+				} else {
+					t.jittered(&sig, st, ri, ci)
+				}
+				t.send(&t.quality, sig, t.cfg.Delay, st.Elapsed, ci, ri)
 			}
-			t.send(&t.quality, sig, t.cfg.Delay, st.Elapsed, ci, ri)
 			// The CDN's log aggregate by region too: the engine plans
 			// each region's split against its demand, and a regional
 			// commit against what the CDN delivers there.
