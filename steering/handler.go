@@ -191,9 +191,10 @@ func (h *Handler) answer(q *request, b []byte) (int, replyKind, []byte) {
 		order = make([]int, len(ws.W))
 	}
 	ws.Rank(key, order)
-	if current >= 0 && current < len(ws.W) && current != order[0] && keeps(ws, pol.Baseline[region], current) {
+	if current >= 0 && current != order[0] && ws.Holds(current) {
 		// No needless switch: the player stays where it is while its CDN
-		// is as good as the policy meant it to be.
+		// is healthy, not drained and not capped, even a few score points
+		// under full marks (health.Weights.Holds).
 		for i := 1; i < len(order); i++ {
 			if order[i] == current {
 				copy(order[1:i+1], order[:i])
@@ -225,21 +226,6 @@ var (
 	jsonType     = []string{"application/json"}
 	noStore      = []string{"no-store"}
 )
-
-// keeps says whether a player on CDN c stays there: c carries traffic
-// and the engine has not cut its weight below the policy's for the region
-// (a degraded, drained, recovering or over-capacity CDN has).
-func keeps(live, base *health.Weights, c int) bool {
-	if live.W[c] <= 0 {
-		return false
-	}
-	if base == nil || c >= len(base.W) || len(live.W) != len(base.W) {
-		return true
-	}
-	// The engine scales live weights to the baseline's total, so weights
-	// compare directly; the margin absorbs rounding.
-	return live.W[c] >= base.W[c]*(1-1e-9)
-}
 
 // lookupName finds a steered name given as in the URL: any case, with or
 // without the final dot.

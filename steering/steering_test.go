@@ -345,3 +345,44 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// A player on a CDN that is healthy but a few score points under full
+// marks (its live weight under the policy's) stays there, whatever its
+// session hashes to: content steering moves sessions for a status (drain,
+// degradation, recovery, capacity), not for score noise. Before
+// health.Weights.Holds the handler compared weights, and the demo's
+// players went back to a CDN the moment its drain ended.
+func TestHealthyBelowFullScoreHolds(t *testing.T) {
+	e := start(t, testPolicy)
+	engine := health.NewEngine(e.snap.Health(), nil)
+	now := time.Now()
+	var live *health.Table
+	for i := 0; i < 30; i++ {
+		at := now.Add(time.Duration(i) * time.Second)
+		for _, c := range []string{"akamai", "cloudfront", "fastly"} {
+			v := health.Values{health.TTFB: health.F(120), health.ErrorRate: health.F(0.001), health.CacheHit: health.F(0.98)}
+			if c == "fastly" {
+				v = health.Values{health.TTFB: health.F(290), health.ErrorRate: health.F(0.015), health.CacheHit: health.F(0.6)}
+			}
+			engine.Push(health.Signal{CDN: c, Time: at, Values: v, Source: "test"})
+		}
+		live = engine.Evaluate(at)
+	}
+	pol := e.snap.Policies[0]
+	ws, base := live.Get(pol.Index, 0), pol.Baseline[0]
+	const fastly = 2
+	if !(ws.W[fastly] > 0 && ws.W[fastly]/ws.Total() < base.W[fastly]/base.Total()*0.99) {
+		t.Fatalf("fastly's share %.4f is not under its policy share %.4f: the case is not set up", ws.W[fastly]/ws.Total(), base.W[fastly]/base.Total())
+	}
+	e.dns.SetLive(live)
+	for i := 0; i < 50; i++ {
+		sid := "h" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+		code, m, _, body := get(t, e, "/steer/live.example.com?_HLS_pathway=fastly&sid="+sid, "")
+		if code != 200 || m.Priority[0] != "fastly" {
+			t.Fatalf("%s: a player on a healthy fastly a few points under full marks was moved: %d %s", sid, code, body)
+		}
+	}
+	if v := testutil.ToFloat64(mustCounter(t, e.reg, "cdnsteer_steering_moves_total")); v != 0 {
+		t.Errorf("moves %v, want 0", v)
+	}
+}
