@@ -59,6 +59,9 @@ type Config struct {
 	// here to the other instances and answers GET /api/v1/fleet; nil
 	// stands alone.
 	Fleet Replicator
+	// PolicyHash is the SHA-256 of the policy file in force, shown in
+	// GET /api/v1/state; nil leaves it out.
+	PolicyHash func() string
 	// Now is the clock (time.Now when nil), for tests and simulation.
 	Now func() time.Time
 	// Logger receives errors and an audit line per override and annotation

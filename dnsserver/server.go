@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -27,14 +28,27 @@ type Options struct {
 	// MaxTCPPerClient bounds the TCP connections of one client network
 	// (tcplimit.go); more are closed at once.
 	MaxTCPPerClient int
+	// Inherited are sockets opened by someone else, systemd (socket
+	// activation) or the process that handed its sockets over on an
+	// upgrade: a bound UDP socket and a listening TCP socket for each
+	// address they serve. They are used for the configured addresses
+	// they are bound to instead of binding those again (a configured
+	// port 0 takes theirs); one that no configured address takes fails
+	// Listen. Listen owns them, whatever it returns.
+	Inherited []*os.File
 	// minIdleToEvict replaces the constant of that name when set, so that
 	// a test need not wait for a connection to be evictable.
 	minIdleToEvict time.Duration
 }
 
-// quietPeriod is how long a UDP socket must be silent during a shutdown
-// before its reader stops.
-const quietPeriod = 100 * time.Millisecond
+// drainFor bounds how long a shutdown goes on answering what is queued
+// in UDP sockets of its own (ones shared with another process are left
+// to it): the queue is read without waiting, so it ends sooner unless
+// queries keep arriving faster than they are answered.
+const drainFor = 50 * time.Millisecond
+
+// stopWriteTimeout replaces tcpWriteTimeout once the server is stopping.
+const stopWriteTimeout = 50 * time.Millisecond
 
 // Defaults for Options.
 const (
@@ -57,6 +71,15 @@ type Server struct {
 	perClient map[netip.Addr]int // open connections by clientNet, guarded by mu
 	stopping  atomic.Bool
 	tcpSlots  chan struct{}
+
+	inherited   []*inheritedSocket // Options.Inherited, while Listen runs
+	fromOutside int                // addresses served from inherited sockets
+	// handedOff is set once the sockets went to another process
+	// (Files): the UDP queues are then its to read.
+	handedOff atomic.Bool
+	// drainUntil ends the drain of our own UDP queues; written before
+	// stopping is set.
+	drainUntil time.Time
 }
 
 // Listen binds UDP and TCP on every address. A port of 0 picks a free
@@ -76,13 +99,40 @@ func Listen(addrs []netip.AddrPort, h *Handler, opts Options) (*Server, error) {
 		opts.minIdleToEvict = minIdleToEvict
 	}
 	s := &Server{h: h, opts: opts, conns: map[net.Conn]*tcpConn{}, tcpSlots: make(chan struct{}, opts.MaxTCPConns)}
+	var err error
+	if s.inherited, err = classify(opts.Inherited); err != nil {
+		closeFiles(opts.Inherited)
+		return nil, err
+	}
+	defer closeFiles(opts.Inherited) // ours are duplicates
 	for _, a := range addrs {
-		if err := s.bind(a); err != nil {
+		_, took, err := s.takeInherited(a)
+		if err == nil && !took {
+			err = s.bind(a)
+		}
+		if err != nil {
 			s.closeAll()
 			return nil, err
 		}
 	}
+	for _, in := range s.inherited {
+		if !in.used {
+			s.closeAll()
+			proto := "TCP"
+			if in.udp {
+				proto = "UDP"
+			}
+			return nil, fmt.Errorf("inherited %s socket %s is for no address of server.dns %v", proto, in.addr, addrs)
+		}
+	}
+	s.inherited = nil
 	return s, nil
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }
 
 func (s *Server) bind(a netip.AddrPort) error {
@@ -174,18 +224,21 @@ func (s *Server) Serve() {
 	}
 }
 
-// Shutdown stops taking new queries, answers the ones already received
-// (UDP packets queued in the socket, TCP messages being read) and returns
-// when every goroutine has finished or ctx ends.
+// Shutdown stops reading queries and answers the ones already read: the
+// UDP batches in hand, the TCP messages received whole. What is still
+// queued in a UDP socket is answered too when the socket is the
+// process's own (bounded by drainFor); a socket shared with another
+// process (handed in, or handed on by Files) keeps its queue for that
+// process to answer. It returns when every goroutine has finished or ctx
+// ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.drainUntil = time.Now().Add(drainFor)
 	s.stopping.Store(true)
 	for _, l := range s.tcp {
 		l.Close()
 	}
-	// Queued UDP packets are still answered: the readers run until their
-	// socket has been quiet for a moment, then stop.
 	for _, c := range s.udp {
-		c.drain()
+		c.stop(s)
 	}
 	s.mu.Lock()
 	for c := range s.conns {
@@ -222,10 +275,13 @@ func (s *Server) closeAll() {
 // Linux gets a batched reader (udp_linux.go); elsewhere the net package's.
 type udpSocket interface {
 	port() uint16
-	// serve answers queries until the server stops and the socket has
-	// been quiet for a moment.
+	// serve answers queries until the server stops.
 	serve(s *Server)
-	// drain makes serve return once the socket is quiet.
-	drain()
+	// stop makes serve return (Shutdown says when).
+	stop(s *Server)
 	close()
+	// file is a duplicate of the socket's descriptor, to hand on.
+	file() (*os.File, error)
+	// receiveBuffer is the socket's receive queue in bytes.
+	receiveBuffer() (int, error)
 }

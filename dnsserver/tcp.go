@@ -131,7 +131,11 @@ func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 			out = out[:2+len(resp)]
 		}
 		binary.BigEndian.PutUint16(out, uint16(len(resp)))
-		c.SetWriteDeadline(time.Now().Add(tcpWriteTimeout))
+		wt := tcpWriteTimeout
+		if s.stopping.Load() {
+			wt = stopWriteTimeout // a client that does not read holds up the exit
+		}
+		c.SetWriteDeadline(time.Now().Add(wt))
 		if _, err := c.Write(out); err != nil {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 	"unsafe"
@@ -24,6 +25,10 @@ import (
 type batchSocket struct {
 	c  *net.UDPConn
 	rc syscall.RawConn
+	// shared is set when another process holds the socket too (systemd,
+	// or the process it was handed to): at shutdown its queue is left to
+	// that process instead of being drained.
+	shared bool
 }
 
 const (
@@ -48,7 +53,13 @@ func openUDP(a netip.AddrPort) (udpSocket, error) {
 	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
-		err := c.Control(func(fd uintptr) { serr = setUDPOptions(int(fd), family) })
+		err := c.Control(func(fd uintptr) {
+			if serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); serr != nil {
+				serr = fmt.Errorf("SO_REUSEPORT: %w", serr)
+				return
+			}
+			serr = setUDPOptions(int(fd), family)
+		})
 		if err != nil {
 			return err
 		}
@@ -58,23 +69,42 @@ func openUDP(a netip.AddrPort) (udpSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %s: %w", a, err)
 	}
-	c := pc.(*net.UDPConn)
+	s, err := wrapUDP(pc.(*net.UDPConn), false)
+	if err != nil {
+		return nil, fmt.Errorf("listen udp %s: %w", a, err)
+	}
+	return s, nil
+}
+
+// wrapUDP serves a bound UDP socket; an inherited one (shared) gets the
+// options a socket we bind is given before its bind.
+func wrapUDP(c *net.UDPConn, shared bool) (udpSocket, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		c.Close()
-		return nil, fmt.Errorf("listen udp %s: %w", a, err)
+		return nil, err
 	}
-	return &batchSocket{c: c, rc: rc}, nil
+	if shared {
+		family := unix.AF_INET
+		if c.LocalAddr().(*net.UDPAddr).IP.To4() == nil {
+			family = unix.AF_INET6
+		}
+		var serr error
+		if err := rc.Control(func(fd uintptr) { serr = setUDPOptions(int(fd), family) }); err != nil {
+			serr = err
+		}
+		if serr != nil {
+			c.Close()
+			return nil, serr
+		}
+	}
+	return &batchSocket{c: c, rc: rc, shared: shared}, nil
 }
 
-// setUDPOptions prepares a socket before it is bound.
+// setUDPOptions prepares a socket: ours before it is bound, an inherited
+// one when it is taken over.
 func setUDPOptions(fd, family int) error {
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-		return fmt.Errorf("SO_REUSEPORT: %w", err)
-	}
-	// A bigger receive queue absorbs bursts (kick-off) instead of
-	// dropping them; the kernel caps it at net.core.rmem_max.
-	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	raiseReceiveBuffer(fd)
 	// Replies are never fragmented by this host and path MTU reports are
 	// ignored (RFC 9715; BIND sets DF too): replies are capped at 1232
 	// bytes, so they fit any sane path, and a forged "fragmentation
@@ -93,12 +123,29 @@ func setUDPOptions(fd, family int) error {
 	return nil
 }
 
+// raiseReceiveBuffer makes the socket's receive queue at least
+// receiveBufferBytes. SO_RCVBUFFORCE passes net.core.rmem_max, and needs
+// CAP_NET_ADMIN (systemd has it when a socket unit sets ReceiveBuffer=);
+// without it SO_RCVBUF gives what rmem_max allows. A queue already bigger
+// (set by systemd) is left alone.
+func raiseReceiveBuffer(fd int) {
+	// Linux reports twice what was set (its bookkeeping overhead).
+	if cur, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil && cur >= 2*receiveBufferBytes {
+		return
+	}
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, receiveBufferBytes) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, receiveBufferBytes)
+	}
+}
+
 func (b *batchSocket) port() uint16 { return b.c.LocalAddr().(*net.UDPAddr).AddrPort().Port() }
 
-// drain lets serve stop once the socket has been quiet for quietPeriod;
-// serve pushes the deadline back while queries keep coming.
-func (b *batchSocket) drain() { b.c.SetReadDeadline(time.Now().Add(quietPeriod)) }
-func (b *batchSocket) close() { b.c.Close() }
+// stop wakes serve, waiting or not, and makes it return after the batch
+// in hand (and, for a socket of ours, the queue: drain).
+func (b *batchSocket) stop(*Server)                { b.c.SetReadDeadline(time.Now()) }
+func (b *batchSocket) close()                      { b.c.Close() }
+func (b *batchSocket) file() (*os.File, error)     { return dupFile(b.rc, "udp "+b.c.LocalAddr().String()) }
+func (b *batchSocket) receiveBuffer() (int, error) { return receiveBuffer(b.rc) }
 
 // batch is one reader's buffers, allocated once: the kernel writes
 // queries and client addresses into them and reads replies out of them.
@@ -162,54 +209,84 @@ func newBatch() *batch {
 
 func (b *batchSocket) serve(s *Server) {
 	bt := newBatch()
-	for {
+	for !s.stopping.Load() {
 		bt.n, bt.errno = 0, 0
 		if err := b.rc.Read(bt.recv); err != nil {
-			// The drain deadline passed, or the socket was closed.
-			return
+			break // stopped (the deadline is now), or closed
 		}
 		if bt.errno != 0 {
 			// EINTR, or an ICMP error from an earlier send reported on
 			// the socket: nothing to read this time.
 			continue
 		}
-		if s.stopping.Load() {
-			b.drain()
-		}
-		bt.k = 0
-		for i := 0; i < bt.n; i++ {
-			if bt.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
-				continue // longer than any query: not worth a reply
-			}
-			client, ok := sockaddrAddr(&bt.names[i], bt.in[i].hdr.Namelen)
-			if !ok {
-				continue
-			}
-			k := bt.k
-			resp := s.h.Respond(bt.resp[k][:0], bt.bufs[i][:bt.in[i].len], client, false)
-			if len(resp) == 0 {
-				continue
-			}
-			if &resp[0] != &bt.resp[k][0] {
-				// A reply that outgrew the buffer cannot be sent from it.
-				if len(resp) > len(bt.resp[k]) {
-					continue
-				}
-				copy(bt.resp[k][:], resp)
-			}
-			bt.outIov[k].Base = &bt.resp[k][0]
-			bt.outIov[k].SetLen(len(resp))
-			bt.out[k].hdr = unix.Msghdr{Name: bt.in[i].hdr.Name, Namelen: bt.in[i].hdr.Namelen, Iov: &bt.outIov[k]}
-			bt.out[k].hdr.SetIovlen(1)
-			bt.k++
-		}
-		if bt.k > 0 {
-			bt.sent = 0
-			if err := b.rc.Write(bt.send); err != nil {
-				return // closed
-			}
+		if !b.reply(s, bt) {
+			return // closed
 		}
 	}
+	if s.stopping.Load() && !b.shared && !s.handedOff.Load() {
+		b.drain(s, bt)
+	}
+}
+
+// drain answers the queries still queued in a socket that nobody else
+// holds, which its closing would lose, until the queue is empty or the
+// server's drain deadline has passed. The reads bypass the deadline that
+// stopped serve: they never wait.
+func (b *batchSocket) drain(s *Server, bt *batch) {
+	read := func(fd uintptr) { bt.recv(fd) }
+	for time.Now().Before(s.drainUntil) {
+		bt.n, bt.errno = 0, 0
+		if err := b.rc.Control(read); err != nil {
+			return
+		}
+		switch bt.errno {
+		case 0:
+		case unix.EAGAIN:
+			return // empty: every query received is answered
+		default:
+			continue
+		}
+		if bt.n == 0 || !b.reply(s, bt) {
+			return
+		}
+	}
+}
+
+// reply answers the bt.n queries just read and sends the replies; false
+// if the socket is closed.
+func (b *batchSocket) reply(s *Server, bt *batch) bool {
+	bt.k = 0
+	for i := 0; i < bt.n; i++ {
+		if bt.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
+			continue // longer than any query: not worth a reply
+		}
+		client, ok := sockaddrAddr(&bt.names[i], bt.in[i].hdr.Namelen)
+		if !ok {
+			continue
+		}
+		k := bt.k
+		resp := s.h.Respond(bt.resp[k][:0], bt.bufs[i][:bt.in[i].len], client, false)
+		if len(resp) == 0 {
+			continue
+		}
+		if &resp[0] != &bt.resp[k][0] {
+			// A reply that outgrew the buffer cannot be sent from it.
+			if len(resp) > len(bt.resp[k]) {
+				continue
+			}
+			copy(bt.resp[k][:], resp)
+		}
+		bt.outIov[k].Base = &bt.resp[k][0]
+		bt.outIov[k].SetLen(len(resp))
+		bt.out[k].hdr = unix.Msghdr{Name: bt.in[i].hdr.Name, Namelen: bt.in[i].hdr.Namelen, Iov: &bt.outIov[k]}
+		bt.out[k].hdr.SetIovlen(1)
+		bt.k++
+	}
+	if bt.k == 0 {
+		return true
+	}
+	bt.sent = 0
+	return b.rc.Write(bt.send) == nil
 }
 
 // sockaddrAddr reads the client address the kernel wrote.

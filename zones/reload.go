@@ -128,5 +128,5 @@ func (r *Reloader) reload(reason string, force bool) {
 	r.ok.Set(1)
 	r.successTime.SetToCurrentTime()
 	r.apply(snap)
-	r.log.Info("policy reloaded", "reason", reason, "file", r.path, "zones", len(snap.Zones), "policies", len(snap.Policies))
+	r.log.Info("policy reloaded", "reason", reason, "file", r.path, "sha256", snap.HashHex(), "zones", len(snap.Zones), "policies", len(snap.Policies))
 }

@@ -1,6 +1,7 @@
 package zones
 
 import (
+	"encoding/hex"
 	"net/netip"
 
 	"github.com/miekg/dns"
@@ -17,7 +18,7 @@ import (
 // so the query path reads it from many goroutines without locks.
 type Snapshot struct {
 	File string
-	Hash [32]byte
+	Hash [32]byte // SHA-256 of the file's bytes, as sha256sum prints it
 
 	Server   Server
 	Geo      Geo
@@ -233,3 +234,8 @@ func (s *Snapshot) RegionIndex(name string) int {
 	}
 	return -1
 }
+
+// HashHex is Hash in hexadecimal: the policy's identity in the logs, the
+// API, check's summary and cdnsteer_policy_info, comparable across
+// instances and with `sha256sum FILE`.
+func (s *Snapshot) HashHex() string { return hex.EncodeToString(s.Hash[:]) }

@@ -43,6 +43,7 @@ func loadPolicy(cmd, path string, stderr io.Writer) (*zones.Snapshot, int) {
 
 func summarise(w io.Writer, s *zones.Snapshot) {
 	fmt.Fprintf(w, "%s: OK\n", s.File)
+	fmt.Fprintf(w, "sha256 %s\n", s.HashHex())
 	for _, z := range s.Zones {
 		var steered []string
 		records := 0

@@ -36,13 +36,39 @@ func serve(args []string, stderr io.Writer) int {
 		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log.Info("policy loaded", "file", snap.File, "sha256", snap.HashHex())
+	sockets, err := takeSockets()
+	if err != nil {
+		log.Error("cdnsteer not started", "err", err)
+		return 1
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := runServer(ctx, snap, log, nil); err != nil {
+	if err := runProcess(ctx, snap, log, nil, &process{sockets: sockets, upgrades: true}); err != nil {
 		log.Error("cdnsteer stopped", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// process is what a server running as a process of its own adds: the
+// sockets it was handed, systemd's notifications, and upgrades on
+// SIGUSR2. Servers run inside a test or the demo have none of it.
+type process struct {
+	sockets *handedSockets
+	// upgrades makes SIGUSR2 hand the sockets to a new process.
+	upgrades bool
+}
+
+// upgraded says that the sockets come from the process this one
+// replaces, which holds the HTTP and steering ports until it stops.
+func (p *process) upgraded() bool { return p != nil && p.sockets != nil && p.sockets.parent != 0 }
+
+func (p *process) files() []*os.File {
+	if p == nil || p.sockets == nil {
+		return nil
+	}
+	return p.sockets.files
 }
 
 // started tells a caller (the demo, tests) where the servers listen.
@@ -58,11 +84,19 @@ type started struct {
 // its file changes. adminOpts adjust the HTTP endpoint's configuration
 // (the demo adds its simulated edges).
 func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up func(started), adminOpts ...func(*admin.Config)) error {
+	return runProcess(ctx, snap, log, up, nil, adminOpts...)
+}
+
+// runProcess is runServer with proc's sockets, notifications and upgrades.
+func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up func(started), proc *process, adminOpts ...func(*admin.Config)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := dnsserver.NewHandler(snap, dnsserver.NewMetrics(reg))
+	// The policy the answers come from, reloads included.
+	servedPolicy := func() *zones.Snapshot { return handler.State().Snap }
+	reg.MustRegister(newInfoCollector(servedPolicy))
 
 	journal, closeJournal := openJournal(snap, reg, log)
 	defer closeJournal()
@@ -87,7 +121,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	}, reg, log)
 
 	var ready atomic.Bool
-	httpSrv, err := startHTTP(admin.Config{
+	httpCfg := admin.Config{
 		Addr:        snap.Server.HTTP,
 		Gatherer:    prometheus.Gatherers{reg, tel.promReg},
 		Ready:       ready.Load,
@@ -98,15 +132,20 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		Explain:     explainer(handler, engine),
 		Escalations: esc,
 		Fleet:       replicator,
-	}, adminOpts, log)
-	if err != nil {
-		return err
+		PolicyHash:  func() string { return servedPolicy().HashHex() },
+	}
+	var httpSrv *admin.Server
+	var err error
+	if !proc.upgraded() {
+		if httpSrv, err = startHTTP(httpCfg, adminOpts, log); err != nil {
+			return err
+		}
 	}
 	// The first query after a restart is answered with the restored
 	// overrides, plans and schedule windows: the handler's initial state
 	// knows only the policy's baseline, and the publisher starts later.
 	handler.Install(snap, engine.Evaluate(time.Now()))
-	dnsSrv, err := dnsserver.Listen(snap.Server.DNS, handler, dnsserver.Options{})
+	dnsSrv, err := dnsserver.Listen(snap.Server.DNS, handler, dnsserver.Options{Inherited: proc.files()})
 	if err != nil {
 		if httpSrv != nil {
 			httpSrv.Shutdown(context.Background())
@@ -114,7 +153,20 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 		return err
 	}
 	dnsSrv.Serve()
-	steerSrv, err := startSteering(snap, handler, reg, log)
+	var steerSrv *steering.Server
+	if proc.upgraded() {
+		// DNS is served here: the process being replaced stops reading
+		// and frees the HTTP and steering ports, taken as soon as free.
+		if err := proc.sockets.serving(); err != nil {
+			log.Warn("upgrade: could not tell the previous process", "err", err)
+		}
+		httpSrv, err = retryBind(ctx, func() (*admin.Server, error) { return startHTTP(httpCfg, adminOpts, log) })
+		if err == nil {
+			steerSrv, err = retryBind(ctx, func() (*steering.Server, error) { return startSteering(snap, handler, reg, log) })
+		}
+	} else {
+		steerSrv, err = startSteering(snap, handler, reg, log)
+	}
 	if err != nil {
 		dnsSrv.Shutdown(context.Background())
 		if httpSrv != nil {
@@ -132,11 +184,26 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 
 	ready.Store(true)
 	announce(snap, dnsSrv, httpSrv, steerSrv, log, up)
+	logSockets(dnsSrv, log)
+	if proc != nil && !proc.upgraded() {
+		// After an upgrade the previous process has named this one
+		// the service's main process; it is running already.
+		if err := notify("READY=1"); err != nil {
+			log.Warn("systemd notification", "err", err)
+		}
+	}
 	reloadDone, stopHUP := followPolicy(ctx, snap, pub, httpSrv, log, reg)
 	defer stopHUP()
+	if proc != nil && proc.upgrades {
+		defer upgradeOnSignal(ctx, cancel, dnsSrv, log)()
+	}
 
 	<-ctx.Done()
-	log.Info("shutting down: answering queries in flight")
+	stopping := time.Now()
+	log.Info("shutting down: answering the queries read, reading no more")
+	if proc != nil {
+		notify("STOPPING=1")
+	}
 	ready.Store(false)
 	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelShut()
@@ -153,6 +220,7 @@ func runServer(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up f
 	if err := <-reloadDone; err != nil {
 		log.Warn("policy watcher", "err", err)
 	}
+	log.Info("stopped", "after", time.Since(stopping).Round(time.Microsecond).String())
 	return dnsErr
 }
 
