@@ -12,7 +12,7 @@
 #   ns1.toml, ns2.toml      cdnsteer check; the two differ only in the [server]
 #                           listener addresses; their [prometheus] queries are
 #                           valid PromQL
-#   cdnsteer.service        systemd-analyze verify (when it can run here) and
+#   cdnsteer.{socket,service} systemd-analyze verify (when it can run here) and
 #                           systemd-analyze security --offline (exposure <= 2.0)
 #   geoipupdate.{service,timer}  the same (exposure <= 3.0)
 #   cdnsteer.sysusers       systemd-sysusers --dry-run
@@ -465,7 +465,7 @@ verify_units() {
 	out=$(cd "$tmp/unit" && systemd-analyze verify "${@##*/}" 2>&1) || rc=$?
 	# FILE:LINE: messages are about a unit's text (unknown keys, bad
 	# values); anything else is this environment (no systemd as PID 1…).
-	syntax=$(printf '%s\n' "$out" | grep -E "\.(service|timer):[0-9]+:" || true)
+	syntax=$(printf '%s\n' "$out" | grep -E "\.(service|timer|socket):[0-9]+:" || true)
 	if [[ -n $syntax ]]; then
 		fail "systemd-analyze verify $name: syntax errors"
 		printf '%s\n' "$out" | indent
@@ -495,7 +495,7 @@ security() {
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	skip "systemd-analyze verify/security: systemd-analyze is not installed here (Debian package systemd)"
 else
-	verify_units scripts/deploy/cdnsteer.service "$deploy/cdnsteer.service"
+	verify_units "scripts/deploy/cdnsteer.{socket,service}" "$deploy/cdnsteer.socket" "$deploy/cdnsteer.service"
 	verify_units "scripts/deploy/geoipupdate.{service,timer}" "$deploy/geoipupdate.service" "$deploy/geoipupdate.timer"
 	security "$deploy/cdnsteer.service" 2.0
 	security "$deploy/geoipupdate.service" 3.0
