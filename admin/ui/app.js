@@ -1,6 +1,8 @@
-// The live view: polls the API every second (each poll fetches the state,
-// only the history samples newer than the last, and the notes of the
-// window) and redraws in place.
+// The live view: polls the API every second (each poll fetches the state
+// of the policy shown, only its history samples newer than the last, and
+// the notes of the window) and redraws in place. With many policies (a
+// steered name each) it asks for one at a time: the whole state of a
+// thousand is megabytes.
 
 import { h, setText, colourOfName, fmt } from './dom.js';
 import { Overview } from './overview.js';
@@ -17,6 +19,7 @@ import { chartSpec } from './kinds.js';
 import { Fleet } from './fleet.js';
 
 const POLL_MS = 1000;
+const MAX_TABS = 8; // more policies than this are picked from a list
 const HIDDEN_POLL_MS = 5000; // a background tab need not keep up
 
 const $ = (id) => document.getElementById(id);
@@ -90,6 +93,28 @@ function colourOf(cdn) {
   return names.includes(cdn) ? colourOfName(cdn, names) : 'transparent';
 }
 
+// policyPicker offers the policies as tabs, or as a list when there are
+// too many for tabs.
+function policyPicker(box, names, selected, onSelect) {
+  if (names.length <= MAX_TABS) { tabs(box, names, selected, onSelect); return; }
+  const sig = 'select|' + names.length + '|' + names[0] + '|' + names[names.length - 1] + '|' + selected;
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.className = 'tabs';
+  const sel = h('select', { 'aria-label': 'policy', onchange: () => onSelect(sel.value) },
+    ...names.map((n) => h('option', { value: n, textContent: n, selected: n === selected })));
+  box.replaceChildren(h('label', {}, 'policy (' + names.length + ') ', sel));
+}
+
+// selectPolicy shows another policy: its history starts afresh.
+function selectPolicy(p) {
+  if (p === app.policy) return;
+  app.policy = p;
+  app.history = new History();
+  window.history.replaceState(null, '', '#policy=' + encodeURIComponent(p));
+  poll();
+}
+
 function tabs(box, names, selected, onSelect) {
   const sig = names.join(',') + '|' + selected;
   if (box.dataset.sig === sig) return;
@@ -104,15 +129,15 @@ function render() {
   const v = app.view;
   if (!v) return;
   const now = Date.parse(v.time);
-  const pnames = v.policies.map((p) => p.name);
-  if (!pnames.includes(app.policy)) app.policy = pnames[0] || null;
+  const pnames = v.policy_names || v.policies.map((p) => p.name);
+  if (!pnames.includes(app.policy)) { app.policy = pnames[0] || null; app.history = new History(); }
   const pol = v.policies.find((p) => p.name === app.policy);
   const rnames = pol ? pol.regions.map((r) => r.name) : [];
   if (overview.filter.region && overview.filter.region !== app.filteredRegion && rnames.includes(overview.filter.region)) app.region = overview.filter.region;
   app.filteredRegion = overview.filter.region;
   if (!rnames.includes(app.region)) app.region = rnames[0] || null;
 
-  tabs($('policies'), pnames.length > 1 ? pnames : [], app.policy, (p) => { app.policy = p; render(); });
+  policyPicker($('policies'), pnames.length > 1 ? pnames : [], app.policy, selectPolicy);
   tabs($('chart-regions'), rnames, app.region, (r) => { app.region = r; render(); });
   const spans = { '30 min': 30, '10 min': 10, '2 min': 2 };
   const shown = Object.keys(spans).find((k) => spans[k] * 60000 === app.spanMs);
@@ -190,12 +215,22 @@ async function poll() {
       app.kinds = (await getJSON('/api/v1/kinds')).kinds;
       addKindCharts(app.kinds);
     }
-    const view = await getJSON('/api/v1/state');
+    // One policy's state: the one shown, else the one the address asks
+    // for, else the first (limit=1 brings every name, for the picker).
+    const want = app.policy || app.wanted;
+    let view = want ? await getJSON('/api/v1/state?policy=' + encodeURIComponent(want))
+      .catch((err) => { if (err.status === 400) return null; throw err; }) : null; // 400: gone in a reload
+    if (!view) view = await getJSON('/api/v1/state?limit=1');
+    app.wanted = '';
+    const shown = view.policies.length ? view.policies[0].name : null;
+    if (shown !== app.policy) { app.policy = shown; app.history = new History(); }
     app.view = view;
-    const since = app.history.since();
-    const windowStart = new Date(Date.parse(view.time) - app.history.windowMs).toISOString();
+    const hist0 = app.history;
+    const since = hist0.since();
+    const windowStart = new Date(Date.parse(view.time) - hist0.windowMs).toISOString();
+    const hq = [since ? 'since=' + encodeURIComponent(since) : '', app.policy ? 'policy=' + encodeURIComponent(app.policy) : ''].filter(Boolean).join('&');
     const [hist, ann, pl, esc, fl] = await Promise.all([
-      getJSON('/api/v1/history' + (since ? '?since=' + encodeURIComponent(since) : '')),
+      getJSON('/api/v1/history' + (hq ? '?' + hq : '')),
       getJSON('/api/v1/annotations?since=' + encodeURIComponent(windowStart)),
       getJSON('/api/v1/plans?since=' + encodeURIComponent(windowStart)),
       getJSON('/api/v1/escalations'),
@@ -203,7 +238,7 @@ async function poll() {
       demo.refresh(),
     ]);
     app.historyInterval = hist.interval_ms;
-    app.history.merge(hist);
+    if (app.history === hist0) app.history.merge(hist); // else the policy changed meanwhile
     app.plans = pl;
     // Plan activations, schedule edges and escalations join the notes on
     // the timeline.
@@ -224,5 +259,7 @@ async function poll() {
 
 document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); });
 window.addEventListener('resize', () => render());
+// #policy=NAME in the address picks the policy shown first.
+app.wanted = decodeURIComponent((location.hash.match(/^#policy=(.*)$/) || [])[1] || '');
 tokenChanged();
 poll();
