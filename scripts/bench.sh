@@ -24,6 +24,9 @@
 #     latency and the server's CPU time (utime+stime from /proc/PID/stat
 #     over the dnsperf run) per completed query;
 #   - full speed with the same mix without ECS: CPU time per query;
+#   - cdnsteer only: full speed with the same mix with IPv6 client subnets
+#     (/56s, half of them in the database's IPv6 networks) instead of IPv4
+#     /24s: CPU time per query, for the target IPv6 ECS ≤ 1.05× IPv4 ECS;
 #   - peak RSS (VmHWM) of the server at the end of its turn.
 #
 # It prints one table of medians over the rounds with each value's ratio
@@ -229,6 +232,8 @@ log "writing query files ($NQUERIES queries each)"
 # The ECS workload again with DO=1, for cdnsteer's signed zone: the same
 # answers with their signatures (and NSEC proofs), prepared when signed.
 "$WORK/bin/benchquery" -o "$WORK/q-do.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true -do || die "benchquery failed"
+# The ECS workload with IPv6 client subnets, for cdnsteer's IPv6 region map.
+"$WORK/bin/benchquery" -o "$WORK/q-ecs6.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true -ecs6 || die "benchquery failed"
 
 # render TEMPLATE OUT KEY=VALUE... replaces @KEY@ with VALUE.
 render() {
@@ -570,6 +575,8 @@ for r in $(seq "$ROUNDS"); do
 		if [[ $s == cdnsteer ]]; then
 			sleep 1
 			full "$s" "$r" "$WORK/q-do.bin" do
+			sleep 1
+			full "$s" "$r" "$WORK/q-ecs6.bin" ecs6
 		fi
 		kill -0 "$SPID" 2>/dev/null || die "$s died under load; log $WORK/$s/server-r$r.log"
 		postcheck "$s" "$r"
@@ -693,6 +700,9 @@ if [[ " ${SERVER_LIST[*]} " == *" cdnsteer "* ]]; then
 	d=$(median cdnsteer cpu_do)
 	ok=$(awk -v c="$c" -v d="$d" 'BEGIN { print (d <= 1.05 * c) ? 1 : 0 }')
 	verdict "$ok" "dnssec: cdnsteer $(printf '%.2f' "$d") µs/query with DO=1 (signed answers, NSEC proofs) = $(ratio "$d" "$c") the same workload with DO=0 (target ≤ 1.05×; rounds DO=1: $(rounds_of cdnsteer cpu_do); DO=0: $(rounds_of cdnsteer cpu_ecs))"
+	d=$(median cdnsteer cpu_ecs6)
+	ok=$(awk -v c="$c" -v d="$d" 'BEGIN { print (d <= 1.05 * c) ? 1 : 0 }')
+	verdict "$ok" "ecs6: cdnsteer $(printf '%.2f' "$d") µs/query with IPv6 client subnets = $(ratio "$d" "$c") the same workload with IPv4 ones (target ≤ 1.05×; rounds IPv6: $(rounds_of cdnsteer cpu_ecs6); IPv4: $(rounds_of cdnsteer cpu_ecs))"
 	m=$(median cdnsteer rss)
 	ok=$(awk -v m="$m" 'BEGIN { print (m <= 64) ? 1 : 0 }')
 	verdict "$ok" "rss: cdnsteer peak RSS $m MiB with a ${NETWORKS:-?}-network country database loaded (target ≤ 64 MiB; rounds: $(rounds_of cdnsteer rss))"

@@ -29,6 +29,7 @@ func main() {
 	n := flag.Int("n", 200000, "number of queries")
 	zone := flag.String("zone", "live.example.com.", "zone")
 	ecs := flag.Bool("ecs", true, "send EDNS Client Subnet on steered queries")
+	ecs6 := flag.Bool("ecs6", false, "with -ecs, send IPv6 client subnets (/56 in 2400::/17, where the -geodb database's IPv6 networks are) instead of IPv4 /24s")
 	do := flag.Bool("do", false, "set the DO bit (ask for DNSSEC records) on every query")
 	seed := flag.Uint64("seed", 1, "random seed")
 	geodb := flag.String("geodb", "", "also write a synthetic GeoLite2-Country-shaped database to this file")
@@ -48,7 +49,7 @@ func main() {
 	if *geoOnly {
 		return
 	}
-	if err := write(*out, *n, dns.Fqdn(*zone), *ecs, *do, *seed); err != nil {
+	if err := write(*out, *n, dns.Fqdn(*zone), *ecs, *ecs6, *do, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "benchquery:", err)
 		os.Exit(1)
 	}
@@ -56,7 +57,7 @@ func main() {
 
 // write makes the workload mix: mostly the steered name (A, some AAAA)
 // from many client subnets, some static names, some NXDOMAIN.
-func write(path string, n int, zone string, withECS, do bool, seed uint64) error {
+func write(path string, n int, zone string, withECS, v6, do bool, seed uint64) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -82,7 +83,15 @@ func write(path string, n int, zone string, withECS, do bool, seed uint64) error
 		}
 		q.RecursionDesired = false
 		q.SetEdns0(1232, do)
-		if steered && withECS {
+		if steered && withECS && v6 {
+			// Random /56s over a /17, about half of it in the database's
+			// IPv6 networks, as the /24s below spread over the unicast
+			// /8s, about half of them in its IPv4 ones.
+			var a [16]byte
+			binary.BigEndian.PutUint64(a[:8], 0x2400<<48|r.Uint64()>>17&^0xff)
+			q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 2, SourceNetmask: 56,
+				Address: netip.AddrFrom16(a).AsSlice()})
+		} else if steered && withECS {
 			var a [4]byte
 			binary.BigEndian.PutUint32(a[:], r.Uint32())
 			a[0] = 1 + a[0]%223 // unicast-looking first octet
