@@ -10,9 +10,9 @@ import (
 
 // maxStatePage bounds the policies one GET /api/v1/state answers: with a
 // thousand steered names (a policy each) the whole state was 16.6 MB a
-// poll. A page of 100 policies of 20 regions and 6 CDNs is about 1.6 MB;
-// the live view asks for one policy (about 16 KB).
-const maxStatePage = 100
+// poll. A policy of 20 regions and 6 CDNs is about 50 KB, so a page of 20
+// about 1 MB; the live view asks for one policy.
+const maxStatePage = 20
 
 // statePage is what GET /api/v1/state adds to the view about the page.
 type statePage struct {
@@ -24,7 +24,7 @@ type statePage struct {
 }
 
 // stateSelection reads GET /api/v1/state's parameters: policy=NAME for
-// one policy, else a page of limit= policies (1..100, default 100) after
+// one policy, else a page of limit= policies (1..20, default 20) after
 // the policy named by after=.
 func (a *api) stateSelection(r *http.Request) (health.View, statePage, *requestError) {
 	q, rerr := query(r, "policy", "limit", "after")
