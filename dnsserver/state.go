@@ -90,13 +90,16 @@ func (s *State) choose(c *choice, p *zones.Policy, client netip.Addr, e *ecs) {
 // region finds the region of a client address, what decided it, and the
 // prefix length over which that answer holds (for the ECS scope).
 func (s *State) region(addr netip.Addr) (region int, source geo.Source, bits uint8) {
-	region, source, bits, ok := s.subnets.LookupSubnet(addr)
-	if !ok {
-		res := s.Snap.GeoTable.LookupASN(s.DB, s.asnRegions, addr)
-		region, source, bits = res.Region, res.Source, res.Bits
-	}
+	res := geo.LookupClient(s.subnets, s.Snap.GeoTable, s.DB, s.asnRegions, addr)
+	region, source, bits = res.Region, res.Source, res.Bits
 	if region < 0 {
 		region = s.defaultRegion
 	}
 	return region, source, bits
 }
+
+// Subnets returns what region lookups beside DNS (content steering, the
+// players' reports) need to find a client's region as DNS does, with
+// geo.LookupClient: the lookup by client subnet and the ASN regions,
+// both built for this state's snapshot and databases.
+func (s *State) Subnets() (*geo.SubnetMap, *geo.ASNRegions) { return s.subnets, s.asnRegions }
