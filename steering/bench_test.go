@@ -10,8 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cdnsteer/cdnsteer/geo"
-	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -26,7 +24,7 @@ func BenchmarkHandler(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := NewHandler(func() (*zones.Snapshot, *health.Table, *geo.DB) { return snap, nil, nil }, NewMetrics(prometheus.NewRegistry()))
+	h := NewHandler(func() State { return State{Snap: snap} }, NewMetrics(prometheus.NewRegistry()))
 	req := httptest.NewRequest(http.MethodGet, "/steer/live.example.com?_HLS_pathway=cf&_HLS_throughput=5000000&sid=abc123", nil)
 	req.RemoteAddr = "127.0.0.1:40000"
 	w := &nopWriter{h: http.Header{}}
@@ -55,7 +53,7 @@ func BenchmarkFastPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := NewHandler(func() (*zones.Snapshot, *health.Table, *geo.DB) { return snap, nil, nil }, NewMetrics(prometheus.NewRegistry()))
+	h := NewHandler(func() State { return State{Snap: snap} }, NewMetrics(prometheus.NewRegistry()))
 	s := &fastServer{h: h}
 	head := []byte("GET /steer/live.example.com?_HLS_pathway=cf&_HLS_throughput=5000000&sid=01-000000001 HTTP/1.1\r\n" +
 		"Host: 127.0.0.1:8054\r\nX-Forwarded-For: 5.6.7.8\r\n\r\n")

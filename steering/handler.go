@@ -19,9 +19,33 @@ import (
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
-// Source returns the state in force: the same one the DNS handler reads,
-// with one atomic load.
-type Source func() (snap *zones.Snapshot, live *health.Table, db *geo.DB)
+// State is what an answer is read from: the state the DNS handler
+// answers from, so that a subnet gets the same region and first pathway
+// from both.
+type State struct {
+	Snap *zones.Snapshot
+	// Live holds the health engine's weights; nil means baseline weights.
+	Live *health.Table
+	// DB, ASN and Subnets find a client's region as DNS does
+	// (geo.LookupClient): the GeoIP database, the ASN regions and the
+	// lookup by /24 (/56) built from them; any may be nil.
+	DB      *geo.DB
+	ASN     *geo.ASNRegions
+	Subnets *geo.SubnetMap
+}
+
+// Source returns the state in force, with one atomic load.
+type Source func() State
+
+// region is the index of the client's region: the same lookup and the
+// same default as DNS.
+func (st *State) region(client netip.Addr) int {
+	region := geo.LookupClient(st.Subnets, st.Snap.GeoTable, st.DB, st.ASN, client).Region
+	if region < 0 {
+		region = st.Snap.RegionIndex(zones.DefaultRegion)
+	}
+	return region
+}
 
 // Limits on what a request may carry.
 const (
@@ -51,6 +75,8 @@ type Handler struct {
 	metrics  *Metrics
 	inFlight atomic.Int64
 	bufs     sync.Pool
+	// qoe receives the players' CMCD reports (CollectQoE); nil: none.
+	qoe *QoE
 }
 
 // NewHandler returns a handler reading its state from src and counting
@@ -140,7 +166,8 @@ func (h *Handler) answer(q *request, b []byte) (int, replyKind, []byte) {
 	default:
 		return h.fail(b, http.StatusMethodNotAllowed, reasonMethod, "use GET", replyNotAllowed)
 	}
-	snap, live, db := h.src()
+	st := h.src()
+	snap := st.Snap
 	if snap == nil || snap.Steering == nil {
 		return h.fail(b, http.StatusNotFound, reasonNoSteering, "content steering is not configured", replyJSON)
 	}
@@ -159,21 +186,21 @@ func (h *Handler) answer(q *request, b []byte) (int, replyKind, []byte) {
 	if reason, msg := parseQuery(q.rawQuery, &p); reason != "" {
 		return h.fail(b, http.StatusBadRequest, reason, msg, replyJSON)
 	}
-	st := snap.Steering
+	conf := snap.Steering
 	current := -1
 	if p.pathway != "" {
-		if current = st.PathwayIndex(p.pathway); current < 0 {
+		if current = conf.PathwayIndex(p.pathway); current < 0 {
 			return h.fail(b, http.StatusBadRequest, reasonPathway, "pathway "+strconv.Quote(p.pathway)+" is not a CDN of the policy", replyJSON)
 		}
 	}
 
-	client := h.client(q, st)
-	region := snap.GeoTable.Lookup(db, client).Region
-	if region < 0 {
-		region = snap.RegionIndex(zones.DefaultRegion)
+	client := h.client(q, conf)
+	region := st.region(client)
+	if p.cmcd != "" && h.qoe != nil {
+		h.qoe.Query(snap, p.cmcd, client, region, current)
 	}
 	pol := steered.Policy
-	ws := live.Get(pol.Index, region)
+	ws := st.Live.Get(pol.Index, region)
 	if ws == nil || len(ws.W) != len(pol.Targets) {
 		ws = pol.Baseline[region]
 	}
@@ -204,7 +231,7 @@ func (h *Handler) answer(q *request, b []byte) (int, replyKind, []byte) {
 		}
 	}
 
-	ttl := st.TTL
+	ttl := conf.TTL
 	if n > LoadThreshold {
 		f := 1 + n/LoadThreshold
 		if f > MaxTTLFactor {
@@ -215,7 +242,7 @@ func (h *Handler) answer(q *request, b []byte) (int, replyKind, []byte) {
 	}
 
 	h.metrics.count(snap, region, order[0], current, p)
-	return http.StatusOK, replyJSON, appendManifest(b, ttl, q.path, p.sid, st.Pathways, order)
+	return http.StatusOK, replyJSON, appendManifest(b, ttl, q.path, p.sid, conf.Pathways, order)
 }
 
 // Header values, shared so that setting them allocates nothing.

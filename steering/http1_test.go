@@ -16,8 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cdnsteer/cdnsteer/geo"
-	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -139,7 +137,7 @@ func TestFastPathHandsOver(t *testing.T) {
 // requests with the same status, headers and body.
 func TestFastPathAnswersAsNetHTTP(t *testing.T) {
 	e := start(t, testPolicy)
-	src := func() (*zones.Snapshot, *health.Table, *geo.DB) { return e.snap, nil, nil }
+	src := func() State { return State{Snap: e.snap} }
 	ref := httptest.NewServer(NewHandler(src, NewMetrics(prometheus.NewRegistry())))
 	defer ref.Close()
 	for _, q := range []string{
@@ -188,7 +186,7 @@ func TestFastPathShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := func() (*zones.Snapshot, *health.Table, *geo.DB) { return snap, nil, nil }
+	src := func() State { return State{Snap: snap} }
 	s, err := Listen(snap.Steering, NewHandler(src, NewMetrics(prometheus.NewRegistry())), slogDiscard())
 	if err != nil {
 		t.Fatal(err)

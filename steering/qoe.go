@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/qoe"
 	"github.com/cdnsteer/cdnsteer/zones"
@@ -26,11 +24,12 @@ const MaxCMCDBody = 64 << 10
 
 // QoE receives the players' CMCD reports on the steering listener:
 // POST /qoe/cmcd (CMCD v2 event mode, one dictionary per line) and the
-// CMCD= query of steering requests. Regions come from the client address
-// as for DNS; the address is hashed into a session key when a report has
-// no sid, and kept nowhere.
+// CMCD= query of steering requests. Regions and client addresses are the
+// steering handler's (X-Forwarded-For from trusted proxies, the region
+// DNS gives the subnet); the address is hashed into a session key when a
+// report has no sid, and kept nowhere.
 type QoE struct {
-	src  Source
+	h    *Handler
 	c    *qoe.Collector
 	snap atomic.Pointer[zones.Snapshot] // the one the collector was set for
 	bufs sync.Pool                      // *qoeBuf
@@ -42,11 +41,13 @@ type qoeBuf struct {
 	r    qoe.Report
 }
 
-// NewQoE returns the receiver of CMCD reports into c, reading the state
-// (snapshot, GeoIP) from src as the steering handler does.
-func NewQoE(src Source, c *qoe.Collector) *QoE {
-	q := &QoE{src: src, c: c}
+// CollectQoE has the handler's listener take CMCD reports into c: the
+// CMCD= query of steering requests, and POST /qoe/cmcd, which Listen
+// routes to the QoE it returns. Call it before Listen.
+func (h *Handler) CollectQoE(c *qoe.Collector) *QoE {
+	q := &QoE{h: h, c: c}
 	q.bufs.New = func() any { return &qoeBuf{body: make([]byte, 0, 4096)} }
+	h.qoe = q
 	return q
 }
 
@@ -75,7 +76,7 @@ func (q *QoE) Run(ctx context.Context, every time.Duration, push func(...health.
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if snap, _, _ := q.src(); snap != nil && snap.QoE != nil {
+			if snap := q.h.src().Snap; snap != nil && snap.QoE != nil {
 				q.configure(snap)
 			}
 			if sigs := q.c.Flush(now); len(sigs) > 0 {
@@ -110,7 +111,8 @@ func (q *QoE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		qoeFail(w, http.StatusMethodNotAllowed, "use POST")
 		return
 	}
-	snap, _, db := q.src()
+	st := q.h.src()
+	snap := st.Snap
 	if snap == nil || snap.Steering == nil || snap.QoE == nil {
 		qoeFail(w, http.StatusNotFound, "CMCD reports are not collected here")
 		return
@@ -138,8 +140,21 @@ func (q *QoE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		qoeFail(w, http.StatusBadRequest, "the body could not be read")
 		return
 	}
-	client := clientAddr(r, snap.Steering)
-	region := regionOf(snap, db, client)
+	req := request{method: r.Method, path: r.URL.Path, xff: r.Header["X-Forwarded-For"]}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		req.peer = ap.Addr().Unmap()
+	}
+	client := q.h.client(&req, snap.Steering)
+	region := st.region(client)
+	// The pathway the player is on, if the reporter adds it to the URL
+	// (the demo's page does): the CDN of the lines that name none.
+	pathway := -1
+	var p params
+	if len(r.URL.RawQuery) <= MaxQuery {
+		if reason, _ := parseQuery(r.URL.RawQuery, &p); reason == "" && p.pathway != "" {
+			pathway = snap.Steering.PathwayIndex(p.pathway)
+		}
+	}
 	addr := client.As16()
 	now := time.Now()
 	in, out := 0, 0
@@ -158,7 +173,7 @@ func (q *QoE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			q.c.Malformed()
 			continue
 		}
-		switch q.c.Add(&b.r, qoe.Session(b.r.SID, addr[:]), region, -1, now) {
+		switch q.c.Add(&b.r, qoe.Session(b.r.SID, addr[:]), region, pathway, now) {
 		case qoe.SampledOut:
 			out++
 		default:
@@ -173,16 +188,12 @@ func (q *QoE) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Query reads the CMCD= parameter of a steering request, if it has one,
-// for a client in region whose current pathway is the CDN index pathway
-// (-1: none). Nothing about it changes the manifest: a malformed value
-// is counted, a session outside the sample is not counted.
-func (q *QoE) Query(snap *zones.Snapshot, rawQuery string, client netip.Addr, region, pathway int) {
+// Query counts the CMCD= parameter of a steering request, its value v
+// still URL-encoded, for a client in region whose current pathway is the
+// CDN index pathway (-1: none). Nothing about it changes the manifest: a
+// malformed value is counted, a session outside the sample is not.
+func (q *QoE) Query(snap *zones.Snapshot, v string, client netip.Addr, region, pathway int) {
 	if snap.QoE == nil {
-		return
-	}
-	v, ok := cmcdParam(rawQuery)
-	if !ok {
 		return
 	}
 	q.configure(snap)
@@ -196,18 +207,6 @@ func (q *QoE) Query(snap *zones.Snapshot, rawQuery string, client netip.Addr, re
 	}
 	addr := client.As16()
 	q.c.Add(&b.r, qoe.Session(b.r.SID, addr[:]), region, pathway, time.Now())
-}
-
-// cmcdParam finds the raw value of CMCD= in a query string.
-func cmcdParam(q string) (string, bool) {
-	for q != "" {
-		var kv string
-		kv, q, _ = strings.Cut(q, "&")
-		if v, ok := strings.CutPrefix(kv, "CMCD="); ok {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // appendUnescaped appends the URL-decoded s to dst ('+' is a space).
@@ -265,43 +264,6 @@ func readAtMost(r io.Reader, dst []byte, limit int) ([]byte, error) {
 			return dst, err
 		}
 	}
-}
-
-// regionOf is the client's region index, as for DNS and manifests.
-func regionOf(snap *zones.Snapshot, db *geo.DB, client netip.Addr) int {
-	region := snap.GeoTable.Lookup(db, client).Region
-	if region < 0 {
-		region = snap.RegionIndex(zones.DefaultRegion)
-	}
-	return region
-}
-
-// clientAddr is the address a report comes from: the peer, or the last
-// X-Forwarded-For hop no trusted proxy added when the peer is one (the
-// rule of steering requests).
-func clientAddr(r *http.Request, st *zones.Steering) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr := ap.Addr().Unmap()
-	xff := r.Header["X-Forwarded-For"]
-	if len(xff) == 0 || !trusted(st.TrustedProxies, addr) {
-		return addr
-	}
-	for i := len(xff) - 1; i >= 0; i-- {
-		hops := strings.Split(xff[i], ",")
-		for j := len(hops) - 1; j >= 0; j-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[j]))
-			if err != nil {
-				return addr
-			}
-			if addr = a.Unmap(); !trusted(st.TrustedProxies, addr) {
-				return addr
-			}
-		}
-	}
-	return addr
 }
 
 func qoeFail(w http.ResponseWriter, code int, msg string) {

@@ -3,8 +3,6 @@ package steering
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,10 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/cdnsteer/cdnsteer/geo"
 	"github.com/cdnsteer/cdnsteer/health"
-	"github.com/cdnsteer/cdnsteer/qoe"
-	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 const qoePolicy = `[server]
@@ -49,28 +44,16 @@ policy = "p"
 `
 
 type qoeEnv struct {
-	url  string
-	q    *QoE
-	c    *qoe.Collector
-	reg  *prometheus.Registry
-	snap *zones.Snapshot
+	*env
+	url string // POST /qoe/cmcd
 }
 
-// startQoE serves POST /qoe/cmcd on a loopback listener.
+// startQoE serves the steering listener, POST /qoe/cmcd routed, on
+// loopback.
 func startQoE(t *testing.T, extra string) *qoeEnv {
 	t.Helper()
-	snap, err := zones.Parse("policy.toml", []byte(qoePolicy+extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	c := qoe.NewCollector(qoe.NewMetrics(reg))
-	q := NewQoE(func() (*zones.Snapshot, *health.Table, *geo.DB) { return snap, nil, nil }, c)
-	mux := http.NewServeMux()
-	mux.Handle("/qoe/cmcd", q)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &qoeEnv{url: srv.URL + "/qoe/cmcd", q: q, c: c, reg: reg, snap: snap}
+	e := start(t, qoePolicy+extra)
+	return &qoeEnv{env: e, url: e.url + "/qoe/cmcd"}
 }
 
 func (e *qoeEnv) post(t *testing.T, ctype string, body io.Reader) (int, string) {
@@ -209,19 +192,28 @@ func TestPostCMCDOutsideTheSample(t *testing.T) {
 }
 
 // The CMCD= query of a steering request counts as a report; its pathway
-// names the CDN when the report does not.
+// names the CDN when the report does not. Over the listener: the fast
+// path's requests and net/http's (HTTP/1.0) alike.
 func TestQueryCMCD(t *testing.T) {
 	e := startQoE(t, "")
-	kr := e.snap.RegionIndex("kr")
-	fy := e.snap.Steering.PathwayIndex("fy")
-	client := netip.MustParseAddr("127.0.0.1")
-	q := "_HLS_pathway=fy&CMCD=" + url.QueryEscape(`bl=21300,bs,mtp=48100,ot=v,sid="6e2fb550-c457-11e9-bb97-0800200c9a66",su`) + "&_HLS_throughput=5000000"
-	e.q.Query(e.snap, q, client, kr, fy)
-	e.q.Query(e.snap, "CMCD=bs%2C%2Cx", client, kr, fy)  // malformed
-	e.q.Query(e.snap, "CMCD=%zz", client, kr, fy)        // bad encoding
-	e.q.Query(e.snap, "_HLS_pathway=fy", client, kr, fy) // none
-	if n := counter(e.reg, "cdnsteer_qoe_reports_total", "cdn", "fastly", "region", "kr"); n != 1 {
-		t.Errorf("reports %v", n)
+	cmcd := url.QueryEscape(`bl=21300,bs,mtp=48100,ot=v,sid="6e2fb550-c457-11e9-bb97-0800200c9a66",su`)
+	for _, q := range []string{
+		"_HLS_pathway=fy&CMCD=" + cmcd + "&_HLS_throughput=5000000",
+		"_HLS_pathway=fy&CMCD=bs%2C%2Cx", // malformed
+		"_HLS_pathway=fy&CMCD=%zz",       // bad encoding
+		"_HLS_pathway=fy",                // none
+	} {
+		if code, _, _, body := get(t, e.env, "/steer/live.example.com?"+q, ""); code != http.StatusOK {
+			t.Fatalf("%s: %d %s", q, code, body)
+		}
+	}
+	c, r := rawConn(t, e.env)
+	io.WriteString(c, "GET /steer/live.example.com?_HLS_pathway=fy&CMCD="+cmcd+" HTTP/1.0\r\n\r\n")
+	if resp, body := readResponse(t, r, "GET"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP/1.0: %d %s", resp.StatusCode, body)
+	}
+	if n := counter(e.reg, "cdnsteer_qoe_reports_total", "cdn", "fastly", "region", "kr"); n != 2 {
+		t.Errorf("reports %v, want 2", n)
 	}
 	if n := testutil.ToFloat64(prometheusCounter(e.reg, "cdnsteer_qoe_malformed_reports_total")); n != 2 {
 		t.Errorf("malformed %v", n)

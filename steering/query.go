@@ -14,6 +14,7 @@ type params struct {
 	pathway    string
 	throughput float64 // bits per second; <0: not given
 	sid        string
+	cmcd       string // the CMCD= value, still URL-encoded; "" if none
 }
 
 // client is the address the answer is for: the peer, or the last address
@@ -80,6 +81,15 @@ func parseQuery(q string, p *params) (reason, msg string) {
 			continue
 		}
 		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "CMCD":
+			// Decoded by the QoE receiver into its own buffer.
+			p.cmcd = v
+			continue
+		case "_HLS_pathway", "_DASH_pathway", "_HLS_throughput", "_DASH_throughput", "sid":
+		default:
+			continue
+		}
 		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
 			u, err := unescape(v)
 			if err != nil {
@@ -91,13 +101,20 @@ func parseQuery(q string, p *params) (reason, msg string) {
 		case "_HLS_pathway", "_DASH_pathway":
 			p.pathway = strings.Trim(v[strings.LastIndexByte(v, ',')+1:], `"`) // dash.js 5 sends a quoted list, the current last: "a,b"
 		case "_HLS_throughput", "_DASH_throughput":
+			if k == "_DASH_throughput" {
+				// dash.js 5 sends one throughput per pathway of the
+				// _DASH_pathway list, the current last, and none (an empty
+				// entry) for a pathway it has no sample of yet.
+				if v = strings.Trim(v[strings.LastIndexByte(v, ',')+1:], `"`); v == "" {
+					continue
+				}
+			}
+			// Both in bit/s: hls.js sends its bandwidth estimate, dash.js
+			// 5 its kbit/s mean times 1000 (DASH-IF CTS 001 does not say;
+			// the players test compares both with what Chromium timed).
 			t, err := strconv.ParseFloat(v, 64)
 			if err != nil || t < 0 || math.IsInf(t, 0) || math.IsNaN(t) {
 				return reasonThroughput, k + " is not a non-negative number"
-			}
-			if k == "_DASH_throughput" {
-				// DASH-IF CTS gives kilobits per second, HLS bits.
-				t *= 1000
 			}
 			p.throughput = t
 		case "sid":

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -18,9 +19,14 @@ type Server struct {
 	srv  *http.Server
 	ln   net.Listener
 	fast *fastServer // plain HTTP: the players' requests (http1.go)
+	qoe  *QoE        // the handler's CMCD receiver, if any
+
+	stopQoE context.CancelFunc // ends RunQoE's publisher
+	qoeDone chan struct{}      // closed when it has
 }
 
-// Listen opens the steering listener of st and serves h on it.
+// Listen opens the steering listener of st and serves h on it; a
+// *Handler with a QoE receiver (CollectQoE) gets POST /qoe/cmcd as well.
 func Listen(st *zones.Steering, h http.Handler, log *slog.Logger) (*Server, error) {
 	var cfg *tls.Config
 	if st.TLSCert != "" {
@@ -39,7 +45,14 @@ func Listen(st *zones.Steering, h http.Handler, log *slog.Logger) (*Server, erro
 	mux := http.NewServeMux()
 	mux.Handle("/steer/", h)
 	mux.Handle("/", h) // a wrong path gets the handler's JSON 404
-	s := &Server{ln: ln, srv: &http.Server{
+	fh, _ := h.(*Handler)
+	var q *QoE
+	if fh != nil && fh.qoe != nil {
+		// Never on the fast path (a POST): net/http reads the batch.
+		q = fh.qoe
+		mux.Handle("/qoe/cmcd", q)
+	}
+	s := &Server{ln: ln, qoe: q, srv: &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -48,7 +61,7 @@ func Listen(st *zones.Steering, h http.Handler, log *slog.Logger) (*Server, erro
 		TLSConfig:         cfg,
 	}}
 	var plain net.Listener = ln
-	if fh, ok := h.(*Handler); ok && cfg == nil {
+	if fh != nil && cfg == nil {
 		s.fast = newFastServer(ln, fh, s.srv.IdleTimeout, s.srv.ReadHeaderTimeout, log)
 		plain = s.fast // net/http gets what the fast path hands over
 	}
@@ -69,9 +82,28 @@ func Listen(st *zones.Steering, h http.Handler, log *slog.Logger) (*Server, erro
 // Addr is the address the listener is bound to.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Shutdown stops accepting and waits for requests in flight.
+// RunQoE publishes the CMCD windows to push every interval (QoE.Run)
+// until Shutdown; nothing without a QoE receiver. Call it once.
+func (s *Server) RunQoE(every time.Duration, push func(...health.Signal)) {
+	if s.qoe == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopQoE, s.qoeDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.qoeDone)
+		s.qoe.Run(ctx, every, push)
+	}()
+}
+
+// Shutdown stops accepting, waits for requests in flight, and stops the
+// QoE publisher.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
+	if s.stopQoE != nil {
+		s.stopQoE()
+		<-s.qoeDone
+	}
 	if s.fast != nil {
 		s.fast.Close() // closed by net/http already, unless Serve had not begun
 		if ferr := s.fast.wait(ctx); err == nil {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,9 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/dnsserver"
 	"github.com/cdnsteer/cdnsteer/geo"
+	"github.com/cdnsteer/cdnsteer/geo/geotest"
 	"github.com/cdnsteer/cdnsteer/health"
+	"github.com/cdnsteer/cdnsteer/qoe"
 	"github.com/cdnsteer/cdnsteer/zones"
 )
 
@@ -57,6 +60,8 @@ type env struct {
 	url     string
 	reg     *prometheus.Registry
 	snap    *zones.Snapshot
+	q       *QoE
+	c       *qoe.Collector // the CMCD reports' collector
 }
 
 func start(t *testing.T, policy string) *env {
@@ -76,11 +81,10 @@ func start(t *testing.T, policy string) *env {
 		t.Fatal(err)
 	}
 	ds.Serve()
-	src := func() (*zones.Snapshot, *health.Table, *geo.DB) {
-		st := h.State()
-		return st.Snap, st.Live, st.DB
-	}
-	ss, err := Listen(snap.Steering, NewHandler(src, NewMetrics(reg)), slogDiscard())
+	sh := NewHandler(dnsSource(h), NewMetrics(reg))
+	c := qoe.NewCollector(qoe.NewMetrics(reg))
+	q := sh.CollectQoE(c)
+	ss, err := Listen(snap.Steering, sh, slogDiscard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +94,16 @@ func start(t *testing.T, policy string) *env {
 		ss.Shutdown(ctx)
 		ds.Shutdown(ctx)
 	})
-	return &env{dns: h, dnsAddr: ds.Addrs()[0].String(), url: "http://" + ss.Addr().String(), reg: reg, snap: snap}
+	return &env{dns: h, dnsAddr: ds.Addrs()[0].String(), url: "http://" + ss.Addr().String(), reg: reg, snap: snap, q: q, c: c}
+}
+
+// dnsSource reads the DNS handler's state, as cmd/cdnsteer wires it.
+func dnsSource(h *dnsserver.Handler) Source {
+	return func() State {
+		st := h.State()
+		subnets, asn := st.Subnets()
+		return State{Snap: st.Snap, Live: st.Live, DB: st.DB, ASN: asn, Subnets: subnets}
+	}
 }
 
 type manifest struct {
@@ -241,38 +254,95 @@ func reasonCount(t *testing.T, reg *prometheus.Registry, reason string) float64 
 // CDN a real DNS answer gives the same /24 by ECS.
 func TestFirstPathwayIsDNSAnswer(t *testing.T) {
 	e := start(t, strings.Replace(testPolicy, "[server]", "[geo]\necs = true\n[server]", 1))
-	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
-	cnameToPathway := map[string]string{"a.cdn.example.net.": "akamai", "c.cdn.example.net.": "cf", "f.cdn.example.net.": "fastly"}
 	seen := map[string]bool{}
 	for i := 0; i < 60; i++ {
-		subnet := netip.AddrFrom4([4]byte{127, 1, byte(i), 0})
-		q := new(dns.Msg)
-		q.SetQuestion("live.example.com.", dns.TypeA)
-		q.SetEdns0(1232, false)
-		q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.IP(subnet.AsSlice())})
-		r, _, err := c.Exchange(q, e.dnsAddr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var target string
-		for _, rr := range r.Answer {
-			if cn, ok := rr.(*dns.CNAME); ok {
-				target = cn.Target
-			}
-		}
-		want := cnameToPathway[target]
-		// The steering request comes through the trusted proxy on
-		// loopback, for a client of the same /24.
-		client := netip.AddrFrom4([4]byte{127, 1, byte(i), 77})
-		code, m, _, body := get(t, e, "/steer/live.example.com", client.String())
-		if code != 200 || m.Priority[0] != want {
-			t.Fatalf("subnet %s: DNS says %q (%s), steering %d %s", subnet, want, target, code, body)
-		}
-		seen[want] = true
+		seen[sameAsDNS(t, e, netip.AddrFrom4([4]byte{127, 1, byte(i), 0}))] = true
 	}
 	if len(seen) < 3 {
 		t.Errorf("60 subnets reached only %v: the test proves little", seen)
 	}
+}
+
+// TestASNRegionAsDNS: a client of an ASN region ([regions] kt =
+// ["asn:4766"]) gets its region's CDN first from steering as from DNS,
+// and its neighbours outside the AS the default region's, from both.
+// Steering used to look regions up without the ASN database (and
+// without DNS's map by /24), so KT's viewers got the default region's
+// pathways.
+func TestASNRegionAsDNS(t *testing.T) {
+	dir := t.TempDir()
+	mmdb := filepath.Join(dir, "GeoLite2-ASN.mmdb")
+	geotest.Write(t, mmdb, geotest.ASN, []geotest.Network{
+		{CIDR: "1.16.0.0/20", ASN: 4766},
+		{CIDR: "1.16.64.0/18", ASN: 9318},
+	})
+	policy := strings.Replace(testPolicy, "[server]", "[geo]\necs = true\nasn_database = "+strconv.Quote(mmdb)+"\n[regions]\nkt = [\"asn:4766\"]\ndefault = [\"*\"]\n[server]", 1)
+	policy = strings.Replace(policy, "[policy.p.region.default]", "[policy.p.region.kt]\nweights = { fastly = 1 }\n[policy.p.region.default]", 1)
+	e := start(t, policy)
+	a, err := geo.OpenASNDB(mmdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dns.SetASNDB(a)
+	byCDN := map[string]int{}
+	for i := 0; i < 16; i++ {
+		if got := sameAsDNS(t, e, netip.AddrFrom4([4]byte{1, 16, byte(i), 0})); got != "fastly" {
+			t.Errorf("1.16.%d.0/24 (AS 4766, region kt): %s first, want fastly", i, got)
+		}
+		byCDN[sameAsDNS(t, e, netip.AddrFrom4([4]byte{1, 16, byte(64 + i), 0}))]++
+	}
+	if byCDN["akamai"] == 0 || byCDN["cf"] == 0 {
+		t.Errorf("AS 9318's subnets (region default): %v, want the default split", byCDN)
+	}
+	// The players' reports are counted in the same regions, the client
+	// read from X-Forwarded-For as for manifests.
+	for _, c := range []struct{ xff, region string }{{"1.16.5.77", "kt"}, {"203.0.113.9, 1.16.70.77", "default"}} {
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/qoe/cmcd", strings.NewReader(`e=t,cdn="fastly",sid="asn-test",v=2`+"\n"))
+		req.Header.Set("Content-Type", "application/cmcd")
+		req.Header.Set("X-Forwarded-For", c.xff)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("POST /qoe/cmcd: %d", resp.StatusCode)
+		}
+		if n := counter(e.reg, "cdnsteer_qoe_reports_total", "cdn", "fastly", "region", c.region); n != 1 {
+			t.Errorf("a report from %s: %v counted in region %s, want 1", c.xff, n, c.region)
+		}
+	}
+}
+
+// sameAsDNS asks DNS (ECS) and steering (through the trusted proxy, for
+// an address of the same /24) for subnet, fails unless both give the
+// same CDN, and returns its pathway.
+func sameAsDNS(t *testing.T, e *env, subnet netip.Addr) string {
+	t.Helper()
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	cnameToPathway := map[string]string{"a.cdn.example.net.": "akamai", "c.cdn.example.net.": "cf", "f.cdn.example.net.": "fastly"}
+	q := new(dns.Msg)
+	q.SetQuestion("live.example.com.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.IP(subnet.AsSlice())})
+	r, _, err := c.Exchange(q, e.dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target string
+	for _, rr := range r.Answer {
+		if cn, ok := rr.(*dns.CNAME); ok {
+			target = cn.Target
+		}
+	}
+	want := cnameToPathway[target]
+	client := subnet.As4()
+	client[3] = 77
+	code, m, _, body := get(t, e, "/steer/live.example.com", netip.AddrFrom4(client).String())
+	if code != 200 || m.Priority[0] != want {
+		t.Fatalf("subnet %s: DNS says %q (%s), steering %d %s", subnet, want, target, code, body)
+	}
+	return want
 }
 
 func TestStickyAndDegradedLast(t *testing.T) {
@@ -385,4 +455,61 @@ func TestHealthyBelowFullScoreHolds(t *testing.T) {
 	if v := testutil.ToFloat64(mustCounter(t, e.reg, "cdnsteer_steering_moves_total")); v != 0 {
 		t.Errorf("moves %v, want 0", v)
 	}
+}
+
+// _DASH_throughput is bit/s, as dash.js 5 sends it (its kbit/s mean times
+// 1000; the players test compares it with Chromium's timing), and after
+// a switch it is a list, one per pathway of _DASH_pathway, the current
+// last; an empty entry is a pathway without a sample.
+func TestDASHThroughput(t *testing.T) {
+	e := start(t, testPolicy)
+	for _, c := range []struct {
+		q    string
+		want float64 // observed for fastly; -1: nothing
+	}{
+		{`_DASH_pathway=fastly&_DASH_throughput=4200000`, 4.2e6},
+		{`_DASH_pathway=%22cf,fastly%22&_DASH_throughput=900000,5100000`, 5.1e6},
+		{`_DASH_pathway=%22cf,fastly%22&_DASH_throughput=900000,`, -1},
+		{`_DASH_pathway=fastly&_DASH_throughput=`, -1},
+	} {
+		before := histogram(t, e.reg, "cdnsteer_steering_throughput_bits_per_second", "fastly")
+		code, _, _, body := get(t, e, "/steer/live.example.com?"+c.q, "")
+		if code != 200 {
+			t.Fatalf("%s: %d %s", c.q, code, body)
+		}
+		after := histogram(t, e.reg, "cdnsteer_steering_throughput_bits_per_second", "fastly")
+		switch {
+		case c.want < 0 && after.count != before.count:
+			t.Errorf("%s: observed %v, want nothing", c.q, after.sum-before.sum)
+		case c.want >= 0 && (after.count != before.count+1 || after.sum-before.sum != c.want):
+			t.Errorf("%s: observed %v bit/s (%d), want %v", c.q, after.sum-before.sum, after.count-before.count, c.want)
+		}
+	}
+}
+
+type histo struct {
+	sum   float64
+	count uint64
+}
+
+// histogram is the sum and count of a histogram's series for cdn.
+func histogram(t *testing.T, reg *prometheus.Registry, name, cdn string) histo {
+	t.Helper()
+	fs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "cdn" && l.GetValue() == cdn {
+					return histo{m.GetHistogram().GetSampleSum(), m.GetHistogram().GetSampleCount()}
+				}
+			}
+		}
+	}
+	return histo{}
 }

@@ -35,8 +35,8 @@ const playersTTL = 2 * time.Second
 // one is on through the API and checks, from the players' own segment
 // requests, that it moves to another pathway within the steering TTL and
 // one segment without a stall longer than a segment, then ends the drain
-// and checks that it does not move back for a few TTLs. It also reads the
-// throughput the players report to the steering server.
+// and checks that it does not move back for a few TTLs. It also checks the
+// units of the throughput the players report to the steering server.
 func TestPlayersFollowSteering(t *testing.T) {
 	if os.Getenv("CDNSTEER_PLAYERS_TEST") == "" {
 		t.Skip("set CDNSTEER_PLAYERS_TEST=1 (with CDNSTEER_CHROMIUM and CDNSTEER_PLAYERS) to play the demo stream in Chromium, or run scripts/players-test.sh")
@@ -322,6 +322,7 @@ func (p *playerWatch) steerAway() {
 		}
 	})
 	segment := stream.SegmentDuration
+	throughputBefore := steeringThroughput(t, p.run.HTTP)
 	page := "http://" + p.run.Player + "/" + p.kind + "?sid=" + p.sid()
 	if err := chromedp.Do(p.ctx, chromedp.Navigate(page)); err != nil {
 		t.Fatalf("opening %s: %v", page, err)
@@ -429,7 +430,7 @@ func (p *playerWatch) steerAway() {
 	if stall > segment {
 		t.Errorf("%s stood still for %s after the drain ended", p.kind, stall)
 	}
-	p.throughput()
+	p.throughput(throughputBefore)
 	screenshot(t, p.ctx, "players-"+p.kind)
 }
 
@@ -446,14 +447,16 @@ func (p *playerWatch) firstPathway(on string) string {
 	return m.Priority[0]
 }
 
-// throughput compares what the player told the steering server with what
-// Chromium measured for its segments, to check the units: hls.js sends
-// _HLS_throughput in bit/s, and dash.js 5 _DASH_throughput in bit/s too
-// (its kbit/s estimate times 1000), where steering/ reads kbit/s, which
-// the log says. Every steering answer is 200 but, for dash.js, those to a
-// list of throughputs (after a switch, one per service location used
-// since its last request), which steering/ refuses: logged.
-func (p *playerWatch) throughput() {
+// throughput checks the units of the throughput the player reports on
+// its steering requests: what the steering server read from them (the
+// mean of cdnsteer_steering_throughput_bits_per_second since before the
+// player started, the other player's requests and the test's own
+// excluded) and the player's own values must both be within a factor of
+// what Chromium timed for its segments. hls.js sends _HLS_throughput in
+// bit/s; dash.js 5 sends _DASH_throughput in bit/s as well (its kbit/s
+// mean times 1000; steering/ used to multiply it by 1000 again), a list
+// after a switch (one per pathway of _DASH_pathway, the current last).
+func (p *playerWatch) throughput(before histo) {
 	t := p.t
 	param := "_HLS_throughput"
 	if p.kind == "dash" {
@@ -466,16 +469,12 @@ func (p *playerWatch) throughput() {
 			t.Errorf("steering request URL %q: %v", r.url, err)
 			continue
 		}
-		v := u.Query().Get(param)
-		list := strings.Contains(v, ",")
-		switch {
-		case r.status == http.StatusOK || r.status == 0: // 0: still in flight
-		case list && p.kind == "dash":
-			t.Logf("%s: steering answered %d to a list of throughputs (known gap of steering/): %s", p.kind, r.status, r.url)
-		default:
+		if r.status != http.StatusOK && r.status != 0 { // 0: still in flight
 			t.Errorf("%s: steering answered %d to %s", p.kind, r.status, r.url)
 		}
-		if f, err := strconv.ParseFloat(v, 64); v != "" && !list && err == nil {
+		v := u.Query().Get(param)
+		v = v[strings.LastIndexByte(v, ',')+1:]
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
 			reported = append(reported, f)
 		}
 	}
@@ -485,21 +484,69 @@ func (p *playerWatch) throughput() {
 			measured = append(measured, r.bits/r.duration.Seconds())
 		}
 	}
-	if len(reported) == 0 || len(measured) == 0 {
-		t.Errorf("%s: no %s reported (%d steering requests) or no segment timed (%d)", p.kind, param, len(p.steersSince(time.Time{})), len(measured))
+	after := steeringThroughput(t, p.run.HTTP)
+	read := after.count - before.count
+	if len(reported) == 0 || len(measured) == 0 || read <= 0 {
+		t.Errorf("%s: %d %s reported (%d steering requests), %.0f read by the steering server, %d segments timed", p.kind, len(reported), param, len(p.steersSince(time.Time{})), read, len(measured))
 		return
 	}
-	rep, meas := median(reported), median(measured)
-	t.Logf("%s: %s median %.0f (%d reports); its segments as Chromium timed them: median %.0f bit/s; ratio %.2g",
-		p.kind, param, rep, len(reported), meas, rep/meas)
+	rep, meas, server := median(reported), median(measured), (after.sum-before.sum)/read
+	t.Logf("%s: %s median %.0f (%d reports); the steering server read a mean of %.0f bit/s (%.0f reports); its segments as Chromium timed them: median %.0f bit/s; ratios %.2g and %.2g",
+		p.kind, param, rep, len(reported), server, read, meas, rep/meas, server/meas)
 	// The estimates differ (EWMA, latency, loopback bursts) but not by
 	// three orders of magnitude, as a unit would.
-	if rep/meas > 30 || rep/meas < 1.0/30 {
-		t.Errorf("%s: %s is %.0f against %.0f bit/s measured: not bit/s", p.kind, param, rep, meas)
+	for _, c := range []struct {
+		what string
+		v    float64
+	}{{"the player's " + param, rep}, {"the steering server's reading", server}} {
+		if c.v/meas > 30 || c.v/meas < 1.0/30 {
+			t.Errorf("%s: %s is %.0f against %.0f bit/s measured: not bit/s", p.kind, c.what, c.v, meas)
+		}
 	}
-	if p.kind == "dash" {
-		t.Logf("dash: steering/ reads _DASH_throughput as kbit/s (×1000): %.0f bit/s, %.0f× the measurement", rep*1000, rep*1000/meas)
+}
+
+type histo struct{ sum, count float64 }
+
+// steeringThroughput is the sum and count, over every CDN, of the
+// throughput the steering server read from players.
+func steeringThroughput(t *testing.T, httpAddr string) histo {
+	t.Helper()
+	const name = "cdnsteer_steering_throughput_bits_per_second"
+	return histo{metricSum(t, httpAddr, name+"_sum"), metricSum(t, httpAddr, name+"_count")}
+}
+
+// metricSum adds up every series of a sample name on /metrics (name, then
+// labels or a space), optionally only those whose labels contain each
+// of with ("cdn=\"akamai\"").
+func metricSum(t *testing.T, httpAddr, name string, with ...string) float64 {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
 	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	var sum float64
+next:
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || rest[0] != '{' && rest[0] != ' ' {
+			continue
+		}
+		for _, w := range with {
+			if !strings.Contains(rest, w) {
+				continue next
+			}
+		}
+		f, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64)
+		if err == nil {
+			sum += f
+		}
+	}
+	return sum
 }
 
 func median(v []float64) float64 {

@@ -162,10 +162,10 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 		}
 		httpSrv, err = retryBind(ctx, func() (*admin.Server, error) { return startHTTP(httpCfg, adminOpts, log) })
 		if err == nil {
-			steerSrv, err = retryBind(ctx, func() (*steering.Server, error) { return startSteering(snap, handler, reg, log) })
+			steerSrv, err = retryBind(ctx, func() (*steering.Server, error) { return startSteering(snap, handler, engine, reg, log) })
 		}
 	} else {
-		steerSrv, err = startSteering(snap, handler, reg, log)
+		steerSrv, err = startSteering(snap, handler, engine, reg, log)
 	}
 	if err != nil {
 		dnsSrv.Shutdown(context.Background())
