@@ -337,6 +337,7 @@ func (e *Engine) failStatic(rs *regionState, pol *PolicyInfo, region string, liv
 		return false
 	}
 	if rs.lastGood == nil {
+		e.neverMeasured(rs, pol, region, now)
 		return false
 	}
 	if rs.staleSince.IsZero() {

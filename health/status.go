@@ -54,6 +54,9 @@ type regionState struct {
 	live       []float64
 	lastGood   []float64 // the split last computed from fresh telemetry
 	staleSince time.Time
+	// born is the region's first evaluation: a region with no signal for
+	// signal_max_age since is stale too (stale.go).
+	born       time.Time
 	failedOpen bool
 	logged     []float64 // the split last written to the decision log
 	reason     string
