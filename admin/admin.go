@@ -30,6 +30,10 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Ready reports whether a policy is loaded and the DNS listeners are up.
 	Ready func() bool
+	// NotReady, when set, says why the server should take no traffic
+	// although Ready holds ("" when nothing stops it): /readyz answers
+	// 503 with it as "reason".
+	NotReady func() string
 	// Engine is the health engine behind state, signals and overrides;
 	// nil makes those endpoints answer 503.
 	Engine *health.Engine
@@ -116,6 +120,12 @@ func Listen(cfg Config) (*Server, error) {
 		if cfg.Ready != nil && !cfg.Ready() {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 			return
+		}
+		if cfg.NotReady != nil {
+			if why := cfg.NotReady(); why != "" {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": why})
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
