@@ -56,6 +56,9 @@
 #   KEEP=1            keep the work directory (logs, configs, raw results)
 #   WORK=DIR          use DIR as the work directory (kept); the geo database
 #                     built there is reused by later runs
+#   EXTRA="tcp steering"  then run scripts/bench-tcp.sh and
+#                     scripts/bench-steering.sh, appending their tables
+#                     (a failed one counts as a missed target); "" skips
 #
 # Exit status: 0 all of cdnsteer's targets met, 1 some target missed,
 # 2 setup failed, a server answered wrongly or died (no table).
@@ -748,5 +751,15 @@ echo
 cat "$WORK/results.md"
 echo
 echo "Results written to $RESULTS; raw per-round values: $([[ ${KEEP:-} == 1 ]] && echo "$RAW" || echo "KEEP=1 keeps $RAW")"
+
+# The other front-ends measure with their own load generators and peers,
+# each printing its own table: DNS over TCP (dnsperf -m tcp, next to Knot
+# and gdnsd) and content steering (wrk, next to nginx). EXTRA="" skips them.
+for extra in ${EXTRA-tcp steering}; do
+	echo
+	echo "=== scripts/bench-$extra.sh"
+	bash "$here/bench-$extra.sh" "$WORK/results-$extra.md" || { echo "bench-$extra.sh: exit $?"; fails=$((fails + 1)); }
+	[[ -f $WORK/results-$extra.md ]] && cat "$WORK/results-$extra.md" >>"$RESULTS"
+done
 ((fails == 0)) && exit 0
 exit 1
