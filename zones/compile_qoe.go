@@ -47,12 +47,21 @@ func (c *compiler) qoe(f *File, s *Snapshot) {
 		return
 	}
 	q := &QoE{Sample: DefaultQoESample, Window: DefaultQoEWindow, Hosts: map[string]int{}}
+	shared := map[string]bool{}
 	for i, cdn := range s.CDNs {
 		for _, h := range []string{strings.TrimSuffix(cdn.Target, "."), probeHost(cdn)} {
-			if _, taken := q.Hosts[h]; h != "" && !taken {
+			if j, taken := q.Hosts[h]; taken && j != i {
+				shared[h] = true
+			} else if h != "" {
 				q.Hosts[h] = i
 			}
 		}
+	}
+	// A host two CDNs share (edges simulated on one loopback address, a
+	// probe through a common origin) cannot tell which one served a
+	// report: it names none, and [qoe.hosts] may give it to one.
+	for h := range shared {
+		delete(q.Hosts, h)
 	}
 	if qc != nil {
 		if qc.Sample != nil {

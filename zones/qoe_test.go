@@ -37,6 +37,22 @@ func TestQoEDefaultsAndHosts(t *testing.T) {
 			t.Errorf("host %s: %d, %v; want %d", h, got, ok, i)
 		}
 	}
+	// Probes on one host (the demo's edges on 127.0.0.1) attribute
+	// nothing to the first CDN listed: the host names none of them.
+	shared := strings.Replace(qoeBase, "[cdn.fastly]\n", "[cdn.akamai.probe]\nurl = \"http://127.0.0.1:8101/test.ts\"\n[cdn.fastly]\n", 1)
+	shared = strings.Replace(shared, "https://Probe.Fastly.example.com/live/test.ts", "http://127.0.0.1:8102/test.ts", 1)
+	snap, err = Parse("q.toml", []byte(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, ok := snap.QoE.Hosts["127.0.0.1"]; ok {
+		t.Errorf("a host both CDNs' probes use is cdn %d's", i)
+	}
+	if snap, err := Parse("q.toml", []byte(shared+"[qoe.hosts]\nfastly = [\"127.0.0.1\"]\n")); err != nil {
+		t.Errorf("[qoe.hosts] giving a shared host to fastly: %v", err)
+	} else if i, ok := snap.QoE.Hosts["127.0.0.1"]; !ok || i != 1 {
+		t.Errorf("[qoe.hosts] giving a shared host to fastly: %v", snap.QoE.Hosts)
+	}
 	snap, err = Parse("q.toml", []byte(qoeBase))
 	if err != nil || snap.QoE == nil || snap.QoE.Sample != DefaultQoESample || snap.QoE.Window != DefaultQoEWindow {
 		t.Errorf("defaults: %+v %v", snap.QoE, err)
