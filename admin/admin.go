@@ -1,12 +1,16 @@
 // Package admin serves cdnsteer's HTTP endpoint: metrics, liveness,
 // readiness, the JSON API under /api/v1 (state, history, pushed signals,
 // overrides, annotations, explain, and the demo's edges) and the live view
-// at /. Writes need the bearer token from the admin token file; bad input
+// at /. Reads need a read token and writes a write token, both named in
+// the admin token file (tokens.go); who wrote is recorded with every
+// change. The Host header is checked against the allowed names, and the
+// endpoint serves HTTPS when given a certificate (door.go). Bad input
 // gets a 4xx JSON error and changes nothing.
 package admin
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,10 +41,20 @@ type Config struct {
 	// Engine is the health engine behind state, signals and overrides;
 	// nil makes those endpoints answer 503.
 	Engine *health.Engine
-	// TokenFile holds the bearer token for write endpoints
-	// (server.admin_token_file). It is read at Listen, re-read when it
-	// changes and on ReloadToken; empty disables writes (403).
+	// TokenFile holds the named bearer tokens (server.admin_token_file,
+	// LoadTokens). It is read at Listen, re-read when it changes and on
+	// ReloadToken; empty disables writes (403) and leaves reads open.
 	TokenFile string
+	// OpenReads lets reads (GET of the API) through without a token
+	// (server.http_open_reads); refused for an Addr beyond loopback.
+	OpenReads bool
+	// AllowedHosts are the names the Host header may carry
+	// (server.http_allowed_hosts); empty: the bind address, the loopback
+	// names for a loopback bind and the certificate's names.
+	AllowedHosts []string
+	// TLSCert and TLSKey serve HTTPS (server.http_tls_cert,
+	// http_tls_key); both empty: HTTP. Re-read on ReloadToken.
+	TLSCert, TLSKey string
 	// Annotations is the event timeline, built by NewAnnotations from the
 	// annotations the engine restored and the decision log to record new
 	// ones to. Nil gives a timeline that lives in memory only.
@@ -79,15 +93,17 @@ type Server struct {
 	ln   net.Listener
 	log  *slog.Logger
 	auth *auth
+	keys *keyPair // nil: plain HTTP
 	cfg  Config
 
 	stopSampler context.CancelFunc
 	sampling    chan struct{}
 }
 
-// Listen binds the endpoint and reads the admin token file; Serve starts
-// answering. It fails if the address cannot be bound or a configured token
-// file cannot be read.
+// Listen binds the endpoint and reads the admin token file and TLS
+// certificate; Serve starts answering. It fails if the address cannot be
+// bound, a configured file cannot be used, or the address is beyond
+// loopback without TLS and tokens.
 func Listen(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -102,7 +118,26 @@ func Listen(cfg Config) (*Server, error) {
 		cfg.History = NewHistory(DefaultHistoryWindow, DefaultHistoryInterval)
 	}
 	log := cfg.Logger
-	au, err := newAuth(cfg.TokenFile, log)
+	if err := checkDoor(cfg); err != nil {
+		return nil, err
+	}
+	var keys *keyPair
+	var leaf *x509.Certificate
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		var err error
+		if keys, err = newKeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+		leaf = keys.cur.Load().Leaf
+		if w := expiryWarning(leaf, cfg.Now()); w != "" {
+			log.Warn(w, "file", cfg.TLSCert)
+		}
+	}
+	hosts := normHosts(cfg.AllowedHosts)
+	if len(hosts) == 0 {
+		hosts = defaultHosts(cfg.Addr, leaf)
+	}
+	au, err := newAuth(cfg.TokenFile, cfg.OpenReads, log)
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +146,20 @@ func Listen(cfg Config) (*Server, error) {
 		au.close()
 		return nil, fmt.Errorf("listen http %s: %w", cfg.Addr, err)
 	}
+	if !loopback(cfg.Addr) {
+		log.Warn("the HTTP endpoint listens beyond loopback: anyone who reaches it may try tokens; keep it on a management network",
+			"addr", cfg.Addr, "tls", keys != nil, "allowed_hosts", hosts)
+	}
+	a := &api{cfg: cfg, auth: au}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	metrics := promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
+	if !loopback(cfg.Addr) && !au.openReads {
+		// Off loopback the series (scores, weights, telemetry) are for
+		// whoever holds a read token: Prometheus sends one with
+		// authorization.credentials_file.
+		metrics = a.read(metrics.ServeHTTP)
+	}
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -129,31 +176,43 @@ func Listen(cfg Config) (*Server, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	(&api{cfg: cfg, auth: au}).register(mux)
+	a.register(mux)
 	registerUI(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return &Server{
-		srv: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-		},
-		ln:   ln,
-		log:  log,
-		auth: au,
-		cfg:  cfg,
-	}, nil
+	srv := &http.Server{
+		Handler:           guardHost(hosts, mux),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if keys != nil {
+		srv.TLSConfig = keys.tlsConfig()
+	}
+	return &Server{srv: srv, ln: ln, log: log, auth: au, keys: keys, cfg: cfg}, nil
 }
 
-// ReloadToken re-reads the admin token file now (on SIGHUP, say). On error
-// writes are refused until a later reload succeeds. Without a token file it
-// does nothing.
-func (s *Server) ReloadToken() error { return s.auth.reload() }
+// ReloadToken re-reads the admin token file and the TLS certificate now
+// (on SIGHUP, say). A token file that fails refuses every request that
+// needs a token until a later reload succeeds; a certificate that fails
+// leaves the one in force serving.
+func (s *Server) ReloadToken() error {
+	err := s.auth.reload()
+	if s.keys != nil {
+		if kerr := s.keys.load(); kerr != nil {
+			s.log.Error("admin TLS certificate not reloaded: the previous one still serves", "err", kerr)
+			err = errors.Join(err, kerr)
+		}
+	}
+	return err
+}
+
+// TLS tells whether the endpoint serves HTTPS.
+func (s *Server) TLS() bool { return s.keys != nil }
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -169,7 +228,12 @@ func (s *Server) Serve() {
 		}()
 	}
 	go func() {
-		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return s.srv.Serve(s.ln) }
+		if s.keys != nil {
+			// The certificate comes from TLSConfig.GetCertificate.
+			serve = func() error { return s.srv.ServeTLS(s.ln, "", "") }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http endpoint stopped", "err", err)
 		}
 	}()

@@ -22,6 +22,7 @@ type annotationJSON struct {
 	Time time.Time `json:"time"`
 	Text string    `json:"text"`
 	Tags []string  `json:"tags"`
+	By   string    `json:"by,omitempty"`
 }
 
 func toJSON(n health.Annotation) annotationJSON {
@@ -29,7 +30,7 @@ func toJSON(n health.Annotation) annotationJSON {
 	if tags == nil {
 		tags = []string{}
 	}
-	return annotationJSON{ID: n.ID, Time: n.Time, Text: n.Text, Tags: tags}
+	return annotationJSON{ID: n.ID, Time: n.Time, Text: n.Text, Tags: tags, By: n.By}
 }
 
 // postAnnotation adds a note to the timeline.
@@ -38,7 +39,7 @@ func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
 	if !decodeRequest(w, r, &req) {
 		return
 	}
-	n := health.Annotation{Text: req.Text, Tags: req.Tags}
+	n := health.Annotation{Text: req.Text, Tags: req.Tags, By: who(r)}
 	if req.Time != "" {
 		t, rerr := parseTime("time", req.Time)
 		if rerr != nil {
@@ -55,7 +56,7 @@ func (a *api) postAnnotation(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.Fleet != nil {
 		a.cfg.Fleet.AnnotationAdded(n)
 	}
-	a.cfg.Logger.Info("annotation added via API", "id", n.ID, "text", n.Text, "remote", r.RemoteAddr)
+	a.cfg.Logger.Info("annotation added via API", "id", n.ID, "text", n.Text, "who", n.By, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusCreated, toJSON(n))
 }
 

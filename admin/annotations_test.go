@@ -14,7 +14,7 @@ import (
 
 func (f *fixture) annotations(query string) []annotationJSON {
 	f.t.Helper()
-	r := f.do("GET", "/api/v1/annotations"+query, "", "")
+	r := f.get("/api/v1/annotations" + query)
 	if r.code != http.StatusOK {
 		f.t.Fatalf("list annotations: %d %s", r.code, r.body)
 	}
@@ -132,14 +132,14 @@ func TestAnnotationLimitsAccepted(t *testing.T) {
 
 func TestAnnotationsListRejected(t *testing.T) {
 	f := newFixture(t)
-	expectError(t, f.do("GET", "/api/v1/annotations?since=yesterday", "", ""), http.StatusBadRequest, "since")
+	expectError(t, f.get("/api/v1/annotations?since=yesterday"), http.StatusBadRequest, "since")
 	// An unencoded "+" arrives as a space; the error says so.
-	r := f.do("GET", "/api/v1/annotations?since=2026-06-14T19:00:00+02:00", "", "")
+	r := f.get("/api/v1/annotations?since=2026-06-14T19:00:00+02:00")
 	expectError(t, r, http.StatusBadRequest, "since")
 	if !strings.Contains(r.json(t)["error"].(string), "%2B") {
 		t.Errorf("no hint about +: %s", r.body)
 	}
-	expectError(t, f.do("GET", "/api/v1/annotations?from=x", "", ""), http.StatusBadRequest, "from")
+	expectError(t, f.get("/api/v1/annotations?from=x"), http.StatusBadRequest, "from")
 	r = f.write("DELETE", "/api/v1/annotations", "")
 	expectError(t, r, http.StatusMethodNotAllowed, "")
 	if allow := r.header.Get("Allow"); allow != "GET, HEAD, POST" {

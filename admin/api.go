@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,13 +42,43 @@ func (rt route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed here; allowed: "+strings.Join(allow, ", "))
 }
 
-// write wraps a handler that changes state: writes need the bearer token.
+// write wraps a handler that changes state: it needs a write token,
+// whose name the handler finds with who(r).
 func (a *api) write(h http.HandlerFunc) http.HandlerFunc {
+	return a.need(RoleWrite, h)
+}
+
+// read wraps a handler that discloses state: it needs a read token
+// unless reads are open.
+func (a *api) read(h http.HandlerFunc) http.HandlerFunc {
+	return a.need(RoleRead, h)
+}
+
+func (a *api) need(role Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a.auth.check(w, r) {
-			h(w, r)
+		if name, ok := a.auth.authorize(w, r, role); ok {
+			h(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, name)))
 		}
 	}
+}
+
+// byWho is the reason of an ending as the decision log keeps it: with
+// the name of the token that ended it.
+func byWho(reason, name string) string {
+	if reason == "" {
+		return "by " + name
+	}
+	return reason + " (by " + name + ")"
+}
+
+// whoKey holds, in a request's context, the name of the token it came with.
+type whoKey struct{}
+
+// who is the name of the token r came with: who is recorded for every
+// change ("" for a read let through without one).
+func who(r *http.Request) string {
+	name, _ := r.Context().Value(whoKey{}).(string)
+	return name
 }
 
 // engine wraps a handler that needs the health engine: without one it
@@ -92,22 +123,41 @@ func query(r *http.Request, allowed ...string) (url.Values, *requestError) {
 // register adds the /api/v1 routes to mux. Paths are registered without a
 // method so that route answers a wrong method itself.
 func (a *api) register(mux *http.ServeMux) {
-	mux.Handle("/api/v1/state", route{http.MethodGet: a.engine(a.getState)})
-	mux.Handle("/api/v1/kinds", route{http.MethodGet: a.getKinds})
+	mux.Handle("/api/v1/state", route{http.MethodGet: a.read(a.engine(a.getState))})
+	mux.Handle("/api/v1/kinds", route{http.MethodGet: a.read(a.getKinds)})
 	mux.Handle("/api/v1/signals", route{http.MethodPost: a.write(a.engine(a.postSignals))})
 	mux.Handle("/api/v1/overrides", route{
-		http.MethodGet:  a.engine(a.listOverrides),
+		http.MethodGet:  a.read(a.engine(a.listOverrides)),
 		http.MethodPost: a.write(a.engine(a.postOverride)),
 	})
 	mux.Handle("/api/v1/overrides/{id}", route{http.MethodDelete: a.write(a.engine(a.deleteOverride))})
 	mux.Handle("/api/v1/annotations", route{
-		http.MethodGet:  a.listAnnotations,
+		http.MethodGet:  a.read(a.listAnnotations),
 		http.MethodPost: a.write(a.postAnnotation),
 	})
-	mux.Handle("/api/v1/explain", route{http.MethodGet: a.getExplain})
-	mux.Handle("/api/v1/history", route{http.MethodGet: a.getHistory})
-	mux.Handle("/api/v1/fleet", route{http.MethodGet: a.getFleet})
+	mux.Handle("/api/v1/explain", route{http.MethodGet: a.read(a.getExplain)})
+	mux.Handle("/api/v1/history", route{http.MethodGet: a.read(a.getHistory)})
+	mux.Handle("/api/v1/fleet", route{http.MethodGet: a.read(a.getFleet)})
+	mux.Handle("/api/v1/whoami", route{http.MethodGet: a.read(a.getWhoami)})
 	a.registerPlans(mux)
 	a.registerEscalations(mux)
 	a.registerDemo(mux)
+}
+
+// getWhoami answers the name and role of the token sent, so that the live
+// view can show whose token it keeps and whether it may write.
+func (a *api) getWhoami(w http.ResponseWriter, r *http.Request) {
+	if _, rerr := query(r); rerr != nil {
+		writeRequestError(w, rerr)
+		return
+	}
+	ans := map[string]any{"name": who(r), "role": "", "open_reads": a.auth.openReads}
+	if st := a.auth.state.Load(); st.tokens != nil {
+		if given, ok := bearer(r.Header.Get("Authorization")); ok {
+			if tk, ok := st.tokens.lookup(given); ok {
+				ans["role"] = tk.role.String()
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, ans)
 }

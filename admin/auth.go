@@ -1,14 +1,8 @@
 package admin
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,20 +19,22 @@ const maxTokenFile = 64 << 10
 // tokenDebounce lets a writer finish before the token file is re-read.
 const tokenDebounce = 50 * time.Millisecond
 
-// tokenState is the token in force, or why writes are disabled. Only the
-// SHA-256 of the token is kept: comparing digests of equal length in
-// constant time reveals neither the token's bytes nor its length.
+// tokenState is the tokens in force, or why none are. Only the SHA-256
+// of each token is kept (Tokens).
 type tokenState struct {
-	sum      [sha256.Size]byte
-	disabled string // non-empty: every write is refused with this message
+	tokens   *Tokens
+	disabled string // non-empty: every request needing a token is refused with this message
 }
 
-// auth guards the write endpoints with the bearer token in a file. The
-// file is re-read when it changes, so a token is rotated without a
+// auth guards the API with the named bearer tokens of a file. The file
+// is re-read when it changes, so a token is added or rotated without a
 // restart, and on ReloadToken (SIGHUP).
 type auth struct {
 	path string
-	log  *slog.Logger
+	// openReads lets reads through without a token: set when there is no
+	// token file, or when the operator opted out on a loopback bind.
+	openReads bool
+	log       *slog.Logger
 
 	state   atomic.Pointer[tokenState]
 	loadMu  sync.Mutex // serialises loads, so an older read never lands last
@@ -46,10 +42,11 @@ type auth struct {
 }
 
 // newAuth reads the token file and starts watching it. Without a path,
-// writes are disabled. An unreadable file is an error: an operator who set
-// one wants writes, and should hear at start that they will not work.
-func newAuth(path string, log *slog.Logger) (*auth, error) {
-	a := &auth{log: log}
+// writes are disabled and reads are open. A file that cannot be read or
+// parsed is an error: an operator who set one wants it to work, and
+// should hear at start that it does not.
+func newAuth(path string, openReads bool, log *slog.Logger) (*auth, error) {
+	a := &auth{log: log, openReads: openReads || path == ""}
 	if path == "" {
 		a.state.Store(&tokenState{disabled: "writes are disabled: set server.admin_token_file"})
 		return a, nil
@@ -62,55 +59,33 @@ func newAuth(path string, log *slog.Logger) (*auth, error) {
 		a.close()
 		return nil, err
 	}
-	if a.state.Load().disabled == "" {
-		log.Info("API writes enabled", "token_file", a.path)
-	}
+	w, r := a.state.Load().tokens.Counts()
+	log.Info("API tokens loaded", "token_file", a.path, "write", w, "read", r, "open_reads", a.openReads)
 	return a, nil
 }
 
-// load re-reads the token file. On failure writes are refused until a
-// later load succeeds: a deleted or broken token file must not leave the
-// old token valid.
+// load re-reads the token file. On failure every request that needs a
+// token is refused until a later load succeeds: a deleted or broken token
+// file must not leave a token being rotated out valid.
 func (a *auth) load() error {
 	a.loadMu.Lock()
 	defer a.loadMu.Unlock()
 	prev := a.state.Load()
-	token, err := readToken(a.path)
-	switch {
-	case err != nil:
-		a.state.Store(&tokenState{disabled: "writes are disabled: the admin token file cannot be read"})
+	tokens, err := LoadTokens(a.path)
+	if err != nil {
+		a.state.Store(&tokenState{disabled: "the admin token file cannot be used (see the server's log): API requests that need a token are refused"})
 		return err
-	case token == "":
-		a.state.Store(&tokenState{disabled: "writes are disabled: the admin token file is empty"})
-		a.log.Warn("admin token file is empty: API writes are disabled", "file", a.path)
-		return nil
 	}
-	next := &tokenState{sum: sha256.Sum256([]byte(token))}
+	next := &tokenState{tokens: tokens}
 	switch {
 	case prev == nil:
 	case prev.disabled != "":
-		a.log.Info("admin token loaded: API writes are enabled again", "file", a.path)
-	case prev.sum != next.sum:
-		a.log.Info("admin token changed", "file", a.path)
+		a.log.Info("admin tokens loaded: the API accepts tokens again", "file", a.path, "tokens", tokens.Len())
+	default:
+		a.log.Info("admin tokens reloaded", "file", a.path, "tokens", tokens.Len())
 	}
 	a.state.Store(next)
 	return nil
-}
-
-func readToken(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("admin token file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
-	if err != nil {
-		return "", fmt.Errorf("admin token file %s: %w", path, err)
-	}
-	if len(b) > maxTokenFile {
-		return "", fmt.Errorf("admin token file %s is larger than %d bytes: not a token", path, maxTokenFile)
-	}
-	return string(bytes.TrimSpace(b)), nil
 }
 
 // watch re-reads the token file when it is replaced: written in place,
@@ -146,28 +121,50 @@ func (a *auth) close() {
 	}
 }
 
-// check tells whether r may write. It answers the request itself when
-// not: 403 while writes are disabled, 401 for a missing or wrong token.
-func (a *auth) check(w http.ResponseWriter, r *http.Request) bool {
+// authorize tells whether r may do what need allows, and who it is (the
+// token's name; "" for a read let through without a token). When not, it
+// answers the request itself: 401 for a missing or wrong token, 403 for a
+// read token on a write or while tokens cannot be used.
+func (a *auth) authorize(w http.ResponseWriter, r *http.Request, need Role) (string, bool) {
 	st := a.state.Load()
+	given, hasToken := bearer(r.Header.Get("Authorization"))
+	if need == RoleRead && a.openReads {
+		// A valid token still names who reads; a wrong one is no worse
+		// than none here.
+		if hasToken && st.tokens != nil {
+			if tk, ok := st.tokens.lookup(given); ok {
+				return tk.name, true
+			}
+		}
+		return "", true
+	}
 	if st.disabled != "" {
 		writeError(w, http.StatusForbidden, st.disabled)
-		return false
+		return "", false
 	}
-	given, ok := bearer(r.Header.Get("Authorization"))
-	if !ok {
+	if !hasToken {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cdnsteer"`)
-		writeError(w, http.StatusUnauthorized, "this endpoint needs Authorization: Bearer <admin token>")
-		return false
+		what := "this endpoint needs Authorization: Bearer <token>"
+		if need == RoleWrite {
+			what += " (a write token)"
+		}
+		writeError(w, http.StatusUnauthorized, what)
+		return "", false
 	}
-	sum := sha256.Sum256([]byte(given))
-	if subtle.ConstantTimeCompare(sum[:], st.sum[:]) != 1 {
+	tk, ok := st.tokens.lookup(given)
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cdnsteer", error="invalid_token"`)
-		a.log.Warn("API write refused: wrong bearer token", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		a.log.Warn("API request refused: unknown bearer token", "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 		writeError(w, http.StatusUnauthorized, "wrong bearer token")
-		return false
+		return "", false
 	}
-	return true
+	if tk.role < need {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="cdnsteer", error="insufficient_scope"`)
+		a.log.Warn("API write refused: read-only token", "token", tk.name, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		writeError(w, http.StatusForbidden, "token "+tk.name+" may only read: this needs a write token")
+		return "", false
+	}
+	return tk.name, true
 }
 
 // bearer extracts the token of an "Authorization: Bearer …" header. The

@@ -15,7 +15,7 @@ func (a *api) registerDemo(mux *http.ServeMux) {
 	if a.cfg.Demo == nil {
 		return
 	}
-	mux.Handle("/api/v1/demo/edges", route{http.MethodGet: a.listEdges})
+	mux.Handle("/api/v1/demo/edges", route{http.MethodGet: a.read(a.listEdges)})
 	mux.Handle("/api/v1/demo/edges/{cdn}", route{http.MethodPost: a.write(a.postEdge)})
 }
 

@@ -21,7 +21,7 @@ func demoFixture(t *testing.T, edit ...func(*Config)) (*fixture, *edges.Fleet) {
 
 func TestDemoEdgesList(t *testing.T) {
 	f, fleet := demoFixture(t)
-	r := f.do("GET", "/api/v1/demo/edges", "", "")
+	r := f.get("/api/v1/demo/edges")
 	if r.code != http.StatusOK {
 		t.Fatalf("%d %s", r.code, r.body)
 	}
@@ -32,7 +32,7 @@ func TestDemoEdgesList(t *testing.T) {
 	if len(got.Edges) != 2 || got.Edges[1].CDN != "fastly" || got.Edges[1].URL != fleet.Edge("fastly").URL() || got.Edges[1].Knobs != edges.Healthy {
 		t.Errorf("%s", r.body)
 	}
-	expectError(t, f.do("GET", "/api/v1/demo/edges?cdn=fastly", "", ""), http.StatusBadRequest, "cdn")
+	expectError(t, f.get("/api/v1/demo/edges?cdn=fastly"), http.StatusBadRequest, "cdn")
 	expectError(t, f.do("DELETE", "/api/v1/demo/edges", "", testToken), http.StatusMethodNotAllowed, "")
 }
 
@@ -127,5 +127,5 @@ func TestDemoTreeAbsentOutsideADemo(t *testing.T) {
 	}
 	// In a demo, paths beside the edges are still unknown.
 	fd, _ := demoFixture(t)
-	expectError(t, fd.do("GET", "/api/v1/demo/other", "", ""), http.StatusNotFound, "")
+	expectError(t, fd.get("/api/v1/demo/other"), http.StatusNotFound, "")
 }

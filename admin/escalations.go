@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net"
 	"net/http"
 
 	"github.com/cdnsteer/cdnsteer/health/escalation"
@@ -29,7 +28,7 @@ func (a *api) escalations(h http.HandlerFunc) http.HandlerFunc {
 
 func (a *api) registerEscalations(mux *http.ServeMux) {
 	mux.Handle("/api/v1/escalations", route{
-		http.MethodGet:  a.escalations(a.listEscalations),
+		http.MethodGet:  a.read(a.escalations(a.listEscalations)),
 		http.MethodPost: a.write(a.escalations(a.postEscalation)),
 	})
 	mux.Handle("/api/v1/escalations/{id}", route{http.MethodDelete: a.write(a.escalations(a.deleteEscalation))})
@@ -53,7 +52,7 @@ func (a *api) postEscalation(w http.ResponseWriter, r *http.Request) {
 		a.writeEngineError(w, err, "opening the escalation")
 		return
 	}
-	a.cfg.Logger.Info("escalation opened via API", "id", e.ID, "cdn", e.CDN, "region", e.Region, "remote", r.RemoteAddr)
+	a.cfg.Logger.Info("escalation opened via API", "id", e.ID, "cdn", e.CDN, "region", e.Region, "who", e.Who, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusCreated, e)
 }
 
@@ -81,7 +80,7 @@ func (a *api) deleteEscalation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	e, err := a.cfg.Escalations.Close(id, reason)
+	e, err := a.cfg.Escalations.Close(id, byWho(reason, who(r)))
 	if errors.Is(err, escalation.ErrNotFound) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no open escalation " + id, Field: "id"})
 		return
@@ -90,16 +89,6 @@ func (a *api) deleteEscalation(w http.ResponseWriter, r *http.Request) {
 		a.writeEngineError(w, err, "closing the escalation")
 		return
 	}
-	a.cfg.Logger.Info("escalation closed via API", "id", id, "reason", reason, "remote", r.RemoteAddr)
+	a.cfg.Logger.Info("escalation closed via API", "id", id, "reason", reason, "who", who(r), "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, e)
-}
-
-// who names the opener of an escalation for whoever is paged: the API
-// knows a token, not a person, so the address it came from.
-func who(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "an operator at " + host + " (API)"
 }

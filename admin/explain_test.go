@@ -32,7 +32,7 @@ func (s *stubExplain) explain(name, client, ecs string) (any, error) {
 func TestExplain(t *testing.T) {
 	stub := &stubExplain{}
 	f := newFixture(t, func(c *Config) { c.Explain = stub.explain })
-	r := f.do("GET", "/api/v1/explain?name=stream.live.example.com.&client=198.51.100.7&ecs="+url.QueryEscape("203.0.113.0/24"), "", "")
+	r := f.get("/api/v1/explain?name=stream.live.example.com.&client=198.51.100.7&ecs=" + url.QueryEscape("203.0.113.0/24"))
 	if r.code != http.StatusOK {
 		t.Fatalf("status %d: %s", r.code, r.body)
 	}
@@ -43,7 +43,7 @@ func TestExplain(t *testing.T) {
 		t.Errorf("answer %s", r.body)
 	}
 	// ecs is optional.
-	if r := f.do("GET", "/api/v1/explain?name=stream&client=2001:db8::1", "", ""); r.code != http.StatusOK || stub.ecs != "" {
+	if r := f.get("/api/v1/explain?name=stream&client=2001:db8::1"); r.code != http.StatusOK || stub.ecs != "" {
 		t.Errorf("without ecs: %d, ecs %q", r.code, stub.ecs)
 	}
 }
@@ -58,21 +58,21 @@ func TestExplainRejected(t *testing.T) {
 		{"name=stream&name=other&client=192.0.2.1", "name"},
 		{"name=stream&client=192.0.2.1&ecs=%zz", ""},
 	} {
-		expectError(t, f.do("GET", "/api/v1/explain?"+tc.query, "", ""), http.StatusBadRequest, tc.field)
+		expectError(t, f.get("/api/v1/explain?"+tc.query), http.StatusBadRequest, tc.field)
 	}
 	if stub.calls != 0 {
 		t.Errorf("Explain called %d times for bad queries", stub.calls)
 	}
 
 	stub.err = &keyerr.Error{Key: "client", Msg: `"banana" is not an IP address`}
-	r := f.do("GET", "/api/v1/explain?name=stream&client=banana", "", "")
+	r := f.get("/api/v1/explain?name=stream&client=banana")
 	expectError(t, r, http.StatusBadRequest, "client")
 	if msg := r.json(t)["error"]; msg != `client: "banana" is not an IP address` {
 		t.Errorf("error %q", msg)
 	}
 
 	stub.err = errors.New("snapshot missing")
-	expectError(t, f.do("GET", "/api/v1/explain?name=stream&client=192.0.2.1", "", ""), http.StatusInternalServerError, "")
+	expectError(t, f.get("/api/v1/explain?name=stream&client=192.0.2.1"), http.StatusInternalServerError, "")
 
 	r = f.do("POST", "/api/v1/explain?name=stream&client=192.0.2.1", "{}", testToken)
 	expectError(t, r, http.StatusMethodNotAllowed, "")
@@ -83,5 +83,5 @@ func TestExplainRejected(t *testing.T) {
 
 func TestExplainUnavailable(t *testing.T) {
 	f := newFixture(t)
-	expectError(t, f.do("GET", "/api/v1/explain?name=stream&client=192.0.2.1", "", ""), http.StatusServiceUnavailable, "")
+	expectError(t, f.get("/api/v1/explain?name=stream&client=192.0.2.1"), http.StatusServiceUnavailable, "")
 }

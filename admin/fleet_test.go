@@ -49,11 +49,11 @@ func (f *fakeFleet) Status(now time.Time) any {
 // TestStandaloneFleet: without [fleet], GET /api/v1/fleet says so.
 func TestStandaloneFleet(t *testing.T) {
 	f := newFixture(t)
-	r := f.do("GET", "/api/v1/fleet", "", "")
+	r := f.get("/api/v1/fleet")
 	if m := r.json(t); r.code != http.StatusOK || m["enabled"] != false {
 		t.Fatalf("GET /api/v1/fleet standing alone: %d %s", r.code, r.body)
 	}
-	expectError(t, f.do("GET", "/api/v1/fleet?x=1", "", ""), http.StatusBadRequest, "x")
+	expectError(t, f.get("/api/v1/fleet?x=1"), http.StatusBadRequest, "x")
 }
 
 // TestWritesReachTheFleet: every write the API accepts is handed to the
@@ -79,10 +79,10 @@ func TestWritesReachTheFleet(t *testing.T) {
 	}
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
-	if len(fl.added) != 1 || fl.added[0].ID != id || len(fl.ended) != 1 || fl.ended[0] != id+" fixed" || len(fl.notes) != 1 || fl.signals != 1 {
+	if len(fl.added) != 1 || fl.added[0].ID != id || len(fl.ended) != 1 || fl.ended[0] != id+" fixed (by "+testWriter+")" || len(fl.notes) != 1 || fl.signals != 1 {
 		t.Fatalf("handed to the fleet: added %+v ended %v notes %v signals %d", fl.added, fl.ended, fl.notes, fl.signals)
 	}
-	if r := f.do("GET", "/api/v1/fleet", "", ""); r.json(t)["instance"] != "ns1" {
+	if r := f.get("/api/v1/fleet"); r.json(t)["instance"] != "ns1" {
 		t.Fatalf("GET /api/v1/fleet: %s", r.body)
 	}
 }

@@ -19,7 +19,16 @@ import (
 	"github.com/cdnsteer/cdnsteer/health"
 )
 
-const testToken = "test-token-0123456789"
+// The fixture's tokens: one that may write, one that may only read.
+const (
+	testToken     = "test-token-0123456789"
+	testReadToken = "read-token-9876543210"
+	testWriter    = "ops"
+	testReader    = "viewer"
+)
+
+// testTokens is the fixture's token file.
+const testTokens = "# the fixture's tokens\n" + testWriter + " " + testToken + " write\n" + testReader + " " + testReadToken + " read\n"
 
 var t0 = time.Date(2026, 6, 14, 19, 0, 0, 0, time.UTC)
 
@@ -92,7 +101,7 @@ func newFixture(t *testing.T, edit ...func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, journal: &memJournal{}, clock: &clock{t: t0}}
 	f.tokenFile = filepath.Join(t.TempDir(), "admin.token")
-	writeFile(t, f.tokenFile, testToken+"\n")
+	writeFile(t, f.tokenFile, testTokens)
 	f.engine = health.NewEngine(testHealthConfig(), f.journal)
 	f.engine.Evaluate(t0)
 	f.notes = NewAnnotations(nil, f.journal)
@@ -175,6 +184,12 @@ func (f *fixture) do(method, path, body, token string) reply {
 		f.t.Fatal(err)
 	}
 	return reply{code: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// get reads with the read token.
+func (f *fixture) get(path string) reply {
+	f.t.Helper()
+	return f.do("GET", path, "", testReadToken)
 }
 
 // write sends an authorised request.

@@ -151,7 +151,7 @@ func TestHistoryAPI(t *testing.T) {
 	for i := range 3 {
 		h.Record(view(t0.Add(time.Duration(i)*time.Second), map[string]*float64{"akamai": health.F(90 + float64(i))}))
 	}
-	r := f.do("GET", "/api/v1/history", "", "")
+	r := f.get("/api/v1/history")
 	if r.code != http.StatusOK || r.header.Get("Content-Type") != "application/json" || r.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("%d %v: %s", r.code, r.header, r.body)
 	}
@@ -169,29 +169,29 @@ func TestHistoryAPI(t *testing.T) {
 	if len(got.Times) != 3 || got.Series[0].CDN != "akamai" || got.Series[0].Score[2] != 92 {
 		t.Fatalf("%s", r.body)
 	}
-	r = f.do("GET", "/api/v1/history?since="+got.Until, "", "")
+	r = f.get("/api/v1/history?since=" + got.Until)
 	if m := r.json(t); r.code != 200 || len(m["times"].([]any)) != 0 {
 		t.Errorf("since the last sample: %d %s", r.code, r.body)
 	}
-	r = f.do("GET", "/api/v1/history?since=2026-06-14T19:00:00.5Z", "", "")
+	r = f.get("/api/v1/history?since=2026-06-14T19:00:00.5Z")
 	if m := r.json(t); r.code != 200 || len(m["times"].([]any)) != 2 {
 		t.Errorf("since a fractional time: %d %s", r.code, r.body)
 	}
 
-	expectError(t, f.do("GET", "/api/v1/history?since=yesterday", "", ""), http.StatusBadRequest, "since")
-	r = f.do("GET", "/api/v1/history?since=2026-06-14T19:00:00+02:00", "", "")
+	expectError(t, f.get("/api/v1/history?since=yesterday"), http.StatusBadRequest, "since")
+	r = f.get("/api/v1/history?since=2026-06-14T19:00:00+02:00")
 	expectError(t, r, http.StatusBadRequest, "since")
 	if !strings.Contains(r.json(t)["error"].(string), "%2B") {
 		t.Errorf("no hint about the unencoded +: %s", r.body)
 	}
-	expectError(t, f.do("GET", "/api/v1/history?from=1", "", ""), http.StatusBadRequest, "from")
-	expectError(t, f.do("GET", "/api/v1/history?since=a&since=b", "", ""), http.StatusBadRequest, "since")
+	expectError(t, f.get("/api/v1/history?from=1"), http.StatusBadRequest, "from")
+	expectError(t, f.get("/api/v1/history?since=a&since=b"), http.StatusBadRequest, "since")
 	expectError(t, f.do("POST", "/api/v1/history", "{}", testToken), http.StatusMethodNotAllowed, "")
 }
 
 func TestHistoryNeedsAnEngine(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.Engine = nil })
-	r := f.do("GET", "/api/v1/history", "", "")
+	r := f.get("/api/v1/history")
 	expectError(t, r, http.StatusServiceUnavailable, "")
 }
 

@@ -12,7 +12,7 @@ import (
 // kind, in table order, with what it needs to show one.
 func TestKinds(t *testing.T) {
 	f := newFixture(t)
-	r := f.do("GET", "/api/v1/kinds", "", "")
+	r := f.get("/api/v1/kinds")
 	if r.code != http.StatusOK {
 		t.Fatalf("status %d: %s", r.code, r.body)
 	}
@@ -52,6 +52,6 @@ func TestKinds(t *testing.T) {
 			t.Fatalf("kinds %v, want %v", keys, want)
 		}
 	}
-	expectError(t, f.do("GET", "/api/v1/kinds?x=1", "", ""), http.StatusBadRequest, "x")
+	expectError(t, f.get("/api/v1/kinds?x=1"), http.StatusBadRequest, "x")
 	expectError(t, f.do("POST", "/api/v1/kinds", "{}", testToken), http.StatusMethodNotAllowed, "")
 }

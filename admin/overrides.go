@@ -94,7 +94,7 @@ func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proposed := health.Override{Action: req.Action, CDN: req.CDN, Region: req.Region,
-		Policy: req.Policy, Expires: expires, Reason: req.Reason}
+		Policy: req.Policy, Expires: expires, Reason: req.Reason, By: who(r)}
 	hazards := pinHazards(a.cfg.Engine.View(now), proposed)
 	if dryRun {
 		split, err := a.cfg.Engine.PreviewOverride(proposed, now)
@@ -119,7 +119,7 @@ func (a *api) postOverride(w http.ResponseWriter, r *http.Request) {
 		a.cfg.Fleet.OverrideAdded(o)
 	}
 	a.cfg.Logger.Info("override added via API", "id", o.ID, "action", o.Action, "policy", o.Policy, "region", o.Region,
-		"cdn", o.CDN, "expires", o.Expires, "reason", o.Reason, "remote", r.RemoteAddr)
+		"cdn", o.CDN, "expires", o.Expires, "reason", o.Reason, "who", o.By, "remote", r.RemoteAddr)
 	w.Header().Set("Location", "/api/v1/overrides/"+o.ID)
 	writeJSON(w, http.StatusCreated, o)
 }
@@ -149,6 +149,7 @@ func (a *api) deleteOverride(w http.ResponseWriter, r *http.Request) {
 	if reason == "" {
 		reason = "deleted via the API"
 	}
+	reason = byWho(reason, who(r))
 	id := r.PathValue("id")
 	now := a.cfg.Now()
 	// The fleet's tombstone needs the override (its expiry bounds how long

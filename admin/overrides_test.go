@@ -12,7 +12,7 @@ import (
 
 func (f *fixture) overrides() []health.Override {
 	f.t.Helper()
-	r := f.do("GET", "/api/v1/overrides", "", "")
+	r := f.get("/api/v1/overrides")
 	if r.code != http.StatusOK {
 		f.t.Fatalf("list overrides: %d %s", r.code, r.body)
 	}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -17,7 +16,7 @@ const maxBy = 100
 // as a whole; schedules and the plan events of the timeline ride along
 // with the list, which is what the live view's Plans panel reads.
 func (a *api) registerPlans(mux *http.ServeMux) {
-	mux.Handle("/api/v1/plans", route{http.MethodGet: a.engine(a.listPlans)})
+	mux.Handle("/api/v1/plans", route{http.MethodGet: a.read(a.engine(a.listPlans))})
 	mux.Handle("/api/v1/plans/{name}/activate", route{http.MethodPost: a.write(a.engine(a.activatePlan))})
 	mux.Handle("/api/v1/plans/{name}", route{http.MethodDelete: a.write(a.engine(a.endPlan))})
 }
@@ -105,12 +104,12 @@ func (a *api) activatePlan(w http.ResponseWriter, r *http.Request) {
 	if act.Reason == "" {
 		act.Reason = "plan " + name + " activated via the API"
 	}
+	// The token names who; a name in the body (a person using a shared
+	// token, say) is kept beside it.
 	if act.By == "" {
-		// Without a name, the client's address is the best "who" there is.
-		act.By = r.RemoteAddr
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			act.By = host
-		}
+		act.By = who(r)
+	} else {
+		act.By = who(r) + " (" + act.By + ")"
 	}
 	made, err := a.cfg.Engine.ActivatePlan(name, act, now)
 	var pe *health.PlanError
@@ -151,7 +150,7 @@ func (a *api) endPlan(w http.ResponseWriter, r *http.Request) {
 		reason = "ended via the API"
 	}
 	name := r.PathValue("name")
-	ended, err := a.cfg.Engine.EndPlan(name, reason, a.cfg.Now())
+	ended, err := a.cfg.Engine.EndPlan(name, byWho(reason, who(r)), a.cfg.Now())
 	switch {
 	case errors.Is(err, health.ErrNoPlan):
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no plan " + name + " in the policy or in force", Field: "name"})
@@ -163,6 +162,6 @@ func (a *api) endPlan(w http.ResponseWriter, r *http.Request) {
 	if ended == nil {
 		ended = []string{}
 	}
-	a.cfg.Logger.Info("plan ended via API", "plan", name, "overrides", ended, "reason", reason, "remote", r.RemoteAddr)
+	a.cfg.Logger.Info("plan ended via API", "plan", name, "overrides", ended, "reason", reason, "who", who(r), "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, map[string]any{"plan": name, "ended": ended})
 }

@@ -38,7 +38,7 @@ type plansList struct {
 
 func (f *fixture) plans() plansList {
 	f.t.Helper()
-	r := f.do("GET", "/api/v1/plans", "", "")
+	r := f.get("/api/v1/plans")
 	if r.code != http.StatusOK {
 		f.t.Fatalf("GET /api/v1/plans: %d %s", r.code, r.body)
 	}
@@ -80,7 +80,7 @@ func TestPlanLifecycle(t *testing.T) {
 	}
 	l = f.plans()
 	p := l.Plans[0]
-	if !p.Active || len(p.Activations) != 1 || p.Activations[0].By != "mina" || p.Activations[0].Reason != "KR PoPs failing" ||
+	if !p.Active || len(p.Activations) != 1 || p.Activations[0].By != testWriter+" (mina)" || p.Activations[0].Reason != "KR PoPs failing" ||
 		!p.Activations[0].Until.Equal(t0.Add(30*time.Minute)) || strings.Join(p.Activations[0].Overrides, ",") != strings.Join(ans.IDs, ",") {
 		t.Errorf("plan after activation: %+v", p)
 	}
@@ -91,13 +91,13 @@ func TestPlanLifecycle(t *testing.T) {
 		t.Errorf("%d plan decisions logged", n)
 	}
 
-	// Without a body: the plan's own TTL, and the client's address as who.
+	// Without a body: the plan's own TTL, and the token's name as who.
 	f.clock.t = t0.Add(time.Minute)
 	r = f.write("POST", "/api/v1/plans/akamai-kr-out/activate", "")
 	if r.code != http.StatusCreated {
 		t.Fatalf("activate without a body: %d %s", r.code, r.body)
 	}
-	if p := f.plans().Plans[0]; len(p.Activations) != 2 || p.Activations[1].By != "127.0.0.1" || !p.Activations[1].Until.Equal(t0.Add(61*time.Minute)) {
+	if p := f.plans().Plans[0]; len(p.Activations) != 2 || p.Activations[1].By != testWriter || !p.Activations[1].Until.Equal(t0.Add(61*time.Minute)) {
 		t.Errorf("second activation: %+v", p.Activations)
 	}
 
@@ -138,7 +138,8 @@ func TestPlanBadRequests(t *testing.T) {
 		{"unknown field", "POST", "/api/v1/plans/akamai-kr-out/activate", `{"reasn": "x"}`, testToken, http.StatusBadRequest, "reasn"},
 		{"long reason", "POST", "/api/v1/plans/akamai-kr-out/activate", `{"reason": "` + strings.Repeat("x", 1001) + `"}`, testToken, http.StatusBadRequest, "reason"},
 		{"query parameter", "POST", "/api/v1/plans/akamai-kr-out/activate?ttl=1h", "", testToken, http.StatusBadRequest, "ttl"},
-		{"bad since", "GET", "/api/v1/plans?since=yesterday", "", "", http.StatusBadRequest, "since"},
+		{"bad since", "GET", "/api/v1/plans?since=yesterday", "", testReadToken, http.StatusBadRequest, "since"},
+		{"read token", "POST", "/api/v1/plans/akamai-kr-out/activate", "", testReadToken, http.StatusForbidden, ""},
 		{"wrong method", "PUT", "/api/v1/plans/akamai-kr-out", "", testToken, http.StatusMethodNotAllowed, ""},
 	}
 	for _, tc := range cases {

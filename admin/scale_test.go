@@ -39,7 +39,7 @@ func TestStatePages(t *testing.T) {
 	})
 	get := func(path string) statePageJSON {
 		t.Helper()
-		r := f.do("GET", path, "", "")
+		r := f.get(path)
 		if r.code != http.StatusOK {
 			t.Fatalf("%s: %d %s", path, r.code, r.body)
 		}
@@ -82,11 +82,11 @@ func TestStatePages(t *testing.T) {
 	if s := get("/api/v1/state?limit=10&after=p239"); len(s.Policies) != 10 || s.Policies[0].Name != "p240" || s.Next != "" {
 		t.Errorf("the last 10: %+v, next %q", s.Policies, s.Next)
 	}
-	expectError(t, f.do("GET", "/api/v1/state?policy=nope", "", ""), http.StatusBadRequest, "policy")
-	expectError(t, f.do("GET", "/api/v1/state?policy=p001&limit=3", "", ""), http.StatusBadRequest, "policy")
-	expectError(t, f.do("GET", "/api/v1/state?limit=21", "", ""), http.StatusBadRequest, "limit")
-	expectError(t, f.do("GET", "/api/v1/state?limit=0", "", ""), http.StatusBadRequest, "limit")
-	expectError(t, f.do("GET", "/api/v1/state?after=nope", "", ""), http.StatusBadRequest, "after")
+	expectError(t, f.get("/api/v1/state?policy=nope"), http.StatusBadRequest, "policy")
+	expectError(t, f.get("/api/v1/state?policy=p001&limit=3"), http.StatusBadRequest, "policy")
+	expectError(t, f.get("/api/v1/state?limit=21"), http.StatusBadRequest, "limit")
+	expectError(t, f.get("/api/v1/state?limit=0"), http.StatusBadRequest, "limit")
+	expectError(t, f.get("/api/v1/state?after=nope"), http.StatusBadRequest, "after")
 }
 
 // The history keeps at most its point budget however many series there
@@ -120,10 +120,10 @@ func TestHistoryBudget(t *testing.T) {
 	}
 
 	f := newFixture(t, func(c *Config) { c.Engine, c.History = e, h })
-	r := f.do("GET", "/api/v1/history?policy=p004", "", "")
+	r := f.get("/api/v1/history?policy=p004")
 	var got historyJSON
 	if r.code != http.StatusOK || json.Unmarshal(r.body, &got) != nil || len(got.Series) != 8 || got.Series[0].Policy != "p004" {
 		t.Errorf("GET ?policy=p004: %d %.200s", r.code, r.body)
 	}
-	expectError(t, f.do("GET", "/api/v1/history?policy=nope", "", ""), http.StatusBadRequest, "policy")
+	expectError(t, f.get("/api/v1/history?policy=nope"), http.StatusBadRequest, "policy")
 }

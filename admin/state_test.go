@@ -12,7 +12,7 @@ import (
 
 func TestState(t *testing.T) {
 	f := newFixture(t)
-	r := f.do("GET", "/api/v1/state", "", "")
+	r := f.get("/api/v1/state")
 	if r.code != http.StatusOK {
 		t.Fatalf("status %d: %s", r.code, r.body)
 	}
@@ -42,8 +42,8 @@ func TestStateBadRequests(t *testing.T) {
 	if allow := r.header.Get("Allow"); allow != "GET, HEAD" {
 		t.Errorf("Allow %q, want GET, HEAD", allow)
 	}
-	expectError(t, f.do("GET", "/api/v1/state?verbose=1", "", ""), http.StatusBadRequest, "verbose")
-	expectError(t, f.do("GET", "/api/v1/nothing", "", ""), http.StatusNotFound, "")
+	expectError(t, f.get("/api/v1/state?verbose=1"), http.StatusBadRequest, "verbose")
+	expectError(t, f.get("/api/v1/nothing"), http.StatusNotFound, "")
 }
 
 func TestNoEngine(t *testing.T) {
@@ -71,17 +71,17 @@ func TestNoEngine(t *testing.T) {
 func TestProbeEndpoints(t *testing.T) {
 	var ready atomic.Bool
 	f := newFixture(t, func(c *Config) { c.Ready = ready.Load })
-	if r := f.do("GET", "/healthz", "", ""); r.code != http.StatusOK {
+	if r := f.get("/healthz"); r.code != http.StatusOK {
 		t.Errorf("healthz %d", r.code)
 	}
-	if r := f.do("GET", "/readyz", "", ""); r.code != http.StatusServiceUnavailable {
+	if r := f.get("/readyz"); r.code != http.StatusServiceUnavailable {
 		t.Errorf("readyz before ready %d", r.code)
 	}
 	ready.Store(true)
-	if r := f.do("GET", "/readyz", "", ""); r.code != http.StatusOK {
+	if r := f.get("/readyz"); r.code != http.StatusOK {
 		t.Errorf("readyz when ready %d", r.code)
 	}
-	r := f.do("GET", "/metrics", "", "")
+	r := f.get("/metrics")
 	if r.code != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Errorf("metrics %d %q", r.code, r.header.Get("Content-Type"))
 	}

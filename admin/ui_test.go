@@ -9,7 +9,7 @@ import (
 
 func TestLiveViewPage(t *testing.T) {
 	f := newFixture(t)
-	r := f.do("GET", "/", "", "")
+	r := f.get("/")
 	if r.code != http.StatusOK || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("%d %q", r.code, r.header.Get("Content-Type"))
 	}
@@ -64,7 +64,7 @@ func TestLiveViewScripts(t *testing.T) {
 		}
 	}
 	for name := range seen {
-		r := f.do("GET", "/ui/"+name, "", "")
+		r := f.get("/ui/" + name)
 		want := "text/javascript; charset=utf-8"
 		if strings.HasSuffix(name, ".css") {
 			want = "text/css; charset=utf-8"
@@ -78,9 +78,9 @@ func TestLiveViewScripts(t *testing.T) {
 			t.Errorf("%s is embedded but nothing loads it", name)
 		}
 	}
-	expectError(t, f.do("GET", "/ui/nope.js", "", ""), http.StatusNotFound, "")
-	expectError(t, f.do("GET", "/ui/", "", ""), http.StatusNotFound, "")
-	expectError(t, f.do("GET", "/ui/../admin.go", "", ""), http.StatusNotFound, "")
+	expectError(t, f.get("/ui/nope.js"), http.StatusNotFound, "")
+	expectError(t, f.get("/ui/"), http.StatusNotFound, "")
+	expectError(t, f.get("/ui/../admin.go"), http.StatusNotFound, "")
 	req, _ := http.NewRequest("GET", f.base+"/ui/index.html", nil)
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {

@@ -68,6 +68,8 @@ type Annotation struct {
 	Time time.Time `json:"time"`
 	Text string    `json:"text"`
 	Tags []string  `json:"tags,omitempty"`
+	// By names who wrote it: the API token's name.
+	By string `json:"by,omitempty"`
 }
 
 // Journal receives decisions. It must not block: the engine calls it while

@@ -20,12 +20,14 @@ const (
 // Override is an operator's decision that takes precedence over the scores
 // until it expires or is deleted.
 type Override struct {
-	ID      string    `json:"id"`
-	Action  string    `json:"action"`
-	Policy  string    `json:"policy,omitempty"`
-	Region  string    `json:"region,omitempty"`
-	CDN     string    `json:"cdn,omitempty"`
-	Reason  string    `json:"reason"`
+	ID     string `json:"id"`
+	Action string `json:"action"`
+	Policy string `json:"policy,omitempty"`
+	Region string `json:"region,omitempty"`
+	CDN    string `json:"cdn,omitempty"`
+	Reason string `json:"reason"`
+	// By names who set it: the API token's name, or a plan's activator.
+	By      string    `json:"by,omitempty"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 	// Frozen holds, for a freeze, the split at the time it was set:

@@ -105,7 +105,7 @@ func (e *Engine) activatePlan(name string, a Activation, now time.Time) ([]Overr
 	made := make([]Override, len(p.Overrides))
 	for i, tmpl := range p.Overrides {
 		o := Override{Action: tmpl.Action, CDN: tmpl.CDN, Region: tmpl.Region, Policy: tmpl.Policy,
-			Reason: a.Reason, Expires: expires, Plan: &ref}
+			Reason: a.Reason, By: a.By, Expires: expires, Plan: &ref}
 		if err := o.validate(&e.cfg, now); err != nil {
 			if isExpiry(err) {
 				return nil, err

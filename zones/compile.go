@@ -57,6 +57,7 @@ func (c *compiler) at(owner, typ, fallback string) string {
 func (c *compiler) compile(f *File) *Snapshot {
 	s := &Snapshot{byOrigin: map[string]*Zone{}}
 	s.Server = c.server(&f.Server)
+	s.Warnings = append(s.Warnings, httpWarnings(s.Server)...)
 	s.CDNs = c.cdns(f.CDN)
 	s.Regions = c.regions(f.Regions)
 	c.probeRegions(s)
@@ -140,6 +141,7 @@ func (c *compiler) server(sc *ServerConfig) Server {
 		}
 	}
 	s.AdminTokenFile = c.path(sc.AdminTokenFile)
+	c.httpDoor(sc, &s)
 	s.DecisionLog = c.path(sc.DecisionLog)
 	s.SignalLog = c.signalLog(sc)
 	for key, v := range map[string]string{"chaos_version": sc.ChaosVersion, "chaos_id": sc.ChaosID} {

@@ -61,7 +61,12 @@ type ServerConfig struct {
 	DNS            []string `toml:"dns"`
 	HTTP           *string  `toml:"http"`
 	AdminTokenFile string   `toml:"admin_token_file"`
-	DecisionLog    string   `toml:"decision_log"`
+	// The admin listener's door (compile_http.go).
+	HTTPOpenReads    *bool    `toml:"http_open_reads"`
+	HTTPAllowedHosts []string `toml:"http_allowed_hosts"`
+	HTTPTLSCert      string   `toml:"http_tls_cert"`
+	HTTPTLSKey       string   `toml:"http_tls_key"`
+	DecisionLog      string   `toml:"decision_log"`
 	// SignalLog records every signal the engine receives, for
 	// `cdnsteer simulate -replay`; the file is rotated at SignalLogMaxMB
 	// and SignalLogKeep rotated files are kept.

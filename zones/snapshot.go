@@ -72,7 +72,16 @@ type Server struct {
 	DNS            []netip.AddrPort
 	HTTP           string // empty: no HTTP endpoint
 	AdminTokenFile string // absolute or relative to the working directory
-	DecisionLog    string
+	// HTTPOpenReads lets the API's reads through without a token: the
+	// operator's choice on a loopback bind, or no token file at all.
+	HTTPOpenReads bool
+	// HTTPAllowedHosts are the names the Host header may carry; nil: the
+	// admin package's default (bind address, loopback names, the
+	// certificate's names).
+	HTTPAllowedHosts []string
+	// HTTPTLSCert and HTTPTLSKey serve the endpoint over HTTPS.
+	HTTPTLSCert, HTTPTLSKey string
+	DecisionLog             string
 	// SignalLog.Path is empty when no signal log is kept.
 	SignalLog    health.SignalLogConfig
 	ChaosVersion string

@@ -1,5 +1,6 @@
-// Talking to the API: reads, and writes with the bearer token, which is
-// asked for once and kept in sessionStorage (this tab only).
+// Talking to the API with a named bearer token (a read token to watch, a
+// write token for changes), asked for when the server wants one and kept
+// in sessionStorage (this tab only).
 
 import { h } from './dom.js';
 
@@ -23,7 +24,7 @@ export function describe(err) {
   if (err instanceof APIError) {
     let s = `${err.status} ${err.statusText}: ${err.message}`;
     if (err.field && !err.message.startsWith(err.field)) s += ` (field “${err.field}”)`;
-    if (err.status === 403) s += '. Writes are switched off on this server.';
+    if (err.status === 403 && /disabled/.test(err.message)) s += '. Writes are switched off on this server.';
     return s;
   }
   if (err && err.name === 'AbortError') return 'the server did not answer in time';
@@ -46,44 +47,70 @@ async function answer(res) {
   return body;
 }
 
+// declined is set when the token dialog was cancelled on a read: the
+// polls then fail quietly instead of asking every second, until the
+// header's "enter token" asks again.
+let declined = false;
+// asking is the open token dialog, shared by every request waiting on it.
+let asking = null;
+
+function tokenFromUser(note) {
+  if (!asking) asking = askToken(note).finally(() => { asking = null; });
+  return asking;
+}
+
+// send makes a request with the kept token. A 401 (no token, or one the
+// server does not know) asks for a token and tries again; so does a 403
+// for a read-only token on a write, asking for a write token.
+async function send(method, path, body, timeoutMs, interactive) {
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  let note = '';
+  for (;;) {
+    const headers = body ? { 'Content-Type': 'application/json' } : {};
+    if (token) headers.Authorization = 'Bearer ' + token;
+    const res = await fetch(path, {
+      method, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs), headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const readOnly = res.status === 403 && token && res.headers.get('WWW-Authenticate')?.includes('insufficient_scope');
+    if (res.status !== 401 && !readOnly) {
+      if (token && token !== sessionStorage.getItem(TOKEN_KEY)) {
+        sessionStorage.setItem(TOKEN_KEY, token);
+        declined = false;
+        tokenChanged();
+      }
+      return answer(res);
+    }
+    if (!interactive && declined) return answer(res);
+    const b = await res.clone().json().catch(() => ({}));
+    if (res.status === 401 && token) {
+      forgetToken();
+      tokenChanged();
+    }
+    note = readOnly ? 'That token may only read: enter a write token for this change.'
+      : token ? 'The server refused that token: ' + (b.error || '401') + '. Enter it again.'
+        : 'The server asks for a token: a read token to watch, a write token for changes.';
+    token = await tokenFromUser(note);
+    if (!token) {
+      if (!interactive) { declined = true; tokenChanged(); return answer(res); }
+      throw new Cancelled('cancelled');
+    }
+  }
+}
+
 // getJSON reads an API path; a request that takes longer than 8 s is
 // abandoned, so a hung connection cannot stall the updates.
 export async function getJSON(path) {
-  const res = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(8000) });
-  return answer(res);
+  return send('GET', path, undefined, 8000, false);
 }
 
 export function hasToken() { return !!sessionStorage.getItem(TOKEN_KEY); }
 export function forgetToken() { sessionStorage.removeItem(TOKEN_KEY); }
 
 // write sends a change. Without a token it asks for one; a token the
-// server refuses (401) is forgotten and asked for again.
+// server refuses (401), or a read-only one, is asked for again.
 export async function write(method, path, body) {
-  let token = sessionStorage.getItem(TOKEN_KEY);
-  let note = '';
-  for (;;) {
-    if (!token) {
-      token = await askToken(note);
-      if (!token) throw new Cancelled('cancelled');
-    }
-    const res = await fetch(path, {
-      method,
-      cache: 'no-store',
-      signal: AbortSignal.timeout(10000),
-      headers: { Authorization: 'Bearer ' + token, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (res.status === 401) {
-      forgetToken();
-      token = null;
-      const b = await res.json().catch(() => ({}));
-      note = 'The server refused that token: ' + (b.error || '401') + '. Enter it again.';
-      continue;
-    }
-    sessionStorage.setItem(TOKEN_KEY, token);
-    tokenChanged();
-    return answer(res);
-  }
+  return send(method, path, body, 10000, true);
 }
 
 // askToken shows the token dialog; it resolves to the token, or null when
@@ -114,18 +141,29 @@ function askToken(note) {
   });
 }
 
-// tokenChanged shows in the header whether a token is kept, with a way
-// to forget it (on a shared screen, say).
+// tokenChanged shows in the header whose token is kept, with a way to
+// forget it (on a shared screen, say), or a way to enter one.
 export function tokenChanged() {
   const box = document.getElementById('token-state');
   if (!hasToken()) {
-    box.replaceChildren('read-only until a change asks for the token');
+    box.replaceChildren(declined ? 'no token: nothing to show' : 'no token kept', h('button', {
+      className: 'small', type: 'button', textContent: 'enter token', id: 'token-enter',
+      onclick: async () => {
+        const t = await tokenFromUser('A read token to watch, a write token for changes.');
+        if (t) { sessionStorage.setItem(TOKEN_KEY, t); declined = false; tokenChanged(); }
+      },
+    }));
     return;
   }
-  box.replaceChildren('token kept for this tab', h('button', {
+  const label = h('span', { id: 'token-who', textContent: 'token kept for this tab' });
+  box.replaceChildren(label, h('button', {
     className: 'small', type: 'button', textContent: 'forget',
     onclick: () => { forgetToken(); tokenChanged(); },
   }));
+  // Whose token, and whether it may write.
+  send('GET', '/api/v1/whoami', undefined, 8000, false).then((w) => {
+    if (w && w.name) label.textContent = `token “${w.name}” (${w.role}) kept for this tab`;
+  }).catch(() => {});
 }
 
 // toast shows a message in the corner: errors stay until closed or for

@@ -41,6 +41,7 @@ export class Notes {
     this.list.replaceChildren(...shown.map((n) => h('li', { dataset: { id: n.id } },
       h('time', { dateTime: n.time, textContent: fmt.clock(Date.parse(n.time)) }),
       h('span', { className: 'text', textContent: n.text }),
+      n.by ? h('span', { className: 'by muted', textContent: '— ' + n.by }) : null,
       n.tags.map((t) => h('span', { className: 'tag', textContent: t })))));
   }
 }

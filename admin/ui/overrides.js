@@ -39,7 +39,7 @@ export class Overrides {
         this.box.replaceChildren(h('p', { className: 'empty', textContent: 'None: the split follows the health scores.' }));
       } else {
         this.box.replaceChildren(h('table', {},
-          h('thead', {}, h('tr', {}, ['', 'what', 'reason', 'set', 'ends', self ? 'from' : null, ''].filter((t) => t !== null).map((t) => h('th', { textContent: t })))),
+          h('thead', {}, h('tr', {}, ['', 'what', 'reason', 'by', 'set', 'ends', self ? 'from' : null, ''].filter((t) => t !== null).map((t) => h('th', { textContent: t })))),
           h('tbody', {}, overrides.map((o) => {
             const ends = h('td');
             this.ends.set(o.id, ends);
@@ -47,6 +47,7 @@ export class Overrides {
               h('td', {}, h('span', { className: 'badge ' + o.action, textContent: o.action })),
               h('td', { textContent: describeOverride(o) }),
               h('td', { textContent: o.reason }),
+              h('td', { className: 'by', textContent: o.by || '' }),
               h('td', { className: 'muted', textContent: fmt.clock(Date.parse(o.created)) }),
               ends,
               self ? h('td', { className: 'origin', textContent: o.origin || self + ' (here)' }) : null,

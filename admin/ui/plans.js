@@ -89,7 +89,7 @@ export class Plans {
       fields: [
         { name: 'ttl', label: 'For', kind: 'select', value: '', options: [['', 'the plan\u2019s ' + p.ttl], ...ttlOptions] },
         { name: 'reason', label: 'Reason (goes to the decision log)', value: '', required: true },
-        { name: 'by', label: 'Your name (optional; otherwise your address is recorded)', value: '' },
+        { name: 'by', label: 'Your name (optional; recorded beside the token\'s name)', value: '' },
       ],
     });
     if (!v) return;

@@ -22,19 +22,19 @@ func browserEscalate(t *testing.T, run demoRun, step func(string, ...chromedp.Ac
 	wait("the escalation dialog", `document.getElementById('action-dialog').open && /Escalate fastly in region kr/.test(document.getElementById('action-title').textContent)`)
 	wait("the note required", `document.getElementById('f-text').required`)
 	step("writing the note and escalating", chromedp.SendKeys(chromedp.CSS(`#f-text`), text), chromedp.Click(chromedp.CSS(`#action-ok`)))
-	wait("the escalation listed as open", `!!document.querySelector('`+listed+`')`)
+	wait("the escalation listed as open, by the write token's name", `[...document.querySelectorAll('`+listed+` td')].some((td) => td.textContent === 'operator')`)
 	wait("the row's button says Escalated", `(() => { const b = document.querySelector('`+btn+`'); return b.disabled && b.textContent === 'Escalated'; })()`)
 	wait("the escalation on the timeline", fmt.Sprintf(`[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === %q)`, "Escalated fastly in region kr: "+text))
 	wait("no Alertmanager said", `document.querySelector('#escalations p.muted').textContent.includes('no Alertmanager configured')`)
 
 	var list struct {
 		Escalations []struct {
-			ID, CDN, Region, Text, State, Ended string
+			ID, CDN, Region, Text, State, Ended, Who string
 		}
 	}
 	api(t, run, "GET", "/api/v1/escalations", "", "", &list)
 	if len(list.Escalations) != 1 || list.Escalations[0].CDN != "fastly" || list.Escalations[0].Region != "kr" ||
-		list.Escalations[0].Text != text || list.Escalations[0].State != "open" {
+		list.Escalations[0].Text != text || list.Escalations[0].State != "open" || list.Escalations[0].Who != "operator" {
 		t.Fatalf("GET /api/v1/escalations after Escalate in the page: %+v", list.Escalations)
 	}
 
@@ -48,7 +48,7 @@ func browserEscalate(t *testing.T, run demoRun, step func(string, ...chromedp.Ac
 	wait("the escalation listed as closed", `!!document.querySelector('#escalations tr[data-state="closed"][data-cdn="fastly"]')`)
 	wait("the row's button back to Escalate", `!document.querySelector('`+btn+`').disabled`)
 	api(t, run, "GET", "/api/v1/escalations", "", "", &list)
-	if len(list.Escalations) != 1 || list.Escalations[0].State != "closed" || !strings.HasSuffix(list.Escalations[0].Ended, ": Fastly on it") {
+	if len(list.Escalations) != 1 || list.Escalations[0].State != "closed" || !strings.HasSuffix(list.Escalations[0].Ended, ": Fastly on it (by operator)") {
 		t.Errorf("GET /api/v1/escalations after Close in the page: %+v", list.Escalations)
 	}
 }

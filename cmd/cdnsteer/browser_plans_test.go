@@ -24,17 +24,17 @@ func browserPlans(t *testing.T, run demoRun, step func(string, ...chromedp.Actio
 	wait("the plan's drain among the overrides", `!!document.querySelector('#overrides tr[data-action="drain"]')`)
 	wait("akamai drained in kr", `document.querySelector('#regions tr[data-region="kr"][data-cdn="akamai"] td.status').textContent === 'drained'`)
 	wait("the plan shown active with its reason", `(() => { const r = document.querySelector('`+plan+`'); return r.dataset.active === 'true' && r.querySelector('td.plan-status').textContent.includes(`+fmt.Sprintf("%q", reason)+`); })()`)
-	wait("the activation on the timeline", `[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent.startsWith('plan akamai-kr-out activated'))`)
+	wait("the activation on the timeline, by the write token's name", `[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent.startsWith('plan akamai-kr-out activated by operator: '))`)
 
 	var ovs struct {
 		Overrides []struct {
-			Action, CDN, Region, Reason string
-			Plan                        *struct{ Name string }
+			Action, CDN, Region, Reason, By string
+			Plan                            *struct{ Name, By string }
 		}
 	}
 	api(t, run, "GET", "/api/v1/overrides", "", "", &ovs)
 	if len(ovs.Overrides) != 1 || ovs.Overrides[0].Plan == nil || ovs.Overrides[0].Plan.Name != "akamai-kr-out" || ovs.Overrides[0].Reason != reason ||
-		ovs.Overrides[0].CDN != "akamai" || ovs.Overrides[0].Region != "kr" {
+		ovs.Overrides[0].CDN != "akamai" || ovs.Overrides[0].Region != "kr" || ovs.Overrides[0].By != "operator" || ovs.Overrides[0].Plan.By != "operator" {
 		t.Errorf("overrides after Activate in the page: %+v", ovs.Overrides)
 	}
 	if got := cdnSpread(t, run.DNS[0], 50, korea); got["akamai"] != 0 {
@@ -50,7 +50,7 @@ func browserPlans(t *testing.T, run demoRun, step func(string, ...chromedp.Actio
 	step("giving a reason and ending", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "rehearsal over"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("the plan no longer active", `document.querySelector('`+plan+`').dataset.active === 'false'`)
 	wait("the overrides list empty again", `document.querySelectorAll('#overrides tr[data-action]').length === 0`)
-	wait("the end on the timeline with its reason", `[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === 'plan akamai-kr-out ended: rehearsal over')`)
+	wait("the end on the timeline with its reason", `[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === 'plan akamai-kr-out ended: rehearsal over (by operator)')`)
 	var pl struct{ Plans []struct{ Active bool } }
 	if code := api(t, run, "GET", "/api/v1/plans", "", "", &pl); code != http.StatusOK || len(pl.Plans) != 1 || pl.Plans[0].Active {
 		t.Errorf("GET /api/v1/plans after End in the page: %d %+v", code, pl)

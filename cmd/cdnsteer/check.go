@@ -22,6 +22,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	summarise(stdout, snap)
+	if !checkDoor(snap, stdout, stderr) {
+		return 1
+	}
 	return 0
 }
 

@@ -56,9 +56,12 @@ type demoConfig struct {
 // demoRun is a running demo, as printed and as tests need it.
 type demoRun struct {
 	started
-	Token string
-	Dir   string
-	Edges *edges.Fleet
+	// Token is the demo's write token ("operator"), ReadToken its read
+	// token ("viewer"): both in the admin token file.
+	Token     string
+	ReadToken string
+	Dir       string
+	Edges     *edges.Fleet
 	// Player is the player site's address, "" without one.
 	Player string
 }
@@ -131,8 +134,11 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout io.Writer, log *slog.Lo
 	}
 	defer fleet.Close()
 
-	token := rand.Text()
-	if err := os.WriteFile(filepath.Join(dir, "admin.token"), []byte(token+"\n"), 0o600); err != nil {
+	// Named tokens, as a real server has them: who drains a CDN is
+	// recorded by the token's name.
+	token, readToken := rand.Text(), rand.Text()
+	tokens := "# name token role (see README: API tokens)\noperator " + token + " write\nviewer " + readToken + " read\n"
+	if err := os.WriteFile(filepath.Join(dir, "admin.token"), []byte(tokens), 0o600); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, "demo.toml")
@@ -149,7 +155,7 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout io.Writer, log *slog.Lo
 	}
 	defer players.stop()
 	err = runServer(ctx, snap, log, func(s started) {
-		run := demoRun{started: s, Token: token, Dir: dir, Edges: fleet, Player: players.addr()}
+		run := demoRun{started: s, Token: token, ReadToken: readToken, Dir: dir, Edges: fleet, Player: players.addr()}
 		players.steering(s.Steering)
 		printDemo(stdout, run)
 		players.print(stdout)
@@ -194,14 +200,16 @@ func printDemo(w io.Writer, r demoRun) {
 	web := "http://" + r.HTTP
 	dig := fmt.Sprintf("dig @%s -p %s stream.live.example.com", host, port)
 	auth := "-H 'Authorization: Bearer " + r.Token + "'"
+	readAuth := "-H 'Authorization: Bearer " + r.ReadToken + "'"
 
 	fmt.Fprintln(w, "cdnsteer demo: four simulated CDN edges, the nameserver and the live view, all on loopback.")
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  live view\t%s/\n", web)
 	fmt.Fprintf(tw, "  nameserver\t%s (UDP and TCP), zone live.example.com, steered name stream.live.example.com\n", strings.Join(r.DNS, ", "))
-	fmt.Fprintf(tw, "  admin token\t%s\n", r.Token)
-	fmt.Fprintf(tw, "  \t(in %s; the live view asks for it once, for drains, pins, freezes, notes and the edges' knobs)\n", filepath.Join(r.Dir, "admin.token"))
+	fmt.Fprintf(tw, "  write token\t%s (operator: drains, pins, freezes, notes, the edges' knobs; recorded as who)\n", r.Token)
+	fmt.Fprintf(tw, "  read token\t%s (viewer: the live view and the API's reads)\n", r.ReadToken)
+	fmt.Fprintf(tw, "  \t(both in %s; the live view asks once and keeps it for the tab)\n", filepath.Join(r.Dir, "admin.token"))
 	fmt.Fprintf(tw, "  policy\t%s\n", filepath.Join(r.Dir, "demo.toml"))
 	fmt.Fprintf(tw, "  decision log\t%s\n", filepath.Join(r.Dir, "decisions.jsonl"))
 	for i, e := range r.Edges.Edges() {
@@ -226,7 +234,7 @@ Try:
   for i in $(seq 0 199); do %[1]s +short +subnet=10.82.$i.0/24; done | sort | uniq -c
 
   # why a client gets its answer
-  curl -s '%[2]s/api/v1/explain?name=stream.live.example.com&client=10.82.7.1'
+  curl -s %[4]s '%[2]s/api/v1/explain?name=stream.live.example.com&client=10.82.7.1'
 
   # break fastly's edge (or press "down" in the live view's Demo edges panel),
   # run the spread again a few seconds later, then heal it
@@ -234,5 +242,5 @@ Try:
   curl -s %[3]s -d '{"error_rate":0}' %[2]s/api/v1/demo/edges/fastly
 
 Ctrl-C stops the demo.
-`, dig, web, auth)
+`, dig, web, auth, readAuth)
 }

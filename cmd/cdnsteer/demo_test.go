@@ -88,8 +88,16 @@ func startDemoProbing(t *testing.T, probe time.Duration) (demoRun, *lockedBuffer
 }
 
 // api sends a request to the demo's HTTP endpoint and decodes the answer.
+// A GET without a token is sent with the read token: reads need one. The
+// token "none" sends none.
 func api(t *testing.T, run demoRun, method, path, token, body string, into any) int {
 	t.Helper()
+	switch {
+	case token == "none":
+		token = ""
+	case token == "" && method == "GET":
+		token = run.ReadToken
+	}
 	return apiCall(t, run.HTTP, method, path, token, body, into)
 }
 
@@ -128,14 +136,22 @@ func TestDemo(t *testing.T) {
 	dnsAddr := run.DNS[0]
 	_, port, _ := strings.Cut(dnsAddr, ":")
 	printed := out.String()
-	for _, want := range []string{"http://" + run.HTTP + "/", run.Token, "dig @127.0.0.1 -p " + port + " stream.live.example.com",
+	for _, want := range []string{"http://" + run.HTTP + "/", run.Token, run.ReadToken, "dig @127.0.0.1 -p " + port + " stream.live.example.com",
 		"+subnet=10.82.7.0/24", "| sort | uniq -c", "/api/v1/demo/edges/fastly", "Ctrl-C"} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("the demo's printout lacks %q:\n%s", want, printed)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(run.Dir, "admin.token")); err != nil || strings.TrimSpace(string(b)) != run.Token {
+	if b, err := os.ReadFile(filepath.Join(run.Dir, "admin.token")); err != nil || !strings.Contains(string(b), "\noperator "+run.Token+" write\n") ||
+		!strings.Contains(string(b), "\nviewer "+run.ReadToken+" read\n") {
 		t.Errorf("token file: %q, %v", b, err)
+	}
+	// Reads need a token; the read token cannot write.
+	if code := api(t, run, "GET", "/api/v1/state", "none", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("state without a token: %d, want 401", code)
+	}
+	if code := api(t, run, "POST", "/api/v1/demo/edges/fastly", run.ReadToken, `{"error_rate":0}`, nil); code != http.StatusForbidden {
+		t.Errorf("the read token writing: %d, want 403", code)
 	}
 
 	// Every edge is probed and healthy: every CDN gets answers, and Korea
@@ -265,7 +281,12 @@ func TestBrowserLiveView(t *testing.T) {
 		return fmt.Sprintf(`document.querySelector('#regions tr[data-region="%s"][data-cdn="%s"]')`, region, cdn)
 	}
 
+	// Reads need a token: the page asks for one at once. The read token
+	// shows everything; the first change then asks for a write token.
 	step("opening the live view", chromedp.Navigate(base+"/"))
+	wait("the token asked for", `document.getElementById('token-dialog').open`)
+	step("entering the read token", chromedp.SendKeys(chromedp.CSS(`#token-input`), run.ReadToken), chromedp.Click(chromedp.CSS(`#token-ok`)))
+	wait("the read token named in the header", `document.getElementById('token-who')?.textContent === 'token “viewer” (read) kept for this tab'`)
 	wait("four CDNs with scores in both regions", `(() => {
 		const rows = [...document.querySelectorAll('#regions tr[data-cdn]')];
 		return rows.length === 8 && rows.every((r) => /^\d+(\.\d)?$/.test(r.querySelector('td.score').textContent));
@@ -273,9 +294,11 @@ func TestBrowserLiveView(t *testing.T) {
 	wait("the charts drawn", `document.querySelectorAll('#charts svg path.series[d^="M"]').length >= 4`)
 
 	// Drain akamai in the default region: the dialog's preview (a dry run)
-	// asks for the token; focus is on Cancel and no reason is filled in.
+	// asks for a write token, the read token being refused; focus is on
+	// Cancel and no reason is filled in.
 	step("clicking Drain", chromedp.Click(chromedp.CSS(`#regions tr[data-region="default"][data-cdn="akamai"] button[data-act="drain"]`)))
-	step("entering the token", chromedp.SendKeys(chromedp.CSS(`#token-input`), run.Token), chromedp.Click(chromedp.CSS(`#token-ok`)))
+	wait("a write token asked for", `document.getElementById('token-dialog').open && /may only read/.test(document.getElementById('token-msg').textContent)`)
+	step("entering the write token", chromedp.SendKeys(chromedp.CSS(`#token-input`), run.Token), chromedp.Click(chromedp.CSS(`#token-ok`)))
 	wait("the drain's preview", `document.getElementById('action-preview').dataset.state === 'ok' && document.activeElement.id === 'action-cancel' && document.getElementById('f-reason').value === ''`)
 	preview, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries([...document.querySelectorAll('#action-preview tr[data-region="default"]')].map((r) => [r.dataset.cdn, parseFloat(r.querySelector('td.after').textContent) / 100]))`))
 	if err != nil || preview["akamai"] != 0 || len(preview) < 3 {
@@ -284,7 +307,12 @@ func TestBrowserLiveView(t *testing.T) {
 	step("confirming the drain with a reason", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "browser test: drain"), chromedp.Click(chromedp.CSS(`#action-ok`)))
 	wait("akamai shown drained", row("default", "akamai")+`.querySelector('td.status').textContent === 'drained'`)
 	wait("akamai's weight shown as 0", row("default", "akamai")+`.querySelector('td.weight').textContent.startsWith('0 /')`)
-	wait("the drain listed among the overrides", `!!document.querySelector('#overrides tr[data-action="drain"]')`)
+	wait("the drain listed among the overrides, by the write token's name", `document.querySelector('#overrides tr[data-action="drain"] td.by')?.textContent === 'operator'`)
+	wait("the write token named in the header", `document.getElementById('token-who')?.textContent === 'token “operator” (write) kept for this tab'`)
+	var drains struct{ Overrides []struct{ Action, By string } }
+	if api(t, run, "GET", "/api/v1/overrides", "", "", &drains); len(drains.Overrides) != 1 || drains.Overrides[0].By != "operator" {
+		t.Errorf("the drain in the API: %+v, want by operator", drains.Overrides)
+	}
 	if st, w := stateOf(t, run, "default", "akamai"); st != "drained" || w != 0 {
 		t.Errorf("after the drain in the page, the state API says akamai is %s with weight %v", st, w)
 	}
@@ -344,18 +372,18 @@ func TestBrowserLiveView(t *testing.T) {
 	note := "kick-off, from the browser test"
 	step("adding a note", chromedp.SendKeys(chromedp.CSS(`#note-text`), note), chromedp.SendKeys(chromedp.CSS(`#note-tags`), "match, test"),
 		chromedp.Click(chromedp.CSS(`#note-add`)))
-	wait("the note in the timeline", fmt.Sprintf(`[...document.querySelectorAll('#notes li .text')].some((e) => e.textContent === %q)`, note))
+	wait("the note in the timeline, by the token's name", fmt.Sprintf(`[...document.querySelectorAll('#notes li')].some((e) => e.querySelector('.text')?.textContent === %q && e.querySelector('.by')?.textContent === '— operator')`, note))
 	// Every entry of the timeline (the plan's activation and end too) is
 	// marked on the first chart, the note included.
 	wait("the note on the charts", `document.querySelector('#charts svg').querySelectorAll('g.note[visibility="visible"]').length === document.querySelectorAll('#notes li[data-id]').length`)
 	var notes struct {
 		Annotations []struct {
-			Text string
-			Tags []string
+			Text, By string
+			Tags     []string
 		}
 	}
 	api(t, run, "GET", "/api/v1/annotations", "", "", &notes)
-	if n := len(notes.Annotations); n != 1 || notes.Annotations[0].Text != note || strings.Join(notes.Annotations[0].Tags, ",") != "match,test" {
+	if n := len(notes.Annotations); n != 1 || notes.Annotations[0].Text != note || strings.Join(notes.Annotations[0].Tags, ",") != "match,test" || notes.Annotations[0].By != "operator" {
 		t.Errorf("GET /api/v1/annotations after adding a note in the page: %+v", notes.Annotations)
 	}
 	if v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#toasts .toast:not(.ok)') !== null`)); err != nil || v {

@@ -169,7 +169,7 @@ func stateTTFB(t *testing.T, base, region, cdn string) float64 {
 			} `json:"regions"`
 		} `json:"policies"`
 	}
-	apiCall(t, base, "GET", "/api/v1/state", "", "", &st)
+	apiCall(t, base, "GET", "/api/v1/state", restartToken, "", &st)
 	for _, p := range st.Policies {
 		for _, r := range p.Regions {
 			for _, c := range r.CDNs {

@@ -121,19 +121,17 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	}, reg, log)
 
 	var ready atomic.Bool
-	httpCfg := admin.Config{
-		Addr:        snap.Server.HTTP,
+	httpCfg := withDoor(admin.Config{
 		Gatherer:    prometheus.Gatherers{reg, tel.promReg},
 		Ready:       ready.Load,
 		Logger:      log,
 		Engine:      engine,
-		TokenFile:   snap.Server.AdminTokenFile,
 		Annotations: annotations,
 		Explain:     explainer(handler, engine),
 		Escalations: esc,
 		Fleet:       replicator,
 		PolicyHash:  func() string { return servedPolicy().HashHex() },
-	}
+	}, snap.Server)
 	var httpSrv *admin.Server
 	var err error
 	if !proc.upgraded() {
@@ -261,7 +259,7 @@ func startHTTP(cfg admin.Config, opts []func(*admin.Config), log *slog.Logger) (
 		return nil, err
 	}
 	srv.Serve()
-	log.Info("http endpoint up", "addr", srv.Addr().String())
+	log.Info("http endpoint up", "addr", srv.Addr().String(), "tls", srv.TLS())
 	return srv, nil
 }
 
@@ -297,8 +295,8 @@ func announce(snap *zones.Snapshot, dnsSrv *dnsserver.Server, httpSrv *admin.Ser
 func followPolicy(ctx context.Context, snap *zones.Snapshot, pub *publisher, httpSrv *admin.Server, log *slog.Logger, reg prometheus.Registerer) (done <-chan error, stopHUP func()) {
 	running := snap
 	reloader := zones.NewReloader(snap, func(next *zones.Snapshot) {
-		if !slices.Equal(sortedAddrs(next), sortedAddrs(running)) || next.Server.HTTP != running.Server.HTTP {
-			log.Warn("server.dns and server.http changes take effect on restart; the listeners are unchanged")
+		if !slices.Equal(sortedAddrs(next), sortedAddrs(running)) || !sameDoor(next.Server, running.Server) {
+			log.Warn("server.dns, server.http and its keys (tokens, TLS, hosts, open reads) take effect on restart; the listeners are unchanged")
 		}
 		running = next
 		// The publisher stops with ctx; a reload finishing during
