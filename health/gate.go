@@ -44,6 +44,12 @@ type GateRule struct {
 	// outright (score.go): a CDN failing that many requests is unusable
 	// however fast its few successes are.
 	Veto bool `json:"-"`
+	// Viewers: the kind's count is viewers (sessions), not requests. A
+	// region with fewer than min_samples of its own then crosses the gate
+	// only with min_samples viewers behind the CDN as a whole: five
+	// players who are all the CDN's audience (the demo's one) cannot
+	// drain it, however sure a Wilson bound on five is.
+	Viewers bool `json:"-"`
 }
 
 // gateLevel is the value past which kind k's gate is crossed, and whether
@@ -142,6 +148,9 @@ func gates(ev *evidence, p *Params, loaded bool) gateResult {
 			// Too few of the region's own requests to speak for it
 			// alone: the CDN as a whole must show it too.
 			if whole, _ := past(e.parentV, e.parentN); !e.parentOK || !whole {
+				continue
+			}
+			if k.Info().Gate.Viewers && e.parentN < float64(p.MinSamples) {
 				continue
 			}
 		}

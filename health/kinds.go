@@ -106,7 +106,7 @@ var kinds = [NumKinds]KindInfo{
 	RebufferRatio: {Key: "rebuffer_ratio", ScoreKey: "rebuffer_ratio", Label: "Sessions rebuffering", Short: "rebuffering", Unit: "ratio", Digits: 1,
 		Max: 1, Default: Bounds{Weight: 0.15, Good: 0.02, Bad: 1},
 		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: RebufferRatio,
-		Gate: &GateRule{Stat: GateRate, Default: 0.05}},
+		Gate: &GateRule{Stat: GateRate, Default: 0.05, Viewers: true}},
 	StartupMs: {Key: "startup_ms", ScoreKey: "startup", Label: "Player start-up time", Short: "start-up", Unit: "ms",
 		Max: 600000, Default: Bounds{Weight: 0.05, Good: 1000, Bad: 8000},
 		Sources: []string{SourceCMCD, SourcePush}, StandsInFor: StartupMs},

@@ -180,3 +180,29 @@ func TestFiftyThousandSessionsDegrade(t *testing.T) {
 		t.Errorf("fastly %s in us", r.status("us", "fastly"))
 	}
 }
+
+// Five viewers who are all of a CDN's audience (the CDN reported on from
+// one region only, as the demo's single player is) all rebuffering drain
+// nothing either: the CDN as a whole has fewer than min_samples sessions,
+// too few to speak for it. The rebuffering share still lowers its score.
+// Forty sessions (past min_samples, 30) all rebuffering do degrade it:
+// the control. One player's stall during a pathway switch in the demo
+// degraded the CDN it had switched to, which moved it back.
+func TestFewViewersOfAQuietCDNDrainNothing(t *testing.T) {
+	r := newRig(t)
+	healthy := []audience{{"akamai", "us", 3000, 0.01}, {"cloudfront", "us", 3000, 0.01}}
+	for _, n := range []int{1, 5} {
+		for i := range 60 {
+			r.second(append(healthy, audience{"fastly", "kr", n, 1})...)
+			if st := r.status("kr", "fastly"); st != health.Healthy {
+				t.Fatalf("second %d of %d sessions, fastly's whole audience, rebuffering: fastly %s in kr", i, n, st)
+			}
+		}
+	}
+	for range 10 {
+		r.second(append(healthy, audience{"fastly", "kr", 40, 1})...)
+	}
+	if r.status("kr", "fastly") != health.Degraded {
+		t.Errorf("40 sessions all rebuffering: fastly %s in kr", r.status("kr", "fastly"))
+	}
+}
