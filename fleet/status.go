@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -53,6 +52,10 @@ func (f *Fleet) Status(now time.Time) any {
 	st.Instances = append([]Instance(nil), st.Instances...)
 	st.Error = f.connErr
 	f.mu.Unlock()
+	st.Connected = f.up.Load()
+	if url := f.server.Load(); st.Connected && url != nil {
+		st.Server = *url
+	}
 	st.Digest, st.Agrees = digest, true
 	for i := range st.Instances {
 		in := &st.Instances[i]
@@ -69,38 +72,35 @@ func (f *Fleet) Status(now time.Time) any {
 }
 
 // heartbeat recomputes this instance's digest and view of the peers, and
-// tells the peers (every second, or at once when forced or the digest
-// moved).
-func (f *Fleet) heartbeat(ctx context.Context, sess *session, force bool) {
+// readies a heartbeat for the peers when the bucket is open and read (the
+// writer puts it). No call to NATS: run calls it every second and when
+// the digest moves.
+func (f *Fleet) heartbeat() {
 	now := f.cfg.Now()
 	overrides := f.cfg.Engine.Overrides(now)
 	digest := Digest(overrides, now)
 	f.mu.Lock()
 	pending := len(f.pending)
 	f.mu.Unlock()
-	connected := f.nc.IsConnected()
-	inSync := connected && sess != nil && !sess.initial && pending == 0
-	if inSync {
+	connected := f.up.Load()
+	ready := connected && f.sess != nil && !f.sess.initial
+	if ready && pending == 0 {
 		f.syncedAt = now
 	}
 	lag := now.Sub(f.syncedAt).Seconds()
 	hb := Heartbeat{Digest: digest, Overrides: len(overrides), LagSecs: lag, Pending: pending}
-	if connected && sess != nil && !sess.initial {
-		r := &Record{Kind: KindInstance, Instance: f.cfg.Instance, Time: now, Heartbeat: &hb}
-		if err := f.put(ctx, sess, r.Key(), r); err != nil {
-			f.setConnErr(err)
-		} else if sess.sent.IsZero() {
-			sess.sent = now
-		}
+	if ready {
+		f.beat = &Record{Kind: KindInstance, Instance: f.cfg.Instance, Time: now, Heartbeat: &hb}
 	}
 
 	self := Instance{Instance: f.cfg.Instance, Self: true, LastContact: now, Digest: digest, Overrides: len(overrides), SyncLagSeconds: lag, Agrees: true}
 	insts := []Instance{self}
-	agrees, seen, disagreeing := true, 1, 0
+	agrees, seen, disagreeing, split := true, 1, 0, false
 	for name, p := range f.peers {
 		in := Instance{Instance: name, LastContact: p.contact, Digest: p.hb.Digest, Overrides: p.hb.Overrides,
 			SyncLagSeconds: p.hb.LagSecs, Stale: now.Sub(p.contact) > staleAfter}
 		in.Agrees = in.Digest == digest
+		split = split || (now.Sub(p.contact) < forgetAfter && (in.Stale || !in.Agrees))
 		if !in.Stale {
 			seen++
 			if !in.Agrees {
@@ -110,13 +110,15 @@ func (f *Fleet) heartbeat(ctx context.Context, sess *session, force bool) {
 		}
 		insts = append(insts, in)
 	}
-	sort.Slice(insts[1:], func(i, j int) bool { return insts[1+i].Instance < insts[1+j].Instance })
-	server := ""
-	if connected {
-		server = f.nc.ConnectedUrlRedacted()
+	switch {
+	case !split:
+		f.splitSince, f.rereadWait = time.Time{}, rereadAfter
+	case f.splitSince.IsZero():
+		f.splitSince = now
 	}
+	sort.Slice(insts[1:], func(i, j int) bool { return insts[1+i].Instance < insts[1+j].Instance })
 	f.mu.Lock()
-	f.status = Status{Enabled: true, Instance: f.cfg.Instance, Bucket: f.cfg.Bucket, Connected: connected, Server: server,
+	f.status = Status{Enabled: true, Instance: f.cfg.Instance, Bucket: f.cfg.Bucket,
 		Digest: digest, Agrees: agrees, SyncLagSeconds: lag, Unreplicated: pending, Instances: insts}
 	f.mu.Unlock()
 	f.m.lag.Set(lag)

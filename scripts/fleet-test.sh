@@ -9,7 +9,9 @@
 # one node killed or every node stopped, each instance answers on, accepts
 # overrides, restarts with them and lets them expire on time; and that
 # once NATS is back the fleet converges on one digest with a conflict
-# settled alike everywhere. The test starts and ends only its own
+# settled alike everywhere; and (TestPausedNATSHoldsNothingUp in fleet)
+# that with the server paused a fleet starts, takes writes and stops at
+# once. The tests start and end only their own
 # processes (a paused node is continued before it is stopped); the
 # package's systemd service is never started. Plain `go test ./...` skips
 # it.
@@ -70,7 +72,8 @@ if command -v "$(go env CC)" >/dev/null 2>&1; then
 	race=(-race)
 fi
 
-CDNSTEER_NATS_SERVER=$nats go test "${race[@]}" -count=1 -timeout 15m -run 'TestFleetAgainstRealNATS|TestFleetCredentialsRefused' -v ./cmd/cdnsteer/
+CDNSTEER_NATS_SERVER=$nats go test "${race[@]}" -count=1 -timeout 15m \
+	-run 'TestPausedNATSHoldsNothingUp|TestFleetAgainstRealNATS|TestFleetCredentialsRefused' -v ./fleet/ ./cmd/cdnsteer/
 if [[ -n $bench ]]; then
 	CDNSTEER_NATS_SERVER=$nats CDNSTEER_FLEET_BENCH=1000 go test -count=1 -timeout 20m -run 'TestFleetConvergence' -v ./cmd/cdnsteer/
 fi

@@ -304,12 +304,9 @@ ok "prometheus source against a real Prometheus"
 step "escalation against a real Alertmanager"
 bash scripts/alertmanager-test.sh || die "alertmanager escalation test"
 ok "escalation against a real Alertmanager"
-# scripts/fleet-test.sh (the fleet's partition tests against a real 3-node
-# NATS cluster) is not run here yet: it failed in about half of the runs at
-# its first landing (an instance slow to follow the cluster after a node is
-# killed, a local expiry not answered while NATS is paused). Until that is
-# fixed, CI proves the fleet through scripts/deploy-test.sh (a drain sent to
-# ns1 reaches ns2's answers through NATS) and the fleet package's tests.
+step "fleet against a real 3-node NATS cluster: replication, a node killed, paused, stopped"
+bash scripts/fleet-test.sh || die "fleet test"
+ok "fleet against a real NATS cluster"
 step "content steering with real players (hls.js, dash.js) in a real headless Chromium"
 bash scripts/players-test.sh || die "players test"
 ok "content steering with real players"
