@@ -251,7 +251,12 @@ func (in *fleetInst) restart(t *testing.T) time.Duration {
 
 // get is what the instance answers to GET path, for a failure's log.
 func (in *fleetInst) get(path string) string {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + in.proc.http + path)
+	req, err := http.NewRequest("GET", "http://"+in.proc.http+path, nil)
+	if err != nil {
+		return err.Error()
+	}
+	req.Header.Set("Authorization", "Bearer "+restartToken) // reads need a token too
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		return err.Error()
 	}
