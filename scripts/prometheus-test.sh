@@ -4,7 +4,10 @@
 # test starts its own server on a free loopback port with a temp config and
 # storage, and ends it; the package's systemd service is never started.
 # The test also checks that a series whose exporter dates it minutes back
-# reaches the engine that old ([prometheus.timestamps]). Plain `go test
+# reaches the engine that old ([prometheus.timestamps]), and, against a
+# server with a --web.config.file (HTTPS, client certificates from a test
+# CA, basic auth), that the source's ca_file, cert_file/key_file and
+# basic_auth_* keys get through and each is needed. Plain `go test
 # ./...` skips this test. Run it from anywhere:
 #   scripts/prometheus-test.sh
 set -euo pipefail
@@ -33,4 +36,4 @@ if [[ ! -x $prometheus ]]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus
 fi
 
-CDNSTEER_PROMETHEUS=$prometheus go test -race -count=1 -run TestAgainstRealPrometheus -v ./health/prom/
+CDNSTEER_PROMETHEUS=$prometheus go test -race -count=1 -run 'TestAgainstRealPrometheus|TestRealPrometheusWithAuth' -v ./health/prom/

@@ -80,8 +80,14 @@ func (c *compiler) prometheus(pc *prom.Config) *prom.Config {
 	if pc == nil {
 		return nil
 	}
-	c.keyErrors("prometheus", "", "prometheus.", pc.Validate())
-	p := pc.WithDefaults()
+	// The auth files are relative to the policy's folder, as every path.
+	q := *pc
+	a := &q.Auth
+	for _, f := range []*string{&a.BearerTokenFile, &a.BasicAuthPasswordFile, &a.CAFile, &a.CertFile, &a.KeyFile} {
+		*f = c.path(*f)
+	}
+	c.keyErrors("prometheus", "", "prometheus.", q.Validate())
+	p := q.WithDefaults()
 	return &p
 }
 

@@ -52,6 +52,9 @@ type Config struct {
 	// entry) or StampQuery (series are dated at the query's instant, for
 	// data that cannot lag, and lag goes unseen).
 	Stamp string `toml:"stamp"`
+	// Auth holds the bearer token, basic auth, CA and client certificate
+	// options (auth.go); its keys sit in [prometheus] itself.
+	Auth
 }
 
 // Values of Config.Stamp.
@@ -112,6 +115,7 @@ func (c Config) Validate() error {
 	if c.Samples != "" && strings.TrimSpace(c.Samples) == "" {
 		bad("samples", "blank PromQL")
 	}
+	errs = append(errs, c.Auth.validate(c.URL)...)
 	return errors.Join(errs...)
 }
 

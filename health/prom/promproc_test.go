@@ -19,6 +19,11 @@ type promProc struct {
 	bin, dir, addr string
 	cmd            *exec.Cmd
 	done           chan struct{} // closed once the process has been waited for
+	// web is the --web.config.file (TLS, basic auth) when set; then
+	// readiness is asked over https with client, which carries the
+	// credentials it needs.
+	web    string
+	client *http.Client
 }
 
 // promConfig scrapes only the exporter, every second, so that a changed
@@ -37,6 +42,13 @@ scrape_configs:
 // one picked was taken in the meantime. It returns once /-/ready says so.
 func startPrometheus(t *testing.T, bin, target string) *promProc {
 	t.Helper()
+	return startPrometheusWeb(t, bin, target, "", nil)
+}
+
+// startPrometheusWeb is startPrometheus with a --web.config.file (its
+// content) and the client that passes its checks.
+func startPrometheusWeb(t *testing.T, bin, target, web string, client *http.Client) *promProc {
+	t.Helper()
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("prometheus binary: %v", err)
 	}
@@ -44,9 +56,16 @@ func startPrometheus(t *testing.T, bin, target string) *promProc {
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), fmt.Appendf(nil, promConfig, target), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	webFile := ""
+	if web != "" {
+		webFile = filepath.Join(dir, "web.yml")
+		if err := os.WriteFile(webFile, []byte(web), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var err error
 	for range 3 {
-		p := &promProc{bin: bin, dir: dir, addr: freeLoopbackAddr(t)}
+		p := &promProc{bin: bin, dir: dir, addr: freeLoopbackAddr(t), web: webFile, client: client}
 		if err = p.start(t); err == nil {
 			return p
 		}
@@ -74,11 +93,13 @@ func (p *promProc) start(t *testing.T) error {
 	if err != nil {
 		return err
 	}
-	p.cmd = exec.Command(p.bin,
-		"--config.file="+filepath.Join(p.dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(p.dir, "data"),
-		"--web.listen-address="+p.addr,
-	)
+	args := []string{"--config.file=" + filepath.Join(p.dir, "prometheus.yml"),
+		"--storage.tsdb.path=" + filepath.Join(p.dir, "data"),
+		"--web.listen-address=" + p.addr}
+	if p.web != "" {
+		args = append(args, "--web.config.file="+p.web)
+	}
+	p.cmd = exec.Command(p.bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	dieWithTest(p.cmd)
 	if err := p.cmd.Start(); err != nil {
@@ -117,7 +138,10 @@ func (p *promProc) start(t *testing.T) error {
 // the limit passes.
 func (p *promProc) awaitReady(limit time.Duration) error {
 	// No proxy: the request must go to loopback whatever the environment says.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: time.Second}
+	client, scheme := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: time.Second}, "http"
+	if p.web != "" {
+		client, scheme = p.client, "https"
+	}
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(limit)
 	for {
@@ -126,7 +150,7 @@ func (p *promProc) awaitReady(limit time.Duration) error {
 			return fmt.Errorf("exited before ready: %v", p.cmd.ProcessState)
 		default:
 		}
-		resp, err := client.Get("http://" + p.addr + "/-/ready")
+		resp, err := client.Get(scheme + "://" + p.addr + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

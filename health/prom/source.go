@@ -64,7 +64,11 @@ func New(cfg Config, reg prometheus.Registerer, sink func(health.Signal), log *s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	client, err := api.NewClient(api.Config{Address: cfg.URL})
+	rt, err := cfg.Auth.transport()
+	if err != nil {
+		return nil, fmt.Errorf("prometheus client for %s: %w", cfg.URL, err)
+	}
+	client, err := api.NewClient(api.Config{Address: cfg.URL, RoundTripper: rt})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus client for %s: %w", cfg.URL, err)
 	}
