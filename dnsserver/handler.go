@@ -46,6 +46,8 @@ type Handler struct {
 	mu sync.Mutex
 	// signing re-signs signed zones in the background (dnssec_signer.go).
 	signing signing
+	// tap logs a sample of the queries as dnstap (dnstap.go); nil: off.
+	tap atomic.Pointer[Tap]
 }
 
 // NewHandler returns a handler that answers from snap.

@@ -79,7 +79,9 @@ func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 		}
 		s.wg.Done()
 	}()
-	client := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr()
+	peer := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	client := peer.Addr()
+	local, smp := c.LocalAddr().(*net.TCPAddr).AddrPort(), newSampler()
 	r := bufio.NewReaderSize(c, 4096)
 	msg := make([]byte, 0, 512)
 	out := make([]byte, 2, 4096)
@@ -121,6 +123,7 @@ func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 			return
 		}
 		resp := s.h.Respond(out[2:2], msg, client, true)
+		s.h.tapped(&smp, msg, resp, peer, local, true)
 		if resp == nil {
 			continue
 		}

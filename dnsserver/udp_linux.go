@@ -164,6 +164,9 @@ type batch struct {
 	// recv and send are the callbacks of RawConn.Read and Write, made
 	// once so that a call allocates nothing.
 	recv, send func(fd uintptr) bool
+	// local is the socket's address, sampler its dnstap sampling.
+	local   netip.AddrPort
+	sampler sampler
 }
 
 func newBatch() *batch {
@@ -209,6 +212,7 @@ func newBatch() *batch {
 
 func (b *batchSocket) serve(s *Server) {
 	bt := newBatch()
+	bt.local, bt.sampler = b.c.LocalAddr().(*net.UDPAddr).AddrPort(), newSampler()
 	for !s.stopping.Load() {
 		bt.n, bt.errno = 0, 0
 		if err := b.rc.Read(bt.recv); err != nil {
@@ -266,6 +270,7 @@ func (b *batchSocket) reply(s *Server, bt *batch) bool {
 		}
 		k := bt.k
 		resp := s.h.Respond(bt.resp[k][:0], bt.bufs[i][:bt.in[i].len], client, false)
+		s.h.tapped(&bt.sampler, bt.bufs[i][:bt.in[i].len], resp, netip.AddrPortFrom(client, sockaddrPort(&bt.names[i])), bt.local, false)
 		if len(resp) == 0 {
 			continue
 		}
@@ -287,6 +292,13 @@ func (b *batchSocket) reply(s *Server, bt *batch) bool {
 	}
 	bt.sent = 0
 	return b.rc.Write(bt.send) == nil
+}
+
+// sockaddrPort reads the client port the kernel wrote (network order,
+// at the same place for both families).
+func sockaddrPort(sa *unix.RawSockaddrInet6) uint16 {
+	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+	return uint16(p[0])<<8 | uint16(p[1])
 }
 
 // sockaddrAddr reads the client address the kernel wrote.

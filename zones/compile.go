@@ -70,6 +70,7 @@ func (c *compiler) compile(f *File) *Snapshot {
 	s.Fleet = c.fleet(f.Fleet)
 	c.steering(f, s)
 	c.qoe(f, s)
+	s.Dnstap = c.dnstap(f.Dnstap)
 	s.Policies = c.policies(f.Policy, s)
 	c.zones(f.Zone, s)
 	c.plans(f, s)

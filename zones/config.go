@@ -37,6 +37,8 @@ type File struct {
 	Steering *SteeringConfig `toml:"steering"`
 	// QoE tunes the players' CMCD reports (compile_qoe.go).
 	QoE *QoEConfig `toml:"qoe"`
+	// Dnstap logs a sample of the queries (compile_dnstap.go).
+	Dnstap *DnstapConfig `toml:"dnstap"`
 	// Plan and Schedule are the event's fallbacks and windows (plan.go).
 	Plan     []PlanConfig     `toml:"plan"`
 	Schedule []ScheduleConfig `toml:"schedule"`

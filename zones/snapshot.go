@@ -41,6 +41,8 @@ type Snapshot struct {
 	Steering *Steering
 	// QoE is set with Steering: how players' CMCD reports count.
 	QoE *QoE
+	// Dnstap is nil when queries are not logged.
+	Dnstap *Dnstap
 	// Plans and Schedules are [[plan]] and [[schedule]], in file order.
 	Plans     []health.Plan
 	Schedules []health.Schedule
