@@ -4,7 +4,11 @@
 # npm versions, installed here with `npm ci`) in a real headless Chromium;
 # the CDN each player is on is drained through the API and the player
 # must move within the steering TTL + one segment without a stall, then
-# stay put once the drain ends (TestPlayersFollowSteering).
+# stay put once the drain ends; the throughput each reports must be read
+# in bit/s; hls.js's CMCD v2 event reports must reach the collector on
+# the steering listener and be counted; and with every edge slowed
+# below the stream's bitrate, hls.js's rebuffering must show as its CDN's
+# rebuffer_ratio in /api/v1/state (TestPlayersFollowSteering).
 # Run it from anywhere: scripts/players-test.sh
 #
 # Installs the Debian packages it needs when missing (ffmpeg, chromium,
@@ -65,4 +69,4 @@ artifacts=${CDNSTEER_ARTIFACTS:-$PWD/build/players}
 mkdir -p "$artifacts"
 CDNSTEER_PLAYERS_TEST=1 CDNSTEER_CHROMIUM=$chromium CDNSTEER_PLAYERS=$modules CDNSTEER_ARTIFACTS=$artifacts \
 	go test "${race[@]}" -count=1 -run 'TestPlayersFollowSteering' -v ./cmd/cdnsteer/
-echo "screenshots: $artifacts/players-hls.png, $artifacts/players-dash.png"
+echo "screenshots: $artifacts/players-hls.png, $artifacts/players-dash.png, $artifacts/players-hls-rebuffer.png"

@@ -36,7 +36,10 @@ const playersTTL = 2 * time.Second
 // requests, that it moves to another pathway within the steering TTL and
 // one segment without a stall longer than a segment, then ends the drain
 // and checks that it does not move back for a few TTLs. It also checks the
-// units of the throughput the players report to the steering server.
+// units of the throughput the players report to the steering server,
+// that hls.js's CMCD v2 event reports reach the collector and are counted,
+// and, last, that hls.js's rebuffering when every edge is slowed shows as
+// its CDN's rebuffer_ratio in /api/v1/state.
 func TestPlayersFollowSteering(t *testing.T) {
 	if os.Getenv("CDNSTEER_PLAYERS_TEST") == "" {
 		t.Skip("set CDNSTEER_PLAYERS_TEST=1 (with CDNSTEER_CHROMIUM and CDNSTEER_PLAYERS) to play the demo stream in Chromium, or run scripts/players-test.sh")
@@ -86,8 +89,21 @@ func TestPlayersFollowSteering(t *testing.T) {
 			p := &playerWatch{t: t, ctx: ctx, kind: kind, run: run, pathways: st.Pathways, steering: st.Steering}
 			p.listen()
 			p.steerAway()
+			if kind == "hls" {
+				p.cmcdCounted()
+			}
 		})
 	}
+	// Last, as it breaks every edge: rebuffering reaches the live view.
+	t.Run("hls-rebuffer", func(t *testing.T) {
+		ctx, cancelTab := chromedp.NewContext(actx)
+		defer cancelTab()
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		defer cancel()
+		p := &playerWatch{t: t, ctx: ctx, kind: "hls", run: run, pathways: st.Pathways, steering: st.Steering, sidSuffix: "-rebuffer"}
+		p.listen()
+		p.rebuffer()
+	})
 }
 
 // startPlayersDemo runs the demo with its steering listener, live stream
@@ -163,16 +179,28 @@ type playerWatch struct {
 	run      demoRun
 	pathways []stream.Pathway
 	steering string
+	// sidSuffix tells this page's session from another's of its kind.
+	sidSuffix string
 
 	mu       sync.Mutex
 	segments []*request // media segments (video), in order
 	steers   []*request // steering manifest requests
+	cmcd     []*request // CMCD event reports posted to the collector
 	byID     map[network.RequestID]*request
 	sentAt   map[network.RequestID]float64
 	errs     []string
 }
 
-func (p *playerWatch) sid() string { return "players-test-" + p.kind }
+func (p *playerWatch) sid() string { return "players-test-" + p.kind + p.sidSuffix }
+
+// collector is the URL of the steering listener's CMCD receiver.
+func (p *playerWatch) collector() string {
+	u, err := url.Parse(p.steering)
+	if err != nil {
+		p.t.Fatalf("steering URL %q: %v", p.steering, err)
+	}
+	return u.Scheme + "://" + u.Host + "/qoe/cmcd"
+}
 
 // isSegment tells a media segment (video only, for DASH: audio follows
 // the same BaseURL) from a playlist or an init segment.
@@ -196,6 +224,7 @@ func (p *playerWatch) listen() {
 	t := p.t
 	p.byID = map[network.RequestID]*request{}
 	p.sentAt = map[network.RequestID]float64{}
+	collector := p.collector()
 	err := chromedp.Listen(p.ctx, func(ev any) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -207,6 +236,8 @@ func (p *playerWatch) listen() {
 			case p.isSegment(u):
 				r.pathway = p.pathwayOf(u)
 				p.segments = append(p.segments, r)
+			case strings.HasPrefix(u, collector) && ev.Request.Method == http.MethodPost:
+				p.cmcd = append(p.cmcd, r)
 			case strings.HasPrefix(u, p.steering):
 				p.steers = append(p.steers, r)
 			default:
@@ -323,37 +354,7 @@ func (p *playerWatch) steerAway() {
 	})
 	segment := stream.SegmentDuration
 	throughputBefore := steeringThroughput(t, p.run.HTTP)
-	page := "http://" + p.run.Player + "/" + p.kind + "?sid=" + p.sid()
-	if err := chromedp.Do(p.ctx, chromedp.Navigate(page)); err != nil {
-		t.Fatalf("opening %s: %v", page, err)
-	}
-	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](stallMonitor)); err != nil {
-		t.Fatalf("stall monitor: %v", err)
-	}
-	start := time.Now()
-	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](`(() => { const v = document.getElementById('video'); return v.currentTime > 2 && !v.paused; })()`,
-		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second))); err != nil {
-		screenshot(t, p.ctx, "players-"+p.kind+"-failed")
-		t.Fatalf("%s did not start playing: %v", p.kind, err)
-	}
-	t.Logf("%s playing %s after opening the page", p.kind, time.Since(start).Round(time.Millisecond))
-
-	// The pathway the player is on: its last three segments' edge, once
-	// it has asked the steering server with its segments under way.
-	var from string
-	await(t, "three segments from one edge and a steering request since", 30*time.Second, func() bool {
-		segs := p.segmentsSince(start)
-		if len(segs) < 3 {
-			return false
-		}
-		last := segs[len(segs)-3:]
-		if last[0].pathway == "" || last[0].pathway != last[1].pathway || last[1].pathway != last[2].pathway {
-			return false
-		}
-		from = last[2].pathway
-		return len(p.steersSince(segs[0].at)) > 0
-	})
-	t.Logf("%s on pathway %s", p.kind, from)
+	from := p.play()
 
 	// Drain it.
 	var ov struct{ ID string }
@@ -432,6 +433,42 @@ func (p *playerWatch) steerAway() {
 	}
 	p.throughput(throughputBefore)
 	screenshot(t, p.ctx, "players-"+p.kind)
+}
+
+// play opens the player's page, waits until it plays and returns the
+// pathway it is on: its last three segments' edge, once it has asked the
+// steering server with its segments under way.
+func (p *playerWatch) play() string {
+	t := p.t
+	page := "http://" + p.run.Player + "/" + p.kind + "?sid=" + p.sid()
+	if err := chromedp.Do(p.ctx, chromedp.Navigate(page)); err != nil {
+		t.Fatalf("opening %s: %v", page, err)
+	}
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](stallMonitor)); err != nil {
+		t.Fatalf("stall monitor: %v", err)
+	}
+	start := time.Now()
+	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](`(() => { const v = document.getElementById('video'); return v.currentTime > 2 && !v.paused; })()`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+		screenshot(t, p.ctx, "players-"+p.kind+p.sidSuffix+"-failed")
+		t.Fatalf("%s did not start playing: %v", p.kind, err)
+	}
+	t.Logf("%s playing %s after opening the page", p.kind, time.Since(start).Round(time.Millisecond))
+	var on string
+	await(t, "three segments from one edge and a steering request since", 30*time.Second, func() bool {
+		segs := p.segmentsSince(start)
+		if len(segs) < 3 {
+			return false
+		}
+		last := segs[len(segs)-3:]
+		if last[0].pathway == "" || last[0].pathway != last[1].pathway || last[1].pathway != last[2].pathway {
+			return false
+		}
+		on = last[2].pathway
+		return len(p.steersSince(segs[0].at)) > 0
+	})
+	t.Logf("%s on pathway %s", p.kind, on)
+	return on
 }
 
 // firstPathway is what the steering server now puts first for the
@@ -553,4 +590,119 @@ func median(v []float64) float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+// cmcdOutcomes are the collector's counters a CMCD line ends in, one
+// each: counted for a CDN and region, or refused for a reason.
+var cmcdOutcomes = []string{"cdnsteer_qoe_reports_total", "cdnsteer_qoe_unknown_cdn_reports_total", "cdnsteer_qoe_capped_reports_total",
+	"cdnsteer_qoe_sampled_out_reports_total", "cdnsteer_qoe_malformed_reports_total"}
+
+func (p *playerWatch) cmcdSince(since time.Time) (sent, answered, ok int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.cmcd {
+		if r.at.Before(since) {
+			continue
+		}
+		sent++
+		if r.status != 0 {
+			answered++
+		}
+		if r.status == http.StatusNoContent {
+			ok++
+		}
+	}
+	return sent, answered, ok
+}
+
+// cmcdCounted checks that hls.js's CMCD v2 event reports (the demo's
+// hls-config.js: a report every second and one per segment received, one
+// line per POST) reach the collector on the steering listener and are
+// counted: every report answered before /metrics is read is in the
+// collector's counters, no more than were sent are, each was answered
+// 204, and they are counted for the CDNs the player fetched from, in its
+// region (loopback is the demo's region default).
+func (p *playerWatch) cmcdCounted() {
+	t := p.t
+	await(t, "ten CMCD reports answered", 30*time.Second, func() bool {
+		_, answered, _ := p.cmcdSince(time.Time{})
+		return answered >= 10
+	})
+	_, answered, ok := p.cmcdSince(time.Time{})
+	var lines float64
+	for _, name := range cmcdOutcomes {
+		lines += metricSum(t, p.run.HTTP, name)
+	}
+	sent, _, _ := p.cmcdSince(time.Time{})
+	byCDN := map[string]float64{}
+	var counted float64
+	for _, pw := range p.pathways {
+		byCDN[pw.ID] = metricSum(t, p.run.HTTP, "cdnsteer_qoe_reports_total", `cdn="`+pw.ID+`"`, `region="default"`)
+		counted += byCDN[pw.ID]
+	}
+	unknown := metricSum(t, p.run.HTTP, "cdnsteer_qoe_unknown_cdn_reports_total")
+	t.Logf("hls.js CMCD: %d event reports posted, %d answered (%d with 204); the collector has %.0f lines: counted in region default by CDN %v, %.0f without a CDN",
+		sent, answered, ok, lines, byCDN, unknown)
+	if ok != answered {
+		t.Errorf("%d of %d CMCD reports answered other than 204", answered-ok, answered)
+	}
+	if lines < float64(answered) || lines > float64(sent) {
+		t.Errorf("the collector has %.0f lines for %d reports answered and %d sent", lines, answered, sent)
+	}
+	// The player fetched from two pathways, one after the drain.
+	seen := map[string]bool{}
+	for _, r := range p.segmentsSince(time.Time{}) {
+		seen[r.pathway] = true
+	}
+	for pw := range seen {
+		if pw != "" && byCDN[pw] == 0 {
+			t.Errorf("no CMCD report counted for %s, a pathway the player fetched from (counted: %v)", pw, byCDN)
+		}
+	}
+	if counted < float64(answered)*0.8 {
+		t.Errorf("only %.0f of %d reports counted for a CDN", counted, answered)
+	}
+}
+
+// rebuffer breaks the throughput of every edge (0.2 Mbit/s, under the
+// stream's 500 kbit/s) while hls.js plays: the player runs dry, its CMCD
+// reports say so (sta=r), and the CDN it is on shows a rebuffer_ratio
+// above the one it had, in /api/v1/state (what the live view shows),
+// from its source cmcd. The knobs are put back after.
+func (p *playerWatch) rebuffer() {
+	t := p.t
+	on := p.play()
+	before := -1.0
+	await(t, "rebuffer_ratio of "+on+" in region default", 30*time.Second, func() bool {
+		v, ok := cdnSignals(t, p.run.HTTP, p.run.Token, "live", "default", on)["rebuffer_ratio"]
+		before = v
+		return ok
+	})
+	t.Logf("%s's rebuffer_ratio in default while hls.js plays: %.3f", on, before)
+	broke := time.Now()
+	for _, pw := range p.pathways {
+		if code := api(t, p.run, "POST", "/api/v1/demo/edges/"+pw.ID, p.run.Token, `{"bandwidth_mbps":0.2}`, nil); code != http.StatusOK {
+			t.Fatalf("slowing edge %s: %d", pw.ID, code)
+		}
+	}
+	t.Cleanup(func() {
+		for _, pw := range p.pathways {
+			api(t, p.run, "POST", "/api/v1/demo/edges/"+pw.ID, p.run.Token, fmt.Sprintf(`{"bandwidth_mbps":%g}`, 200.0), nil)
+		}
+	})
+	waited := await(t, "the player to wait for data", 30*time.Second, func() bool {
+		_, waits := p.longestStall(broke, time.Now())
+		return waits > 0
+	})
+	t.Logf("hls.js waiting for data %s after every edge went down to 0.2 Mbit/s", waited.Round(time.Millisecond))
+	var after float64
+	await(t, "a higher rebuffer_ratio for "+on, 30*time.Second, func() bool {
+		after = cdnSignals(t, p.run.HTTP, p.run.Token, "live", "default", on)["rebuffer_ratio"]
+		return after > before
+	})
+	stall, _ := p.longestStall(broke, time.Now())
+	sent, answered, _ := p.cmcdSince(broke)
+	t.Logf("%s's rebuffer_ratio in default: %.3f → %.3f, in /api/v1/state %s after the edges slowed (the player stood still %s; %d CMCD reports sent since, %d answered)",
+		on, before, after, time.Since(broke).Round(time.Millisecond), stall.Round(time.Millisecond), sent, answered)
+	screenshot(t, p.ctx, "players-hls-rebuffer")
 }

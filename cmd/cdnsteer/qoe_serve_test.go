@@ -82,7 +82,7 @@ func TestCMCDReachesTheEngine(t *testing.T) {
 
 	var signals map[string]float64
 	took := await(t, "fastly's CMCD signals in kr in /api/v1/state", 15*time.Second, func() bool {
-		signals = cdnSignals(t, s.HTTP, "live", "kr", "fastly")
+		signals = cdnSignals(t, s.HTTP, "", "live", "kr", "fastly")
 		_, ok := signals["rebuffer_ratio"]
 		return ok
 	})
@@ -92,7 +92,7 @@ func TestCMCDReachesTheEngine(t *testing.T) {
 			t.Errorf("fastly in kr: %s = %v (%v), want %v", k, v, ok, want)
 		}
 	}
-	if got := cdnSignals(t, s.HTTP, "live", "default", "fastly"); len(got) > 0 {
+	if got := cdnSignals(t, s.HTTP, "", "live", "default", "fastly"); len(got) > 0 {
 		t.Errorf("fastly in default has CMCD signals %v: the reports came from kr", got)
 	}
 	if n := metricSum(t, s.HTTP, "cdnsteer_qoe_reports_total", `cdn="fastly"`, `region="kr"`); n != 10 {
@@ -104,8 +104,8 @@ func TestCMCDReachesTheEngine(t *testing.T) {
 }
 
 // cdnSignals are a CDN's signals in a policy and region, as GET
-// /api/v1/state shows them (without "newest").
-func cdnSignals(t *testing.T, httpAddr, policy, region, cdn string) map[string]float64 {
+// /api/v1/state shows them (without "newest"), asked with token if any.
+func cdnSignals(t *testing.T, httpAddr, token, policy, region, cdn string) map[string]float64 {
 	t.Helper()
 	var state struct {
 		Policies []struct {
@@ -119,7 +119,7 @@ func cdnSignals(t *testing.T, httpAddr, policy, region, cdn string) map[string]f
 			}
 		}
 	}
-	if code := apiCall(t, httpAddr, http.MethodGet, "/api/v1/state", "", "", &state); code != http.StatusOK {
+	if code := apiCall(t, httpAddr, http.MethodGet, "/api/v1/state", token, "", &state); code != http.StatusOK {
 		t.Fatalf("GET /api/v1/state: %d", code)
 	}
 	out := map[string]float64{}

@@ -11,7 +11,22 @@ if (st && typeof window.Hls === 'function') {
   if (!Hls.isSupported()) {
     page.problem('This browser has no Media Source Extensions: hls.js cannot play here.');
   } else {
-    const hls = new Hls(hlsConfig);
+    // The players' CMCD reports go to cdnsteer's collector, on the
+    // steering listener.
+    const collector = st.steering ? new URL('/qoe/cmcd', st.steering).href : '';
+    const reports = { n: 0, last: 0 };
+    const cmcd = document.getElementById('cmcd');
+    const hls = new Hls(hlsConfig({
+      sid: page.sid,
+      collector,
+      pathway: () => (page.last && page.last !== '?' ? page.last : ''),
+      sent: (status) => {
+        reports.n++;
+        reports.last = status;
+        cmcd.textContent = reports.n + ' event reports sent to ' + collector + ', last answered ' + (status || 'with a network error');
+      },
+    }));
+    window.cdnsteerCMCD = reports;
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => {
       const f = d.frag;
       const s = f.stats;
