@@ -244,8 +244,6 @@ func CheckAccess(cfg Config) (Access, error) {
 	if len(cfg.AllowedHosts) == 0 {
 		acc.AllowedHosts = defaultHosts(cfg.Addr, leaf)
 	}
-	if !acc.Loopback {
-		acc.Warnings = append(acc.Warnings, fmt.Sprintf("server.http %s is reachable beyond this host: keep it on a management network (TLS and tokens are required and set)", cfg.Addr))
-	}
+	// A bind beyond loopback is warned about by the policy's check.
 	return acc, errors.Join(errs...)
 }

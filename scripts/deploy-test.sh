@@ -123,7 +123,14 @@ pass "tools: $(promtool --version 2>&1 | head -1)"
 echo "=== alert rules"
 check "promtool check rules scripts/deploy/alerts.yml" promtool check rules "$deploy/alerts.yml"
 check "promtool test rules scripts/deploy/alerts_test.yml" promtool test rules "$deploy/alerts_test.yml"
-check "promtool check config scripts/deploy/prometheus.yml" promtool check config "$deploy/prometheus.yml"
+# The scrape of cdnsteer names a CA and a token file under /etc/prometheus,
+# which promtool wants to exist: a copy names stand-ins.
+mkdir -p "$tmp/promcfg"
+: >"$tmp/promcfg/cdnsteer-ca.crt"
+(umask 077 && echo stand-in-token >"$tmp/promcfg/cdnsteer.token")
+sed -e "s|/etc/prometheus/|$tmp/promcfg/|g" "$deploy/prometheus.yml" >"$tmp/promcfg/prometheus.yml"
+cp "$deploy/alerts.yml" "$tmp/promcfg/"
+check "promtool check config scripts/deploy/prometheus.yml" promtool check config "$tmp/promcfg/prometheus.yml"
 
 # ---------------------------------------------------------------------------
 echo "=== cdnsteer binary and policies"
@@ -143,9 +150,22 @@ else
 	fail "CDNSTEER=$bin is not executable"
 	bin=''
 fi
+# check reads the token file and the certificate the policy names, as a
+# start does: each policy is checked in a folder laid out like /etc/cdnsteer
+# (admin.token mode 0600, tls/admin.crt and .key for its management name).
+mkpki() {
+	local dir=$1 ip=$2
+	mkdir -p "$dir/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$ip" \
+		-addext "subjectAltName=IP:$ip" -keyout "$dir/tls/admin.key" -out "$dir/tls/admin.crt" >/dev/null 2>&1
+	(umask 077 && printf 'ops %s write\nprometheus %s read\n' "$(head -c 24 /dev/urandom | base64)" "$(head -c 24 /dev/urandom | base64)" >"$dir/admin.token")
+}
+declare -A mgmt=([ns1]=10.53.0.1 [ns2]=10.53.0.2)
 for f in ns1 ns2; do
 	if [[ -n $bin ]]; then
-		check "cdnsteer check -config scripts/deploy/$f.toml" "$bin" check -config "$deploy/$f.toml"
+		mkpki "$tmp/etc-$f" "${mgmt[$f]}"
+		cp "$deploy/$f.toml" "$tmp/etc-$f/policy.toml"
+		check "cdnsteer check -config scripts/deploy/$f.toml (with its token file and certificate)" "$bin" check -config "$tmp/etc-$f/policy.toml"
 	else
 		fail "cdnsteer check -config scripts/deploy/$f.toml: no cdnsteer binary"
 	fi
@@ -546,6 +566,7 @@ EOF
 		sed -e "s|^dns = .*|dns = [\"127.0.0.1:$dnsport\"]|" \
 			-e "s|^http = .*|http = \"127.0.0.1:$httpport\"|" \
 			-e "s|^admin_token_file = .*|admin_token_file = \"$live/admin.token\"|" \
+			-e "/^http_tls_/d" \
 			-e "s|^nats = .*|nats = [\"nats://127.0.0.1:${natsports[0]}\", \"nats://127.0.0.1:${natsports[1]}\", \"nats://127.0.0.1:${natsports[2]}\"]\ninstance = \"$(basename "$dir")\"|" \
 			-e "s|^decision_log = .*|decision_log = \"$dir/decisions.jsonl\"|" \
 			-e "s|^database = .*|database = \"$dir/GeoLite2-Country.mmdb\"|" \
@@ -568,7 +589,9 @@ socks = [socket.socket() for _ in range(6)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
-	(umask 077 && head -c 24 /dev/urandom | base64 >"$live/admin.token")
+	# Named tokens (on loopback the listeners need no TLS).
+	token=$(head -c 24 /dev/urandom | base64) readtoken=$(head -c 24 /dev/urandom | base64)
+	(umask 077 && printf 'ops %s write\nviewer %s read\n' "$token" "$readtoken" >"$live/admin.token")
 	# Both nameservers sign with the same key, as a real pair does, so the
 	# DNSSEC metrics the alerts use are exported.
 	"$bin" keygen -zone live.example.com. -dir "$live/keys" >/dev/null || fail "end-to-end: cdnsteer keygen"
@@ -869,9 +892,8 @@ EOF
 		# and its target), then wait (10 s at most) until ns2 answers that
 		# target to none of 20 subnets.
 		if [[ $natsrc == ok ]]; then
-			read -r cdn target < <(curl -fsS "http://127.0.0.1:$http2/api/v1/explain?name=stream.live.example.com&client=127.0.0.1&ecs=10.1.7.0/24" |
+			read -r cdn target < <(curl -fsS -H "Authorization: Bearer $readtoken" "http://127.0.0.1:$http2/api/v1/explain?name=stream.live.example.com&client=127.0.0.1&ecs=10.1.7.0/24" |
 				python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["cdn"], e["target"])')
-			token=$(cat "$live/admin.token")
 			start=$SECONDS
 			if id=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
 				-d "{\"action\":\"drain\",\"cdn\":\"$cdn\",\"ttl\":\"10m\",\"reason\":\"deploy test: fleet\"}" \
