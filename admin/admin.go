@@ -77,6 +77,10 @@ type Config struct {
 	// here to the other instances and answers GET /api/v1/fleet; nil
 	// stands alone.
 	Fleet Replicator
+	// Decisions keeps the decision log's last entries for GET
+	// /api/v1/decisions, the live view's change feed; nil makes it
+	// answer 503.
+	Decisions *DecisionFeed
 	// PolicyHash is the SHA-256 of the policy file in force, shown in
 	// GET /api/v1/state; nil leaves it out.
 	PolicyHash func() string

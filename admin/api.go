@@ -137,6 +137,7 @@ func (a *api) register(mux *http.ServeMux) {
 	})
 	mux.Handle("/api/v1/explain", route{http.MethodGet: a.read(a.getExplain)})
 	mux.Handle("/api/v1/history", route{http.MethodGet: a.read(a.getHistory)})
+	mux.Handle("/api/v1/decisions", route{http.MethodGet: a.read(a.getDecisions)})
 	mux.Handle("/api/v1/fleet", route{http.MethodGet: a.read(a.getFleet)})
 	mux.Handle("/api/v1/whoami", route{http.MethodGet: a.read(a.getWhoami)})
 	a.registerPlans(mux)

@@ -3,18 +3,24 @@
 // keeps a constant number of nodes.
 
 import { svg, setText, setAttr, fmt, isNum } from './dom.js';
+import { Marks } from './marks.js';
+import { attachPointer } from './zoom.js';
 
 const H = 150;
-const M = { left: 64, right: 10, top: 8, bottom: 18 };
-const MAX_NOTES = 60;
+const M = { left: 64, right: 10, top: 14, bottom: 18 };
+// An axis is capped at its series' 99th percentile (with room) when the
+// largest value is more than CAP_RATIO times that: one spike must not
+// flatten the rest. Clipped points are marked at the top.
+const CAP_RATIO = 1.5;
 // Tick spacings, the smallest that leaves at most seven labels is used.
 const TICKS_MS = [10e3, 30e3, 60e3, 120e3, 300e3, 600e3, 1800e3];
 
 // Chart kinds: 'line' (one line per CDN), 'stacked' (shares adding up to
 // 100 %), 'status' (one band per CDN coloured by status).
 export class Chart {
-  constructor(parent, { title, kind = 'line', min = 0, max = null, format = (v) => String(v) }) {
+  constructor(parent, { title, kind = 'line', min = 0, max = null, unit = '', format = (v) => String(v) }, hooks = null) {
     this.kind = kind;
+    this.unit = unit;
     this.min = min;
     this.max = max;
     this.format = format;
@@ -26,9 +32,15 @@ export class Chart {
     this.svg = svg('svg', { class: 'chart', role: 'img', 'aria-label': title });
     this.grid = svg('g');
     this.plot = svg('g');
+    this.spanG = svg('g', { class: 'spans' });
     this.notes = svg('g');
     this.cursor = svg('line', { class: 'cursor', visibility: 'hidden' });
-    this.svg.append(this.grid, this.plot, this.notes, this.cursor);
+    this.clipped = svg('path', { class: 'clipped' }, svg('title'));
+    this.unitLabel = svg('text', { class: 'unit', x: 4, y: 10 });
+    this.tip = svg('g', { class: 'tip', visibility: 'hidden' }, svg('rect', { rx: 3 }));
+    this.sel = svg('rect', { class: 'zoom-sel', visibility: 'hidden' });
+    this.svg.append(this.spanG, this.grid, this.plot, this.notes, this.clipped, this.unitLabel, this.cursor, this.tip, this.sel);
+    this.marks = new Marks(this.spanG, this.notes);
     this.fig = document.createElement('figure');
     this.fig.append(cap, this.svg);
     parent.append(this.fig);
@@ -38,15 +50,29 @@ export class Chart {
     this.xlabels = [];
     this.paths = new Map(); // series name (and status) → path
     this.labels = new Map(); // status chart row labels
-    this.notePool = [];
     this.hoverT = null;
     this.last = null;
-    this.svg.addEventListener('mousemove', (e) => this.hover(e));
-    this.svg.addEventListener('mouseleave', () => { this.hoverT = null; this.showReadout(); });
+    attachPointer(this, hooks);
+  }
+
+  // timeAt is the time under a client x coordinate.
+  timeAt(clientX) {
+    const r = this.svg.getBoundingClientRect();
+    const vb = this.svg.viewBox.baseVal;
+    const sx = vb && vb.width ? vb.width / r.width : 1;
+    const f = ((clientX - r.left) * sx - this.x0) / Math.max(1, this.x1 - this.x0);
+    return this.last.t0 + Math.min(1, Math.max(0, f)) * (this.last.t1 - this.last.t0);
+  }
+
+  // setHover moves the crosshair to t (null: none); every chart of the
+  // page follows the one under the pointer.
+  setHover(t) {
+    this.hoverT = t;
+    this.showReadout();
   }
 
   // draw shows data: {times, t0, t1, gapMs, series: [{name, colour,
-  // values}], notes: [{t, text}]}.
+  // values}], notes: [{t, text, tags}], spans: [{t0, t1, label, action}]}.
   draw(data) {
     this.last = data;
     const w = this.svg.clientWidth || 600;
@@ -55,11 +81,20 @@ export class Chart {
     const span = Math.max(1, data.t1 - data.t0);
     this.x = (t) => x0 + ((t - data.t0) / span) * (x1 - x0);
     this.x0 = x0; this.x1 = x1;
+    this.plotTop = y1; this.plotBottom = y0;
 
     let lo = this.min, hi = this.max;
     if (this.kind === 'stacked') { lo = 0; hi = 1; }
-    if (hi === null) hi = niceCeil(maxOf(data.series));
+    let capped = false;
+    if (hi === null) {
+      const { max, p99 } = spread(data.series);
+      capped = p99 > 0 && max > CAP_RATIO * p99;
+      hi = niceCeil(capped ? p99 * 1.2 : max);
+    }
     const y = (v) => y0 - ((Math.min(Math.max(v, lo), hi) - lo) / (hi - lo)) * (y0 - y1);
+    setText(this.unitLabel, this.kind === 'status' ? '' : this.unit);
+    this.drawClipped(capped ? data : null, hi, y1);
+    this.marks.spans(data.spans || [], this.x, data.t0, data.t1, y0, y1);
 
     if (this.kind === 'status') this.drawStatus(data, y0, y1);
     else {
@@ -68,8 +103,27 @@ export class Chart {
       else this.drawLines(data, y);
     }
     this.xAxis(data.t0, data.t1, y0, y1);
-    this.drawNotes(data.notes || [], y0, y1);
+    this.marks.notes(data.notes || [], this.x, data.t0, data.t1, y0, y1);
     this.showReadout();
+  }
+
+  // drawClipped marks, with a small triangle at the top, every point above
+  // a capped axis, and says in its tooltip how high they went.
+  drawClipped(data, hi, y1) {
+    let d = '';
+    let top = -Infinity;
+    if (data) {
+      for (const s of data.series) {
+        s.values.forEach((v, i) => {
+          if (!isNum(v) || v <= hi || data.times[i] < data.t0) return;
+          top = Math.max(top, v);
+          d += 'M' + px(this.x(data.times[i])) + ',' + (y1 - 1) + 'l-3,-5h6z';
+        });
+      }
+    }
+    setAttr(this.clipped, 'd', d);
+    setText(this.clipped.firstChild, d ? 'axis capped at ' + this.format(hi) + ' (99th percentile): points above it reach ' + this.format(top) : '');
+    this.svg.dataset.capped = d ? this.format(hi) : '';
   }
 
   drawLines(data, y) {
@@ -184,52 +238,55 @@ export class Chart {
     for (; i < this.xlabels.length; i++) setAttr(this.xlabels[i], 'visibility', 'hidden');
   }
 
-  // drawNotes marks annotations with a dashed line; hovering the dot
-  // shows the text. Only the newest MAX_NOTES get a marker.
-  drawNotes(notes, y0, y1) {
-    const shown = notes.filter((n) => n.t >= this.last.t0 && n.t <= this.last.t1).slice(-MAX_NOTES);
-    shown.forEach((n, i) => {
-      let g = this.notePool[i];
-      if (!g) {
-        g = svg('g', { class: 'note' }, svg('line'), svg('circle', { r: 3 }, svg('title')));
-        this.notes.append(g);
-        this.notePool[i] = g;
-      }
-      const x = px(this.x(n.t));
-      const [ln, c] = g.children;
-      for (const [k, v] of [['x1', x], ['x2', x], ['y1', String(y1)], ['y2', String(y0)]]) setAttr(ln, k, v);
-      setAttr(c, 'cx', x);
-      setAttr(c, 'cy', String(y1 + 3));
-      setText(c.firstChild, fmt.clock(n.t) + ' — ' + n.text);
-      setAttr(g, 'visibility', 'visible');
-    });
-    for (let i = shown.length; i < this.notePool.length; i++) setAttr(this.notePool[i], 'visibility', 'hidden');
-  }
-
-  hover(e) {
-    if (!this.last || !this.x) return;
-    const r = this.svg.getBoundingClientRect();
-    const px0 = e.clientX - r.left;
-    const f = (px0 - this.x0) / Math.max(1, this.x1 - this.x0);
-    this.hoverT = this.last.t0 + f * (this.last.t1 - this.last.t0);
-    this.showReadout();
-  }
-
   // showReadout writes the values at the hovered time, or the latest, in
-  // the caption.
+  // the caption, and at the crosshair in a box beside it.
   showReadout() {
     const d = this.last;
-    if (!d || d.times.length === 0) { setText(this.readout, 'no data yet'); return; }
+    if (!d || d.times.length === 0) { setText(this.readout, 'no data yet'); setAttr(this.tip, 'visibility', 'hidden'); return; }
     let i = d.times.length - 1;
-    if (this.hoverT !== null) i = nearest(d.times, this.hoverT);
+    const hovering = this.hoverT !== null && this.hoverT >= d.t0 && this.hoverT <= d.t1;
+    if (hovering) i = nearest(d.times, this.hoverT);
     const t = d.times[i];
-    if (this.hoverT !== null) {
+    const value = (s) => (this.kind === 'status' ? (s.values[i] || '—') : this.format(s.values[i]));
+    if (hovering) {
       const x = px(this.x(t));
       for (const [k, v] of [['x1', x], ['x2', x], ['y1', String(M.top)], ['y2', String(H - M.bottom)]]) setAttr(this.cursor, k, v);
       setAttr(this.cursor, 'visibility', 'visible');
-    } else setAttr(this.cursor, 'visibility', 'hidden');
-    const parts = d.series.map((s) => s.name + ' ' + (this.kind === 'status' ? (s.values[i] || '—') : this.format(s.values[i])));
-    setText(this.readout, (this.hoverT !== null ? fmt.clock(t) : 'now') + ': ' + parts.join(' · '));
+      this.showTip(Number(x), [fmt.clock(t), ...d.series.map((s) => [s.name, value(s), s.colour])]);
+    } else {
+      setAttr(this.cursor, 'visibility', 'hidden');
+      setAttr(this.tip, 'visibility', 'hidden');
+    }
+    const parts = d.series.map((s) => s.name + ' ' + value(s));
+    setText(this.readout, (hovering ? fmt.clock(t) : 'now') + ': ' + parts.join(' · '));
+  }
+
+  // showTip draws the crosshair's box: the time, then a line per series.
+  showTip(x, lines) {
+    const [rect, ...texts] = this.tip.children;
+    lines.forEach((l, k) => {
+      let el = texts[k];
+      if (!el) {
+        el = svg('text', {}, svg('tspan', { class: 'swatch' }), svg('tspan'));
+        this.tip.append(el);
+        texts.push(el);
+      }
+      const [sw, tx] = el.children;
+      setAttr(el, 'visibility', 'visible');
+      setAttr(el, 'x', '6');
+      setAttr(el, 'y', String(12 + 11 * k));
+      setText(sw, Array.isArray(l) ? '\u25A0 ' : '');
+      setAttr(sw, 'fill', Array.isArray(l) ? l[2] : 'none');
+      setText(tx, Array.isArray(l) ? l[0] + '  ' + l[1] : l);
+    });
+    for (let k = lines.length; k < texts.length; k++) setAttr(texts[k], 'visibility', 'hidden');
+    const w = 8 + 6 * Math.max(...lines.map((l) => (Array.isArray(l) ? l[0].length + String(l[1]).length + 4 : l.length)));
+    const h = 6 + 11 * lines.length;
+    setAttr(rect, 'width', String(w));
+    setAttr(rect, 'height', String(h));
+    const left = x + 8 + w > this.x1 ? x - 8 - w : x + 8;
+    setAttr(this.tip, 'transform', `translate(${px(Math.max(0, left))},${M.top})`);
+    setAttr(this.tip, 'visibility', 'visible');
   }
 }
 
@@ -262,10 +319,13 @@ function bands(times, vals, st, x, cy, gapMs) {
   return d;
 }
 
-function maxOf(series) {
-  let m = 0;
-  for (const s of series) for (const v of s.values) if (isNum(v) && v > m) m = v;
-  return m;
+// spread is the largest value of the series and their 99th percentile.
+function spread(series) {
+  const vals = [];
+  for (const s of series) for (const v of s.values) if (isNum(v)) vals.push(v);
+  if (vals.length === 0) return { max: 0, p99: 0 };
+  vals.sort((a, b) => a - b);
+  return { max: vals[vals.length - 1], p99: vals[Math.min(vals.length - 1, Math.floor(0.99 * vals.length))] };
 }
 
 // niceCeil rounds up to 1, 2 or 5 times a power of ten.

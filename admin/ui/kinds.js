@@ -24,7 +24,7 @@ export function cell(k, v) { return (units[k.unit] || other).cell(v, k); }
 export function chartSpec(k) {
   const u = units[k.unit] || other;
   return {
-    id: k.key, title: k.label, max: u.max === undefined ? null : u.max,
+    id: k.key, title: k.label, max: u.max === undefined ? null : u.max, unit: k.unit === 'ratio' ? '%' : k.unit,
     get: (c) => c.signals[k.key] || [],
     format: (v, axis) => (axis ? u.axis(v) : u.chart(v, k)),
     optional: !k.sources.includes('probe'),

@@ -54,6 +54,20 @@ export function regionSummary(p, r, overrides) {
   return { states, worst, sev, last, overridden, degraded: count('degraded'), blind: count('blind'), limited: count('limited') };
 }
 
+// counts says which CDNs of a region are not healthy, by state, worst
+// first ("degraded: edgio, fastly · drained: akamai"), and how many are
+// overridden; a region with nothing to say says how many are healthy.
+function counts(r, s) {
+  const parts = [];
+  for (const [st] of STATES) {
+    if (st === 'healthy') continue;
+    const names = r.cdns.filter((c, i) => s.states[i] === st).map((c) => c.name);
+    if (names.length) parts.push((label[st] || st) + ': ' + names.join(', '));
+  }
+  if (s.overridden) parts.push(s.overridden + ' overridden');
+  return parts.length ? parts.join(' · ') : 'all ' + r.cdns.length + ' CDNs healthy';
+}
+
 // parseHash reads a deep link: #region=kr&cdn=akamai&state=degraded.
 export function parseHash() {
   const q = new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -61,11 +75,20 @@ export function parseHash() {
 }
 
 export function writeHash(f) {
-  const q = new URLSearchParams();
-  for (const k of ['region', 'cdn', 'state']) if (f[k]) q.set(k, f[k]);
-  const s = q.toString();
+  setHash({ region: f.region, cdn: f.cdn, state: f.state });
+}
+
+// setHash changes some keys of the address's hash and keeps the others
+// (policy=, wall): an empty value removes its key.
+export function setHash(change) {
+  const q = new URLSearchParams(location.hash.replace(/^#/, ''));
+  for (const [k, v] of Object.entries(change)) if (v) q.set(k, v); else q.delete(k);
+  const s = q.toString().replace(/=(&|$)/g, '$1'); // "wall", not "wall="
   history.replaceState(null, '', s ? '#' + s : location.pathname + location.search);
 }
+
+// hashFlag tells whether the hash holds a key (#wall, #wall&policy=live).
+export function hashFlag(k) { return new URLSearchParams(location.hash.replace(/^#/, '')).has(k); }
 
 export class Overview {
   constructor(box, filterBox, onFilter) {
@@ -130,7 +153,7 @@ export class Overview {
       t.el.setAttribute('aria-pressed', String(this.filter.region === r.name));
       setText(t.state, r.failed_open ? 'failed open' : label[s.worst] || s.worst);
       t.state.className = 'badge ' + worst;
-      setText(t.counts, `${s.degraded} degraded · ${s.blind} blind · ${s.limited} limited · ${s.overridden} overridden`);
+      setText(t.counts, counts(r, s));
       setText(t.last, s.last ? 'changed ' + fmt.when(s.last, now) : 'no change since start');
       t.el.title = r.reason ? 'why the split last moved: ' + r.reason : 'the split follows the scores';
     }

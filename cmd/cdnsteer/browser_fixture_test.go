@@ -91,13 +91,13 @@ func fixturePolicy() string {
 }
 
 // startFixture runs the server on the fixture's policy in-process, pushes
-// signals every 250 ms until the test ends, sets the overrides and writes
-// the notes. What it reports:
+// signals every 250 ms until the test ends and sets the overrides. What it reports:
 //   - us: fastly and edgio failing (error rate 30 %, TTFB 1.5 s): degraded;
 //   - jp: cloudfront failing: degraded;
 //   - br: lumen reported for the first second only: blind after signal_max_age;
 //   - ca: cloudflare never reported: not measured;
 //   - kr and au: akamai drained (overrides); gb: split frozen;
+//   - 30 notes, one every half second from the start;
 //   - everything else healthy, with a little spread between CDNs.
 func startFixture(t *testing.T) *fixtureRun {
 	t.Helper()
@@ -154,17 +154,6 @@ func startFixture(t *testing.T) *fixtureRun {
 			t.Fatalf("fixture override %s: %d", o, code)
 		}
 	}
-	// 30 notes over the last 25 minutes, three tags taking turns.
-	now := time.Now().UTC()
-	tags := []string{"match", "cdn", "ops"}
-	for i := range 30 {
-		when := now.Add(-time.Duration(30-i) * 50 * time.Second).Format(time.RFC3339)
-		body := fmt.Sprintf(`{"text":"note %d: %s","tags":[%q],"time":%q}`, i+1,
-			[]string{"kick-off", "Akamai ticket opened", "traffic peak", "goal", "half-time"}[i%5], tags[i%3], when)
-		if code := apiCall(t, f.HTTP, "POST", "/api/v1/annotations", token, body, nil); code != http.StatusCreated && code != http.StatusOK {
-			t.Fatalf("fixture note %d: %d", i, code)
-		}
-	}
 	return f
 }
 
@@ -172,10 +161,11 @@ func startFixture(t *testing.T) *fixtureRun {
 // until ctx ends.
 func (f *fixtureRun) push(ctx context.Context) {
 	client := &http.Client{Timeout: 5 * time.Second}
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	ticker := time.NewTicker(250 * time.Millisecond)
+	defer ticker.Stop()
 	start := time.Now()
-	for {
+	notes := 0
+	for tick := 0; ; tick++ {
 		var sigs []map[string]any
 		for ri, r := range fixtureRegions {
 			for ci, c := range fixtureCDNs {
@@ -191,22 +181,40 @@ func (f *fixtureRun) push(ctx context.Context) {
 			}
 		}
 		body, _ := json.Marshal(map[string]any{"signals": sigs})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+f.HTTP+"/api/v1/signals", bytes.NewReader(body))
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+f.Token)
-			req.Header.Set("Content-Type", "application/json")
-			if res, err := client.Do(req); err == nil {
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode == http.StatusAccepted {
-					f.pushes.Add(1)
-				}
+		if f.post(ctx, client, "/api/v1/signals", body) == http.StatusAccepted {
+			f.pushes.Add(1)
+		}
+		// A note every other push, 30 in all: spread over the charts'
+		// window, three tags taking turns.
+		if notes < 30 && tick%2 == 1 {
+			body := fmt.Sprintf(`{"text":"note %d: %s","tags":[%q]}`, notes+1,
+				[]string{"kick-off", "Akamai ticket opened", "traffic peak", "goal", "half-time"}[notes%5], []string{"match", "cdn", "ops"}[notes%3])
+			if f.post(ctx, client, "/api/v1/annotations", []byte(body)) == http.StatusCreated {
+				notes++
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-ticker.C:
 		}
 	}
+}
+
+// post sends body with the fixture's token and returns the status (0 when
+// the request failed).
+func (f *fixtureRun) post(ctx context.Context, client *http.Client, path string, body []byte) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+f.HTTP+path, bytes.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", "Bearer "+f.Token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
 }

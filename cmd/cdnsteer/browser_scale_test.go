@@ -142,10 +142,12 @@ func TestBrowserScale(t *testing.T) {
 		}
 	}
 
-	// A chart with the 30 notes.
-	b.step("charts of region us", chromedp.Evaluate[chromedp.Void](`document.getElementById('charts-section').scrollIntoView()`))
-	b.wait("the notes on the charts", `document.querySelector('#charts svg').querySelectorAll('g.note[visibility="visible"]').length > 0`)
-	b.shotOf("chart-notes", `#charts figure`)
+	b.wait("the drain in the change feed", `[...document.querySelectorAll('#feed li[data-kind="override"] .what')].some((e) => e.textContent === 'drain cloudflare in fr set by operator')`)
+
+	browserCharts(t, b)
+	browserCappedAxis(t, b)
+	browserCue(t, b, f)
+	browserWall(t, b)
 
 	// At 390 px: the overview and the actions.
 	measure(390, 844)

@@ -98,12 +98,16 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	servedPolicy := func() *zones.Snapshot { return handler.State().Snap }
 	reg.MustRegister(newInfoCollector(servedPolicy))
 
-	journal, closeJournal := openJournal(snap, reg, log)
+	file, closeJournal := openJournal(snap, reg, log)
 	defer closeJournal()
+	// Every decision goes to the log through the feed, which keeps the
+	// last ones for the live view's change feed.
+	feed := admin.NewDecisionFeed(file, admin.DefaultFeedSize)
+	var journal health.Journal = feed
 	esc := newEscalations(snap, journal, reg, log)
 	engine := health.NewEngine(snap.Health(), esc.Watch(journal))
 	defer recordSignals(engine, snap, reg, log)()
-	notes := restoreState(engine, esc, snap.Server.DecisionLog, log)
+	notes := restoreState(engine, esc, feed, snap.Server.DecisionLog, log)
 	escDone := esc.Start(ctx, engine)
 	reg.MustRegister(health.NewCollector(engine))
 
@@ -130,6 +134,7 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 		Explain:     explainer(handler, engine),
 		Escalations: esc,
 		Fleet:       replicator,
+		Decisions:   feed,
 		PolicyHash:  func() string { return servedPolicy().HashHex() },
 	}, snap.Server)
 	var httpSrv *admin.Server
@@ -222,10 +227,11 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	return dnsErr
 }
 
-// restoreState brings the engine and the escalations back to where the
-// decision log at path left them and returns the annotations it held. A
-// log that cannot be read costs the previous state, not the start.
-func restoreState(engine *health.Engine, esc *escalation.Manager, path string, log *slog.Logger) []health.Annotation {
+// restoreState brings the engine, the escalations and the change feed
+// back to where the decision log at path left them and returns the
+// annotations it held. A log that cannot be read costs the previous
+// state, not the start.
+func restoreState(engine *health.Engine, esc *escalation.Manager, feed *admin.DecisionFeed, path string, log *slog.Logger) []health.Annotation {
 	if path == "" {
 		return nil
 	}
@@ -241,6 +247,7 @@ func restoreState(engine *health.Engine, esc *escalation.Manager, path string, l
 	}
 	notes := engine.Restore(ds, time.Now())
 	esc.Restore(ds)
+	feed.Seed(ds[max(0, len(ds)-admin.DefaultFeedSize):])
 	log.Info("state restored from the decision log", "entries", len(ds), "annotations", len(notes), "overrides", len(engine.Overrides(time.Now())))
 	return notes
 }
