@@ -83,11 +83,25 @@ func (a *allocation) allocate() allocated {
 
 // loads is every CDN's load in all under s.
 func (a *allocation) loads(s [][]float64) []float64 {
-	out := make([]float64, len(a.soft))
+	return a.loadsInto(make([]float64, len(a.soft)), s)
+}
+
+// loadsInto is loads written into out (len(a.soft) long).
+func (a *allocation) loadsInto(out []float64, s [][]float64) []float64 {
+	clear(out)
 	for r := range s {
 		for c, v := range s[r] {
 			out[c] += a.regionLoad(s, r, c, v)
 		}
+	}
+	return out
+}
+
+// loadOf is loads(s)[c], summed in the same order.
+func (a *allocation) loadOf(s [][]float64, c int) float64 {
+	out := 0.0
+	for r := range s {
+		out += a.regionLoad(s, r, c, s[r][c])
 	}
 	return out
 }
@@ -114,8 +128,9 @@ func (a *allocation) fill(s [][]float64, allow []float64, allowR [][]float64, re
 	for r := range s {
 		fullR[r] = make([]bool, nC)
 	}
+	load, pull := make([]float64, nC), make([]float64, nC)
 	for range 4 * (nC + 1) * (len(s) + 1) {
-		load := a.loads(s)
+		a.loadsInto(load, s)
 		for c := range nC {
 			if load[c] <= allow[c]*(1+allocEpsilon) {
 				continue
@@ -150,7 +165,7 @@ func (a *allocation) fill(s [][]float64, allow []float64, allowR [][]float64, re
 			// Receivers take in proportion to their health shares and
 			// to the room they have left: the shed load goes mostly
 			// where it fits best, not onto the next CDN near its limit.
-			pull := make([]float64, nC)
+			clear(pull)
 			var weight float64
 			for c := range nC {
 				if receives(r, c) && !full[c] && !fullR[r][c] && s[r][c] < a.capH[r][c] {
@@ -177,7 +192,7 @@ func (a *allocation) fill(s [][]float64, allow []float64, allowR [][]float64, re
 			// The last round may have pushed a CDN past its allowance:
 			// one more round cuts it (and hands on), unless none is.
 			over := false
-			for c, l := range a.loads(s) {
+			for c, l := range a.loadsInto(load, s) {
 				over = over || l > allow[c]*(1+allocEpsilon)
 			}
 			if !over {
@@ -229,9 +244,8 @@ func (a *allocation) spill(s [][]float64, r int) bool {
 	})
 	failOpen := false
 	give := func(c int, capped bool) {
-		load := a.loads(s)
 		room := a.shareFor(r, c, a.hardR[r][c]) - s[r][c]
-		room = math.Min(room, a.shareFor(r, c, a.hard[c]-load[c]+a.regionLoad(s, r, c, s[r][c]))-s[r][c])
+		room = math.Min(room, a.shareFor(r, c, a.hard[c]-a.loadOf(s, c)+a.regionLoad(s, r, c, s[r][c]))-s[r][c])
 		if capped {
 			room = math.Min(room, a.capH[r][c]-s[r][c])
 		}

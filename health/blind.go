@@ -67,8 +67,9 @@ func healthEvidence(r Readings) bool {
 
 // updateSight notes whether the CDN can be seen in the region after its
 // readings were taken, logging when blindness starts and ends.
-func (e *Engine) updateSight(pol *PolicyInfo, region, cdn string, st *cdnState, now time.Time) {
-	b := e.blindState(pol.Name, region, cdn)
+func (e *Engine) updateSight(pi, ri, ci int, st *cdnState, now time.Time) {
+	pol, region, cdn := &e.cfg.Policies[pi], e.cfg.Regions[ri], e.cfg.CDNs[ci].Name
+	b := e.ix.blind(pi, ri, ci)
 	if healthEvidence(st.readings) {
 		b.seen, b.last = true, st.readings.Newest
 		if !b.since.IsZero() {
@@ -103,15 +104,12 @@ func (e *Engine) blind(policy, region, cdn string) (bool, time.Time) {
 	return true, b.since
 }
 
-// sightNotes names the CDNs of a region that are blind and those on
-// probation, for explain (through the published weights) and the
-// weights log.
-func (e *Engine) sightNotes(policy, region string) (blind, probation []string) {
-	for _, cdn := range e.cfg.CDNs {
-		b := e.sight.cdns[stateKey{policy, region, cdn.Name}]
-		if b == nil {
-			continue
-		}
+// sightNotes names the CDNs of policy pi's region ri that are blind and
+// those on probation, for explain (through the published weights) and
+// the weights log.
+func (e *Engine) sightNotes(pi, ri int) (blind, probation []string) {
+	for ci, cdn := range e.cfg.CDNs {
+		b := e.ix.blind(pi, ri, ci)
 		if !b.since.IsZero() {
 			blind = append(blind, cdn.Name)
 		}

@@ -153,7 +153,8 @@ func TestProbationNeedsOthers(t *testing.T) {
 	b := e.blindState("live", "kr", "fastly")
 	b.seen, b.since = true, t0
 	e.cdnState("live", "kr", "fastly").status = Degraded
-	e.probation(&e.cfg.Policies[0], "kr", live, base, t0.Add(time.Hour))
+	e.indexed()
+	e.probation(0, e.cfg.RegionIndex("kr"), live, base, t0.Add(time.Hour))
 	if live[3] != 0 {
 		t.Errorf("probation weight %v with no other CDN", live[3])
 	}

@@ -53,7 +53,11 @@ func newCDNLoad() *cdnLoad { return &cdnLoad{factor: 1} }
 // a fall in cache hits then is the capacity controller's to handle, not
 // a reason to degrade it.
 func (e *Engine) loadedAt(policy, region, cdn string) bool {
-	ld := e.loads[cdnKey{policy, cdn}]
+	return e.loads[cdnKey{policy, cdn}].at(region)
+}
+
+// at is loadedAt of the CDN whose load ld is (nil: never measured).
+func (ld *cdnLoad) at(region string) bool {
 	return ld != nil && (ld.loaded || ld.loadedIn[region])
 }
 
@@ -73,8 +77,9 @@ type demand struct {
 // the telemetry gives it. A CDN that reports only its total has it split
 // over the regions it lacks in proportion to the requests behind its
 // other signals there: its viewers, with the bitrates taken as equal.
-func (e *Engine) measureDemand(pol *PolicyInfo, now time.Time) demand {
-	p := pol.Params
+func (e *Engine) measureDemand(pi int, now time.Time) demand {
+	pol, ix := &e.cfg.Policies[pi], e.ix
+	p := &pol.Params
 	reports := make([]bool, len(e.cfg.CDNs))
 	nR, nC := len(e.cfg.Regions), len(e.cfg.CDNs)
 	d := demand{reports: reports, region: make([]float64, nR), measured: make([][]float64, nR), total: make([]float64, nC)}
@@ -82,39 +87,50 @@ func (e *Engine) measureDemand(pol *PolicyInfo, now time.Time) demand {
 		d.measured[r] = make([]float64, nC)
 	}
 	if e.capacity.held == nil {
-		e.capacity.held = map[storeKey]heldGbps{}
+		e.capacity.held = map[storeKey]*heldGbps{}
 	}
 	// A throughput that is not fresh (a feed stopped, a stalled counter
 	// dropped) holds its last value: the demand it stands for does not
 	// vanish with the feed. Its CDN's allowance shrinks meanwhile, to
 	// half over static_drift (blindness).
 	d.blind = make([]float64, nC)
-	fresh := func(cdn, region string) (float64, bool) {
-		k := storeKey{cdn, region}
-		if rd := e.store[k]; rd != nil && !rd[Throughput].t.IsZero() && now.Sub(rd[Throughput].t) <= p.SignalMaxAge {
-			e.capacity.held[k] = heldGbps{rd[Throughput].v, now}
+	// r is a region's index, -1 for all regions.
+	fresh := func(r, c int) (float64, bool) {
+		slot := (r+1)*nC + c
+		if rd := ix.reads[slot]; rd != nil && !rd[Throughput].t.IsZero() && now.Sub(rd[Throughput].t) <= p.SignalMaxAge {
+			if h := ix.held[slot]; h != nil {
+				*h = heldGbps{rd[Throughput].v, now}
+			} else {
+				region := ""
+				if r >= 0 {
+					region = e.cfg.Regions[r]
+				}
+				ix.held[slot] = &heldGbps{rd[Throughput].v, now}
+				e.capacity.held[storeKey{e.cfg.CDNs[c].Name, region}] = ix.held[slot]
+			}
 			return rd[Throughput].v, true
 		}
-		if h, ok := e.capacity.held[k]; ok {
+		if h := ix.held[slot]; h != nil {
 			return h.v, true
 		}
 		return 0, false
 	}
-	for c, cdn := range e.cfg.CDNs {
+	missing := make([]float64, nR)
+	for c := range e.cfg.CDNs {
 		d.total[c] = math.NaN()
 		var attributed, weight float64
-		missing := make([]float64, nR)
-		for r, region := range e.cfg.Regions {
-			if v, ok := fresh(cdn.Name, region); ok {
+		clear(missing)
+		for r := range e.cfg.Regions {
+			if v, ok := fresh(r, c); ok {
 				d.measured[r][c] = v
 				attributed += v
 				d.known, reports[c] = true, true
 				continue
 			}
-			missing[r] = e.requests(cdn.Name, region, p, now)
+			missing[r] = e.requests(r, c, p, now)
 			weight += missing[r]
 		}
-		total, ok := fresh(cdn.Name, "")
+		total, ok := fresh(-1, c)
 		if !ok {
 			if attributed > 0 {
 				d.total[c] = attributed
@@ -126,9 +142,9 @@ func (e *Engine) measureDemand(pol *PolicyInfo, now time.Time) demand {
 		if weight == 0 {
 			// Not even sample counts by region: the CDN's share of each
 			// region it lacks, as if the regions' demands were alike.
-			for r, region := range e.cfg.Regions {
+			for r := range e.cfg.Regions {
 				if missing[r] = 0; d.measured[r][c] == 0 {
-					missing[r] = e.splitOf(pol, r, region)[c]
+					missing[r] = e.splitOf(pi, r)[c]
 					weight += missing[r]
 				}
 			}
@@ -139,11 +155,11 @@ func (e *Engine) measureDemand(pol *PolicyInfo, now time.Time) demand {
 			}
 		}
 	}
-	for r, region := range e.cfg.Regions {
+	for r := range e.cfg.Regions {
 		d.region[r] = sum(d.measured[r])
 		// CDNs that report no throughput carry demand too: scale what
 		// the others report by the share of the region they were given.
-		split := e.splitOf(pol, r, region)
+		split := e.splitOf(pi, r)
 		var reporting, all float64
 		for c := range nC {
 			all += split[c]
@@ -155,10 +171,10 @@ func (e *Engine) measureDemand(pol *PolicyInfo, now time.Time) demand {
 			d.region[r] *= all / reporting
 		}
 	}
-	for c, cdn := range e.cfg.CDNs {
+	for c := range e.cfg.CDNs {
 		newest := time.Time{}
-		for _, region := range append([]string{""}, e.cfg.Regions...) {
-			if h, ok := e.capacity.held[storeKey{cdn.Name, region}]; ok && h.at.After(newest) {
+		for r := -1; r < nR; r++ {
+			if h := ix.held[(r+1)*nC+c]; h != nil && h.at.After(newest) {
 				newest = h.at
 			}
 		}
@@ -171,19 +187,19 @@ func (e *Engine) measureDemand(pol *PolicyInfo, now time.Time) demand {
 	return d
 }
 
-// splitOf is the split last given in a region, as shares, or the
-// baseline's before the first.
-func (e *Engine) splitOf(pol *PolicyInfo, r int, region string) []float64 {
-	if cs := e.capacity.regions[regionKey{pol.Name, region}]; cs != nil && len(cs.share) == len(e.cfg.CDNs) {
+// splitOf is the split last given in policy pi's region r, as shares,
+// or the baseline's before the first.
+func (e *Engine) splitOf(pi, r int) []float64 {
+	if cs := e.ix.capacity(pi, r); len(cs.share) == len(e.cfg.CDNs) {
 		return cs.share
 	}
-	return shares(pol.Baseline[r])
+	return shares(e.cfg.Policies[pi].Baseline[r])
 }
 
-// requests is the sample count behind a CDN's fresh health signals in a
-// region, at least 1 when it has any, 0 when none.
-func (e *Engine) requests(cdn, region string, p Params, now time.Time) float64 {
-	rd := e.store[storeKey{cdn, region}]
+// requests is the sample count behind CDN c's fresh health signals in
+// region r, at least 1 when it has any, 0 when none.
+func (e *Engine) requests(r, c int, p *Params, now time.Time) float64 {
+	rd := e.ix.read(r, c)
 	if rd == nil {
 		return 0
 	}
@@ -199,10 +215,10 @@ func (e *Engine) requests(cdn, region string, p Params, now time.Time) float64 {
 
 // measureLoads notes every CDN's measured utilisation before the health
 // step, so that it can tell load from ill health (loadedAt).
-func (e *Engine) measureLoads(pol *PolicyInfo, d demand) {
-	p := pol.Params
+func (e *Engine) measureLoads(pi int, d demand) {
+	p := &e.cfg.Policies[pi].Params
 	for c, cdn := range e.cfg.CDNs {
-		ld := e.cdnLoad(pol.Name, cdn.Name)
+		ld := e.ix.load(pi, c)
 		ld.utilised, ld.loaded, ld.loadedIn = nil, false, nil
 		if cdn.CommitGbps > 0 && !math.IsNaN(d.total[c]) {
 			u := d.total[c] / cdn.CommitGbps
@@ -210,7 +226,7 @@ func (e *Engine) measureLoads(pol *PolicyInfo, d demand) {
 			ld.loaded = u >= p.CapacitySoft-p.CapacityDeadBand
 		}
 		for r, region := range e.cfg.Regions {
-			if commit := e.cfg.RegionCommitGbps[cdn.Name][region]; commit > 0 && d.measured[r][c]/commit >= p.CapacitySoft-p.CapacityDeadBand {
+			if commit := e.ix.commit(r, c); commit > 0 && d.measured[r][c]/commit >= p.CapacitySoft-p.CapacityDeadBand {
 				if ld.loadedIn == nil {
 					ld.loadedIn = map[string]bool{}
 				}
@@ -229,7 +245,8 @@ type capacityPlan struct {
 
 // planCapacity turns the health step's weights (want: baseline × score,
 // 0 for a degraded CDN) into the policy's split.
-func (e *Engine) planCapacity(pol *PolicyInfo, want [][]float64, d demand, now time.Time) capacityPlan {
+func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time) capacityPlan {
+	pol, ix := &e.cfg.Policies[pi], e.ix
 	p := pol.Params
 	nR, nC := len(e.cfg.Regions), len(e.cfg.CDNs)
 	a := &allocation{demand: d.region, follow: p.FollowShare,
@@ -243,14 +260,18 @@ func (e *Engine) planCapacity(pol *PolicyInfo, want [][]float64, d demand, now t
 			a.soft[c], a.hard[c] = k*p.CapacitySoft*cdn.CommitGbps, k*p.CapacityHard*cdn.CommitGbps
 		}
 	}
+	// One block per matrix rather than a slice per region and matrix.
+	a.want, a.capH, a.rank, a.stuck = matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[float64](nR, nC)
+	a.softR, a.hardR, a.gated = matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[bool](nR, nC)
+	a.base = ix.baseShares[pi]
 	for r, region := range e.cfg.Regions {
 		base := pol.Baseline[r]
 		baseSum := sum(base)
-		w := shares(want[r])
-		capH, gated, rank, stuck := make([]float64, nC), make([]bool, nC), make([]float64, nC), make([]float64, nC)
-		softR, hardR := make([]float64, nC), make([]float64, nC)
+		w := sharesInto(a.want[r], want[r])
+		capH, gated, rank, stuck := a.capH[r], a.gated[r], a.rank[r], a.stuck[r]
+		softR, hardR := a.softR[r], a.hardR[r]
 		for c, cdn := range e.cfg.CDNs {
-			st := e.cdnState(pol.Name, region, cdn.Name)
+			st := ix.cdn(pi, r, c)
 			capH[c], rank[c] = 1, 100
 			if st.hasScore {
 				rank[c] = st.score
@@ -268,37 +289,33 @@ func (e *Engine) planCapacity(pol *PolicyInfo, want [][]float64, d demand, now t
 			}
 			stuck[c] = (1 - p.FollowShare) * d.measured[r][c]
 			softR[c], hardR[c] = math.Inf(1), math.Inf(1)
-			if commit := e.cfg.RegionCommitGbps[cdn.Name][region]; commit > 0 && d.reports[c] {
+			if commit := ix.commit(r, c); commit > 0 && d.reports[c] {
 				softR[c], hardR[c] = p.CapacitySoft*commit, p.CapacityHard*commit
 			}
 		}
-		a.want = append(a.want, w)
-		a.capH = append(a.capH, capH)
-		a.gated = append(a.gated, gated)
-		a.rank = append(a.rank, rank)
-		a.base = append(a.base, shares(base))
-		a.stuck = append(a.stuck, stuck)
-		a.softR = append(a.softR, softR)
-		a.hardR = append(a.hardR, hardR)
 	}
-	a.gain = e.learnGains(pol, a, d, now)
-	ideal := a.allocate()
+	a.gain = e.learnGains(pi, a, d, now)
+	ideal := ix.allocs.allocate(a)
 	plan := capacityPlan{share: make([][]float64, nR), failOpen: ideal.failOpen, causes: make([][]string, nR)}
-	move, urgent := e.outOfBand(pol, a)
-	for r, region := range e.cfg.Regions {
-		cs := e.capacityState(pol.Name, region)
+	move, urgent := e.outOfBand(pi, a)
+	for r := range e.cfg.Regions {
+		cs := ix.capacity(pi, r)
 		plan.share[r] = cs.next(a, r, ideal.share[r], move, urgent[r], p, pol.TTL)
 		cs.noteGiven(plan.share[r], now, pol.TTL+p.SignalMaxAge)
 	}
-	e.noteLoads(pol, a, plan, d)
+	e.noteLoads(pi, a, plan, d)
+	// A CDN's cause reads the same in every region: written once.
+	cut := make([]string, nC)
 	for r := range nR {
 		for c, cdn := range e.cfg.CDNs {
-			if ld := e.cdnLoad(pol.Name, cdn.Name); ld.factor < 0.995 && plan.share[r][c] < a.want[r][c] {
-				cause := fmt.Sprintf("%s at %.0f%% of its health share for capacity", cdn.Name, 100*ld.factor)
-				if ld.utilised != nil {
-					cause += fmt.Sprintf(" (%.0f%% of commit measured)", 100**ld.utilised)
+			if ld := ix.load(pi, c); ld.factor < 0.995 && plan.share[r][c] < a.want[r][c] {
+				if cut[c] == "" {
+					cut[c] = fmt.Sprintf("%s at %.0f%% of its health share for capacity", cdn.Name, 100*ld.factor)
+					if ld.utilised != nil {
+						cut[c] += fmt.Sprintf(" (%.0f%% of commit measured)", 100**ld.utilised)
+					}
 				}
-				plan.causes[r] = append(plan.causes[r], cause)
+				plan.causes[r] = append(plan.causes[r], cut[c])
 			}
 		}
 		if plan.failOpen[r] {
@@ -325,7 +342,7 @@ type capacityMemory struct {
 	regions map[regionKey]*capacityState
 	// held is the last fresh throughput of each CDN, per region and in
 	// all (""), for when its feed goes quiet.
-	held map[storeKey]heldGbps
+	held map[storeKey]*heldGbps
 }
 
 type heldGbps struct {
@@ -345,13 +362,13 @@ func (e *Engine) capacityState(policy, region string) *capacityState {
 // commit, or held below its health share while under capacity_soft −
 // capacity_dead_band. urgent marks, by region and CDN, a CDN over
 // capacity_hard (in all or there): the rate limit does not hold it there.
-func (e *Engine) outOfBand(pol *PolicyInfo, a *allocation) (move bool, urgent [][]bool) {
-	p := pol.Params
+func (e *Engine) outOfBand(pi int, a *allocation) (move bool, urgent [][]bool) {
+	p := e.cfg.Policies[pi].Params
 	prev := make([][]float64, len(a.want))
 	urgent = make([][]bool, len(a.want))
-	for r, region := range e.cfg.Regions {
+	for r := range e.cfg.Regions {
 		urgent[r] = make([]bool, len(a.want[r]))
-		cs := e.capacityState(pol.Name, region)
+		cs := e.ix.capacity(pi, r)
 		if len(cs.share) != len(a.want[r]) {
 			move = true
 		}
@@ -475,7 +492,8 @@ func (cs *capacityState) next(a *allocation, r int, ideal []float64, move bool, 
 }
 
 // noteLoads keeps for the view and explain what the plan gives each CDN.
-func (e *Engine) noteLoads(pol *PolicyInfo, a *allocation, plan capacityPlan, d demand) {
+func (e *Engine) noteLoads(pi int, a *allocation, plan capacityPlan, d demand) {
+	pol := &e.cfg.Policies[pi]
 	load := a.loads(plan.share)
 	full := make([][]float64, len(a.want))
 	for r := range a.want {
@@ -486,7 +504,7 @@ func (e *Engine) noteLoads(pol *PolicyInfo, a *allocation, plan capacityPlan, d 
 	}
 	wanted := a.loads(full)
 	for c, cdn := range e.cfg.CDNs {
-		ld := e.cdnLoad(pol.Name, cdn.Name)
+		ld := e.ix.load(pi, c)
 		ld.factor, ld.utilNow = 1, nil
 		if wanted[c] > 0 && load[c] < wanted[c] {
 			ld.factor = load[c] / wanted[c]

@@ -60,13 +60,15 @@ func count(n int, p *Params) float64 {
 // stragglers make, and shrunk toward a CDN healthy elsewhere it would be
 // re-admitted while still failing there, and fail again on the traffic
 // given back.
-func (s store) evidence(cdn, region string, now time.Time, p *Params, shrink bool, pm parentMemo) (Readings, *evidence) {
-	r := s.view(cdn, region, now, p.SignalMaxAge)
+//
+// own and all are the store's readings of the CDN in the region and in
+// all regions (the engine's index holds them).
+func (s store) evidence(cdn, region string, own, all *reading, now time.Time, p *Params, shrink bool, pm parentMemo) (Readings, *evidence) {
+	r := view(own, all, region != "", now, p.SignalMaxAge)
 	ev := &evidence{}
 	fresh := func(rd *reading, k Kind) bool {
 		return rd != nil && !rd[k].t.IsZero() && now.Sub(rd[k].t) <= p.SignalMaxAge
 	}
-	own, all := s[storeKey{cdn, region}], s[storeKey{cdn, ""}]
 	parent := pm.sums(s, cdn, now, p)
 	for k := range NumKinds {
 		if r.Values[k] == nil || k.Info().PerCommit {

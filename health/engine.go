@@ -37,6 +37,9 @@ type Engine struct {
 	// parents are the pooled signals of the evaluation under way
 	// (confidence.go); emptied when the store changes.
 	parents parentMemo
+	// ix is the state by position for the config in force (index.go);
+	// nil until the next evaluation after a reload.
+	ix *index
 
 	lastCheckpoint time.Time
 }
@@ -78,6 +81,7 @@ func (e *Engine) SetConfig(cfg Config, now time.Time) {
 		}
 	}
 	e.cfg = cfg
+	e.ix = nil
 	for k := range e.loads {
 		if cfg.PolicyIndex(k.policy) < 0 || cfg.CDNIndex(k.cdn) < 0 {
 			delete(e.loads, k)
@@ -174,34 +178,38 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 	e.runSchedules(now)
 	e.expireOverrides(now)
 	e.parents = parentMemo{}
+	ix := e.indexed()
+	ix.refresh(e)
 	names := e.cfg.cdnNames()
+	nR := len(e.cfg.Regions)
 	w := make([][]*Weights, len(e.cfg.Policies))
+	healths := make([]regionHealth, nR)
+	want := make([][]float64, nR)
 	for pi := range e.cfg.Policies {
 		pol := &e.cfg.Policies[pi]
 		// Load first, so that the health step can tell load from ill
 		// health; then every region's health; then the capacity step
 		// plans the policy's split over all regions at once, since a
 		// CDN's commit is shared by them.
-		d := e.measureDemand(pol, now)
-		e.measureLoads(pol, d)
-		healths := make([]regionHealth, len(e.cfg.Regions))
-		want := make([][]float64, len(e.cfg.Regions))
-		for ri, region := range e.cfg.Regions {
+		d := e.measureDemand(pi, now)
+		e.measureLoads(pi, d)
+		for ri := range e.cfg.Regions {
 			h := &healths[ri]
-			h.live, h.fresh, h.causes = e.healthSplit(pol, region, pol.Baseline[ri], now)
+			*h = regionHealth{}
+			h.live, h.fresh, h.causes = e.healthSplit(pi, ri, now)
 			want[ri] = h.live
 		}
-		plan := e.planCapacity(pol, want, d, now)
-		w[pi] = make([]*Weights, len(e.cfg.Regions))
+		plan := e.planCapacity(pi, want, d, now)
+		w[pi] = make([]*Weights, nR)
 		for ri := range e.cfg.Regions {
 			h := &healths[ri]
 			h.live = scaled(plan.share[ri], sum(pol.Baseline[ri]))
 			h.spilled = plan.failOpen[ri]
 			h.causes = append(h.causes, plan.causes[ri]...)
 			ws := NewWeights(names, e.evaluateRegion(pi, ri, h, now))
-			ws.TTL, ws.TTLCause = e.regionTTL(&e.cfg.Policies[pi], e.cfg.Regions[ri], now)
-			ws.Blind, ws.Probation = e.sightNotes(e.cfg.Policies[pi].Name, e.cfg.Regions[ri])
-			ws.holds = e.holding(pol, e.cfg.Regions[ri], want[ri], plan.share[ri])
+			ws.TTL, ws.TTLCause = e.regionTTL(pi, ri, now)
+			ws.Blind, ws.Probation = e.sightNotes(pi, ri)
+			ws.holds = e.holding(pi, ri, want[ri], plan.share[ri])
 			w[pi][ri] = ws
 		}
 	}
@@ -266,7 +274,7 @@ func (e *Engine) evaluateRegion(pi, ri int, h *regionHealth, now time.Time) []fl
 	pol := &e.cfg.Policies[pi]
 	region := e.cfg.Regions[ri]
 	base := pol.Baseline[ri]
-	rs := e.regionState(pol.Name, region)
+	rs := e.ix.region(pi, ri)
 
 	live, fresh, causes := h.live, h.fresh, h.causes
 	if e.failStatic(rs, pol, region, live, base, fresh, now) {
@@ -293,30 +301,32 @@ func (e *Engine) evaluateRegion(pi, ri int, h *regionHealth, now time.Time) []fl
 // are the capacity step's (capacity.go), as caps on share. fresh is
 // false when no CDN had a fresh signal; causes name the status changes
 // that moved the split.
-func (e *Engine) healthSplit(pol *PolicyInfo, region string, base []float64, now time.Time) (live []float64, fresh bool, causes []string) {
-	p := pol.Params
+func (e *Engine) healthSplit(pi, ri int, now time.Time) (live []float64, fresh bool, causes []string) {
+	pol, region, ix := &e.cfg.Policies[pi], e.cfg.Regions[ri], e.ix
+	base := pol.Baseline[ri]
+	p := &pol.Params
 	live = make([]float64, len(e.cfg.CDNs))
 	for ci, cdn := range e.cfg.CDNs {
-		st := e.cdnState(pol.Name, region, cdn.Name)
-		var ev *evidence
-		st.readings, ev = e.store.evidence(cdn.Name, region, now, &p, st.status != Degraded, e.parents)
-		if raw, ok := Score(st.readings, p, cdn.CommitGbps); ok {
+		st := ix.cdn(pi, ri, ci)
+		ce := e.readEvidence(pi, ri, ci, st.status != Degraded, now)
+		st.readings = ce.readings
+		if raw, ok := ce.score(p, cdn.CommitGbps); ok {
 			fresh = true
 			st.observe(raw, p.DownAfter)
 			e.updateScore(st, raw, p)
-			if c := e.updateStatus(st, judge(st, ev, p, cdn.CommitGbps, e.loadedAt(pol.Name, region, cdn.Name)), p, pol.Name, region, cdn.Name, now); c != "" {
+			if c := e.updateStatus(st, ce.judge(st, p, cdn.CommitGbps, ix.load(pi, ci).at(region)), p, pol.Name, region, cdn.Name, now); c != "" {
 				causes = append(causes, c)
 			}
 		}
-		f := st.deadBand(st.sustained(), &p)
+		f := st.deadBand(st.sustained(), p)
 		if st.status == Degraded {
 			f = 0
 		}
 		live[ci] = base[ci] * f
-		e.updateSight(pol, region, cdn.Name, st, now)
+		e.updateSight(pi, ri, ci, st, now)
 	}
-	causes = append(causes, e.probation(pol, region, live, base, now)...)
-	if blind, _ := e.sightNotes(pol.Name, region); len(blind) > 0 {
+	causes = append(causes, e.probation(pi, ri, live, base, now)...)
+	if blind, _ := e.sightNotes(pi, ri); len(blind) > 0 {
 		causes = append(causes, "blind: "+strings.Join(blind, ", "))
 	}
 	return live, fresh, causes
@@ -385,7 +395,7 @@ func (e *Engine) failOpen(rs *regionState, policy, region string, live, base []f
 	return live
 }
 
-func (e *Engine) updateScore(st *cdnState, raw float64, p Params) {
+func (e *Engine) updateScore(st *cdnState, raw float64, p *Params) {
 	if !st.hasScore {
 		// A CDN never measured starts from full marks, so its first
 		// sample, good or bad, is smoothed like any other.
@@ -406,7 +416,7 @@ func (e *Engine) updateScore(st *cdnState, raw float64, p Params) {
 
 // updateStatus applies the hysteresis: fast down, slow and gradual up.
 // It returns a cause for the weights log when the status changed.
-func (e *Engine) updateStatus(st *cdnState, v verdict, p Params, policy, region, cdn string, now time.Time) string {
+func (e *Engine) updateStatus(st *cdnState, v verdict, p *Params, policy, region, cdn string, now time.Time) string {
 	if st.score < p.DownThreshold && v.scoreCounts {
 		st.below++
 	} else {
@@ -445,7 +455,7 @@ func (e *Engine) updateStatus(st *cdnState, v verdict, p Params, policy, region,
 			}
 		}
 	case Degraded:
-		if need := st.holdDown(&p); st.above >= float64(need) {
+		if need := st.holdDown(p); st.above >= float64(need) {
 			st.status, st.ramp = Recovering, p.RecoveryStep
 			reason = fmt.Sprintf("score %.0f at or above %.0f with every gate clear for %d evaluations' worth of evidence: share returns in steps of %.0f%%", st.score, p.UpThreshold, need, 100*p.RecoveryStep)
 			if need > p.UpAfter {
@@ -526,9 +536,14 @@ func sum(v []float64) float64 {
 }
 
 func shares(v []float64) []float64 {
+	return sharesInto(make([]float64, len(v)), v)
+}
+
+// sharesInto is shares written into out (as long as v, zeroed or not).
+func sharesInto(out, v []float64) []float64 {
 	t := sum(v)
-	out := make([]float64, len(v))
 	if t == 0 {
+		clear(out)
 		return out
 	}
 	for i, x := range v {

@@ -81,29 +81,30 @@ func (cs *capacityState) mostGiven(c int) float64 {
 // toward a CDN. Taken afresh from each fresh throughput, it is gone once
 // the lump has gone; while the throughput is not fresh (a stalled
 // counter, a feed stopped) the last one holds, as the throughput does.
-func (e *Engine) learnGains(pol *PolicyInfo, a *allocation, d demand, now time.Time) [][]float64 {
-	p := pol.Params
+func (e *Engine) learnGains(pi int, a *allocation, d demand, now time.Time) [][]float64 {
+	p := &e.cfg.Policies[pi].Params
 	out := make([][]float64, len(e.cfg.Regions))
 	for r, region := range e.cfg.Regions {
-		cs := e.capacityState(pol.Name, region)
+		cs := e.ix.capacity(pi, r)
 		out[r] = make([]float64, len(e.cfg.CDNs))
-		for c, cdn := range e.cfg.CDNs {
+		for c := range e.cfg.CDNs {
 			out[r][c] = 1
-			ld := e.loads[cdnKey{pol.Name, cdn.Name}]
-			loaded := ld != nil && (ld.loaded || ld.loadedIn[region])
+			loaded := e.ix.load(pi, c).at(region)
 			if len(cs.gainHeld) != len(out[r]) {
 				cs.gainHeld = append([]float64(nil), out[r]...)
 			}
-			if !e.throughputFresh(cdn.Name, region, p, now) {
+			if !e.throughputFresh(r, c, p, now) {
 				// Its load unseen, the lumps last seen still stand, as
 				// its throughput does (measureDemand).
 				out[r][c] = cs.gainHeld[c]
 				continue
 			}
-			if hi := cs.mostGiven(c); loaded && hi >= gainMinShare && d.region[r] > 0 {
-				g := (d.measured[r][c] - a.stuck[r][c]) / (a.follow * d.region[r] * hi)
-				if g > 1+gainWobble {
-					out[r][c] = math.Min(gainMax, g)
+			if loaded && d.region[r] > 0 {
+				if hi := cs.mostGiven(c); hi >= gainMinShare {
+					g := (d.measured[r][c] - a.stuck[r][c]) / (a.follow * d.region[r] * hi)
+					if g > 1+gainWobble {
+						out[r][c] = math.Min(gainMax, g)
+					}
 				}
 			}
 			cs.gainHeld[c] = out[r][c]
@@ -115,7 +116,7 @@ func (e *Engine) learnGains(pol *PolicyInfo, a *allocation, d demand, now time.T
 // throughputFresh reports whether the CDN's throughput in region is
 // fresh: a held value stands for the split it was measured under, not
 // the one in force.
-func (e *Engine) throughputFresh(cdn, region string, p Params, now time.Time) bool {
-	rd := e.store[storeKey{cdn, region}]
+func (e *Engine) throughputFresh(r, c int, p *Params, now time.Time) bool {
+	rd := e.ix.read(r, c)
 	return rd != nil && !rd[Throughput].t.IsZero() && now.Sub(rd[Throughput].t) <= p.SignalMaxAge
 }

@@ -14,13 +14,14 @@ func (ws *Weights) Holds(c int) bool {
 	return ws.holds == nil || ws.holds[c]
 }
 
-// holding marks the CDNs of a region that hold their players (Holds).
-// want is the split health gave, share the capacity step's plan for it.
-func (e *Engine) holding(pol *PolicyInfo, region string, want, share []float64) []bool {
+// holding marks the CDNs of policy pi's region ri that hold their
+// players (Holds). want is the split health gave, share the capacity
+// step's plan for it.
+func (e *Engine) holding(pi, ri int, want, share []float64) []bool {
 	holds := make([]bool, len(e.cfg.CDNs))
 	wantTotal, shareTotal := sum(want), sum(share)
-	for ci, cdn := range e.cfg.CDNs {
-		st := e.cdnState(pol.Name, region, cdn.Name)
+	for ci := range e.cfg.CDNs {
+		st := e.ix.cdn(pi, ri, ci)
 		if st.status != Healthy || st.ramp < 1 {
 			continue
 		}

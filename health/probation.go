@@ -30,7 +30,8 @@ const (
 // ProbationAfter its probation share of live, changing live in place, and
 // returns the causes for the weights log. A region with nothing else left
 // gives none: failing open decides there.
-func (e *Engine) probation(pol *PolicyInfo, region string, live, base []float64, now time.Time) []string {
+func (e *Engine) probation(pi, ri int, live, base []float64, now time.Time) []string {
+	pol, region := &e.cfg.Policies[pi], e.cfg.Regions[ri]
 	var causes []string
 	on := make([]float64, len(live)) // the share each CDN on probation takes
 	var onTotal, others, baseTotal float64
@@ -38,8 +39,7 @@ func (e *Engine) probation(pol *PolicyInfo, region string, live, base []float64,
 		baseTotal += w
 	}
 	for ci, cdn := range e.cfg.CDNs {
-		b := e.blindState(pol.Name, region, cdn.Name)
-		st := e.cdnState(pol.Name, region, cdn.Name)
+		b, st := e.ix.blind(pi, ri, ci), e.ix.cdn(pi, ri, ci)
 		in := st.status == Degraded && !b.since.IsZero() && now.Sub(b.since) >= ProbationAfter
 		if in != b.probation {
 			b.probation = in

@@ -188,7 +188,8 @@ func (e *Engine) Schedules(now time.Time) []ScheduleView {
 // CDN of the region is degraded or recovering. When both apply the lower
 // wins: each is an operator asking for resolvers to follow changes at
 // least that fast.
-func (e *Engine) regionTTL(pol *PolicyInfo, region string, now time.Time) (uint32, string) {
+func (e *Engine) regionTTL(pi, ri int, now time.Time) (uint32, string) {
+	pol := &e.cfg.Policies[pi]
 	ttl, cause := time.Duration(0), ""
 	for _, s := range e.cfg.Schedules {
 		if s.TTL > 0 && s.in(now) && (ttl == 0 || s.TTL < ttl) {
@@ -196,9 +197,8 @@ func (e *Engine) regionTTL(pol *PolicyInfo, region string, now time.Time) (uint3
 		}
 	}
 	if pol.TTLInFlux > 0 && (ttl == 0 || pol.TTLInFlux < ttl) {
-		for _, cdn := range e.cfg.CDNs {
-			st := e.cdns[stateKey{pol.Name, region, cdn.Name}]
-			if st != nil && (st.status == Degraded || st.status == Recovering) {
+		for ci, cdn := range e.cfg.CDNs {
+			if st := e.ix.cdn(pi, ri, ci); st.status == Degraded || st.status == Recovering {
 				ttl, cause = pol.TTLInFlux, "ttl_in_flux: "+cdn.Name+" "+string(st.status)
 				break
 			}

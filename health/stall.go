@@ -102,16 +102,8 @@ func (e *Engine) assigned(cdn, region string) bool {
 		return false
 	}
 	for pi := range e.cfg.Policies {
-		pol := &e.cfg.Policies[pi]
-		for ri, r := range e.cfg.Regions {
-			if region != "" && r != region {
-				continue
-			}
-			w := pol.Baseline[ri]
-			if rs := e.regions[regionKey{pol.Name, r}]; rs != nil && rs.live != nil {
-				w = rs.live
-			}
-			if ci < len(w) && w[ci] > 0 {
+		for ri := range e.regionSpan(region) {
+			if w := e.answering(pi, ri); ci < len(w) && w[ci] > 0 {
 				return true
 			}
 		}
@@ -126,19 +118,39 @@ func (e *Engine) assignedShare(cdn, region string) float64 {
 	ci := e.cfg.CDNIndex(cdn)
 	total := 0.0
 	for pi := range e.cfg.Policies {
-		pol := &e.cfg.Policies[pi]
-		for ri, r := range e.cfg.Regions {
-			if region != "" && r != region {
-				continue
-			}
-			w := pol.Baseline[ri]
-			if rs := e.regions[regionKey{pol.Name, r}]; rs != nil && rs.live != nil {
-				w = rs.live
-			}
-			if t := sum(w); t > 0 && ci >= 0 && ci < len(w) {
-				total += w[ci] / t
+		for ri := range e.regionSpan(region) {
+			if w := e.answering(pi, ri); ci >= 0 && ci < len(w) {
+				if t := sum(w); t > 0 {
+					total += w[ci] / t
+				}
 			}
 		}
 	}
 	return total
+}
+
+// regionSpan yields the index of region, or of every region for "" (none
+// for a region the policy does not have).
+func (e *Engine) regionSpan(region string) func(func(int) bool) {
+	lo, hi := 0, len(e.cfg.Regions)
+	if region != "" {
+		lo = e.cfg.RegionIndex(region)
+		hi = lo + 1
+	}
+	return func(yield func(int) bool) {
+		for ri := max(lo, 0); ri < hi; ri++ {
+			if !yield(ri) {
+				return
+			}
+		}
+	}
+}
+
+// answering is the split policy pi answers with in region ri: the live
+// one, or the baseline before the first evaluation.
+func (e *Engine) answering(pi, ri int) []float64 {
+	if rs := e.indexed().region(pi, ri); rs.live != nil {
+		return rs.live
+	}
+	return e.cfg.Policies[pi].Baseline[ri]
 }

@@ -46,15 +46,17 @@ func (s store) add(sig Signal) {
 
 // view returns what is fresh for a CDN in a region: a region's own value
 // of a kind when it has one, else the all-regions value.
-func (s store) view(cdn, region string, now time.Time, maxAge time.Duration) Readings {
+//
+// own and all are the CDN's readings in the region and in all regions;
+// regional is false when the region is all regions.
+func view(own, all *reading, regional bool, now time.Time, maxAge time.Duration) Readings {
 	var out Readings
-	own, all := s[storeKey{cdn, region}], s[storeKey{cdn, ""}]
 	for i := range NumKinds {
-		for _, r := range []*reading{own, all} {
+		for _, r := range [2]*reading{own, all} {
 			if r == nil || r[i].t.IsZero() || now.Sub(r[i].t) > maxAge {
 				continue
 			}
-			if r == own && i.Info().PerCommit && region != "" {
+			if r == own && i.Info().PerCommit && regional {
 				// A region's own throughput is its demand, for the
 				// capacity step (capacity.go); against the CDN's whole
 				// commit it would read as an idle CDN.

@@ -71,7 +71,8 @@ func (e *Engine) ViewOf(now time.Time, keep func(policy string) bool) View {
 	for _, o := range e.overrides {
 		v.Overrides = append(v.Overrides, *o)
 	}
-	for _, p := range e.cfg.Policies {
+	e.indexed()
+	for pi, p := range e.cfg.Policies {
 		if keep != nil && !keep(p.Name) {
 			continue
 		}
@@ -79,7 +80,7 @@ func (e *Engine) ViewOf(now time.Time, keep func(policy string) bool) View {
 		for ri, r := range e.cfg.Regions {
 			rs := e.regionState(p.Name, r)
 			rv := RegionView{Name: r, FailedOpen: rs.failedOpen, Stale: !rs.staleSince.IsZero(), StaleSince: rs.staleSince, Reason: rs.reason}
-			if rv.TTL, rv.TTLCause = e.regionTTL(&p, r, now); rv.TTL == 0 {
+			if rv.TTL, rv.TTLCause = e.regionTTL(pi, ri, now); rv.TTL == 0 {
 				rv.TTL = uint32(p.TTL / time.Second)
 			}
 			live := rs.live
