@@ -16,19 +16,44 @@ import (
 // README's Scale section. cpu-ms/op is the process's CPU (the collector's
 // included) per evaluation, which a shared machine's wall time is not.
 func BenchmarkEvaluate1000Policies(b *testing.B) {
+	benchmarkEvaluate(b, manyPolicies(1000, benchRegions(), benchCDNs()))
+}
+
+// BenchmarkEvaluate1000DistinctPolicies is the same with no two policies
+// alike (each its own min_samples and baseline): nothing is shared, the
+// engine's worst case per policy, region and CDN, which zones' limit on
+// their product (zones.MaxSteeredStates) is measured by.
+func BenchmarkEvaluate1000DistinctPolicies(b *testing.B) {
+	cfg := manyPolicies(1000, benchRegions(), benchCDNs())
+	for i := range cfg.Policies {
+		cfg.Policies[i].Params.MinSamples += i
+		cfg.Policies[i].Baseline[0][0] += float64(i) / 1000
+	}
+	benchmarkEvaluate(b, cfg)
+}
+
+func benchRegions() []string {
 	var regions []string
 	for i := range 20 {
 		regions = append(regions, fmt.Sprintf("r%02d", i))
 	}
+	return regions
+}
+
+func benchCDNs() []CDNInfo {
 	var cdns []CDNInfo
 	for i := range 6 {
 		cdns = append(cdns, CDNInfo{Name: fmt.Sprintf("cdn%d", i), CommitGbps: 1000})
 	}
-	e := NewEngine(manyPolicies(1000, regions, cdns), nil)
+	return cdns
+}
+
+func benchmarkEvaluate(b *testing.B, cfg Config) {
+	e := NewEngine(cfg, nil)
 	at := t0
 	push := func() {
-		for _, r := range regions {
-			for _, c := range cdns {
+		for _, r := range cfg.Regions {
+			for _, c := range cfg.CDNs {
 				e.Push(Signal{CDN: c.Name, Region: r, Time: at, Samples: 1000, Source: SourcePush,
 					Values: Values{TTFB: F(80), ErrorRate: F(0.002), CacheHit: F(0.96), Throughput: F(100)}})
 			}

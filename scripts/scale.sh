@@ -164,6 +164,7 @@ measure() {
 	mkdir -p "$d"
 	log "$n steered names"
 	printf 'scale-token-%s\n' "$RANDOM$RANDOM" >"$d/admin.token"
+	chmod 600 "$d/admin.token" # serve refuses a token others may read
 	"$SCALE" policy -n "$n" -o "$d/policy.toml" -geodb "$GEODB" -dns "127.0.0.1:$BASE_PORT" -http "127.0.0.1:$HTTP_PORT"
 	"$SCALE" queries -n "$n" -o "$d/q.bin" -count 100000
 

@@ -29,6 +29,9 @@ func Load(path string) (*Snapshot, error) {
 // Parse validates and compiles a policy document. name is used in error
 // messages; relative paths in the policy are resolved against its folder.
 func Parse(name string, data []byte) (*Snapshot, error) {
+	if msg := scanScale(data); msg != "" {
+		return nil, Errors{{File: name, Msg: msg}}
+	}
 	f := newFile()
 	el, err := DecodeTOML(name, data, f)
 	if err != nil {
@@ -36,6 +39,7 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 	}
 	c := &compiler{el: el, dir: filepath.Dir(name), where: map[string]string{}}
 	snap := c.compile(f)
+	c.checkScale(snap)
 	if err := el.Err(); err != nil {
 		return nil, err
 	}
