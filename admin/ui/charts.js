@@ -225,11 +225,14 @@ export class Chart {
     const label = step < 60e3 ? fmt.clock : fmt.hm;
     const first = Math.ceil(t0 / step) * step;
     let i = 0;
+    // All twelve made at once: a window that grows with the data (more
+    // ticks) then adds no nodes.
+    while (this.xlabels.length < 12) {
+      const l = svg('text', { 'text-anchor': 'middle', visibility: 'hidden' });
+      this.xlabels.push(l);
+      this.grid.append(l);
+    }
     for (let t = first; t <= t1 && i < 12; t += step, i++) {
-      if (!this.xlabels[i]) {
-        this.xlabels[i] = svg('text', { 'text-anchor': 'middle' });
-        this.grid.append(this.xlabels[i]);
-      }
       setAttr(this.xlabels[i], 'x', px(this.x(t)));
       setAttr(this.xlabels[i], 'y', String(y0 + 13));
       setAttr(this.xlabels[i], 'visibility', 'visible');

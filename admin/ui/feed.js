@@ -48,32 +48,47 @@ export function sentence(d) {
 export class Feed {
   constructor(list) {
     this.list = list;
-    this.sig = '';
-    this.times = [];
+    // The list scrolls: a keyboard must reach it too.
+    list.tabIndex = 0;
+    this.sig = null;
+    // FEED_LIMIT rows made once and filled in: the page's nodes stay the
+    // same however the feed moves.
+    this.rows = [];
+    for (let i = 0; i < FEED_LIMIT; i++) {
+      const row = { t: h('time'), what: h('span', { className: 'what' }), why: h('span', { className: 'why' }), ms: 0 };
+      row.li = h('li', { hidden: true }, row.t, row.what, row.why);
+      this.rows.push(row);
+    }
+    this.none = h('li', { className: 'empty', textContent: 'No change since the server started.' });
+    list.replaceChildren(this.none, ...this.rows.map((r) => r.li));
   }
 
   render(decisions, now) {
-    const sig = decisions.map((d) => d.time + d.kind + d.region + d.cdn).join('|');
+    const shown = decisions.slice(0, FEED_LIMIT);
+    const sig = shown.map((d) => d.time + d.kind + d.region + d.cdn).join('|');
     if (sig !== this.sig) {
       this.sig = sig;
-      this.times = [];
-      if (decisions.length === 0) {
-        this.list.replaceChildren(h('li', { className: 'empty', textContent: 'No change since the server started.' }));
-      } else {
-        this.list.replaceChildren(...decisions.map((d) => {
-          const [tone, text] = sentence(d);
-          const t = h('time', { dateTime: d.time });
-          this.times.push([t, Date.parse(d.time)]);
-          return h('li', { className: tone, dataset: { kind: d.kind, region: d.region || '', cdn: d.cdn || '' } },
-            t, h('span', { className: 'what', textContent: text }),
-            d.reason ? h('span', { className: 'why', textContent: d.reason, title: d.reason }) : null,
-            d.override && d.override.reason ? h('span', { className: 'why', textContent: d.override.reason, title: d.override.reason }) : null);
-        }));
-      }
+      this.none.hidden = shown.length > 0;
+      this.rows.forEach((row, i) => {
+        const d = shown[i];
+        row.li.hidden = !d;
+        if (!d) return;
+        const [tone, text] = sentence(d);
+        const why = d.reason || (d.override && d.override.reason) || '';
+        row.li.className = tone;
+        Object.assign(row.li.dataset, { kind: d.kind, region: d.region || '', cdn: d.cdn || '' });
+        row.t.dateTime = d.time;
+        row.ms = Date.parse(d.time);
+        setText(row.what, text);
+        setText(row.why, why);
+        row.why.title = why;
+        row.why.hidden = !why;
+      });
     }
-    for (const [t, ms] of this.times) {
-      setText(t, fmt.when(ms, now));
-      t.parentElement.classList.toggle('recent', now - ms < RECENT_MS);
+    for (const row of this.rows) {
+      if (row.li.hidden) continue;
+      setText(row.t, fmt.when(row.ms, now));
+      row.li.classList.toggle('recent', now - row.ms < RECENT_MS);
     }
   }
 }

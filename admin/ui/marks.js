@@ -60,6 +60,11 @@ export class Marks {
         g = svg('g', { class: 'note' }, svg('line'), svg('title'));
         this.noteG.append(g);
         this.notePool[i] = g;
+        // A label for every line, made with it: clusters splitting as
+        // the window moves then add no nodes.
+        const l = svg('g', { class: 'note-label', visibility: 'hidden' }, svg('rect', { rx: 2 }), svg('text'), svg('title'));
+        this.noteG.append(l);
+        this.labelPool[i] = l;
       }
       const xx = px(x(n.t));
       const [ln, ti] = g.children;
@@ -78,12 +83,7 @@ export class Marks {
     }
     const right = x(t1);
     groups.forEach((gr, i) => {
-      let g = this.labelPool[i];
-      if (!g) {
-        g = svg('g', { class: 'note-label' }, svg('rect', { rx: 2 }), svg('text'), svg('title'));
-        this.noteG.append(g);
-        this.labelPool[i] = g;
-      }
+      const g = this.labelPool[i];
       const [r, tx, ti] = g.children;
       const text = gr.notes.length === 1 ? clip(gr.notes[0].text, 16) : gr.notes.length + ' notes';
       const w = 6 + CHAR_PX * text.length;

@@ -42,7 +42,7 @@ export class Regions {
             h('button', { type: 'button', className: 'secondary', textContent: 'Freeze…', title: 'hold the current split, whatever the scores do', dataset: { act: 'freeze' } }))),
         reason,
         h('div', { className: 'table-wrap' }, h('table', {},
-          h('thead', {}, h('tr', {}, ['CDN', 'status', 'score', 'share of new answers: live (bar) vs baseline (mark)', 'weight live / baseline', ...kinds.map((k) => k.short_label), 'status since', '']
+          h('thead', {}, h('tr', {}, ['CDN', 'status', 'score', 'share of new answers: live (bar) vs baseline (mark)', 'weight live / baseline', ...kinds.map((k) => k.short_label), 'status since', 'actions']
             .map((t, i) => h('th', { className: i === 2 || (i >= 4 && i < 5 + kinds.length) ? 'num' : '', textContent: t })))),
           body)));
       const names = r.cdns.map((x) => x.name);

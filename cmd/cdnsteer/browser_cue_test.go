@@ -33,7 +33,7 @@ func browserCue(t *testing.T, b *browser, f *fixtureRun) {
 	b.wait("the title's cue", `document.title === '(1) de fastly degraded · cdnsteer live view' && !document.getElementById('attention-ack').hidden`)
 	b.wait("two beeps for it", `window.beeps === 3`)
 	b.wait("the degradation first in the change feed", `(() => {
-		const li = document.querySelector('#feed li');
+		const li = document.querySelector('#feed li[data-kind]:not([hidden])');
 		return li.dataset.kind === 'state' && li.dataset.region === 'de' && li.dataset.cdn === 'fastly' && /healthy → degraded/.test(li.textContent);
 	})()`)
 	b.step("marking it seen", chromedp.Click(chromedp.CSS(`#attention-ack`)))

@@ -142,7 +142,7 @@ func TestBrowserScale(t *testing.T) {
 		}
 	}
 
-	b.wait("the drain in the change feed", `[...document.querySelectorAll('#feed li[data-kind="override"] .what')].some((e) => e.textContent === 'drain cloudflare in fr set by operator')`)
+	b.wait("the drain in the change feed", `[...document.querySelectorAll('#feed li[data-kind="override"]:not([hidden]) .what')].some((e) => e.textContent === 'drain cloudflare in fr set by operator')`)
 
 	browserCharts(t, b)
 	browserCappedAxis(t, b)
