@@ -46,8 +46,10 @@ func (b *binder) faults(fs []faultFile) {
 		b.setF(&f.TTFBAddMs, ff.TTFBAddMs, at+".ttfb_add_ms", 0, 600000)
 		b.setF(&f.ErrorRate, ff.ErrorRate, at+".error_rate", 0, 1)
 		b.setF(&f.CacheHit, ff.CacheHit, at+".cache_hit", 0, 1)
-		if ff.TTFBAddMs == nil && ff.ErrorRate == nil && ff.CacheHit == nil {
-			b.p.Add(at, "fault %d changes nothing: set ttfb_add_ms, error_rate or cache_hit", i+1)
+		b.setF(&f.RebufferRatio, ff.RebufferRatio, at+".rebuffer_ratio", 0, 1)
+		b.setF(&f.StartupMs, ff.StartupMs, at+".startup_ms", 0, health.StartupMs.Info().Max)
+		if ff.TTFBAddMs == nil && ff.ErrorRate == nil && ff.CacheHit == nil && ff.RebufferRatio == nil && ff.StartupMs == nil {
+			b.p.Add(at, "fault %d changes nothing: set ttfb_add_ms, error_rate, cache_hit, rebuffer_ratio or startup_ms", i+1)
 		}
 		if f.Name == "" {
 			f.Name = f.describe()
@@ -72,6 +74,12 @@ func (f Fault) describe() string {
 	}
 	if f.CacheHit < 1 {
 		parts = append(parts, fmt.Sprintf("cache hits %g %%", 100*f.CacheHit))
+	}
+	if f.RebufferRatio > 0 {
+		parts = append(parts, fmt.Sprintf("rebuffering %g %%", 100*f.RebufferRatio))
+	}
+	if f.StartupMs > 0 {
+		parts = append(parts, fmt.Sprintf("start-up %g ms", f.StartupMs))
 	}
 	return fmt.Sprintf("%s %s: %s", f.CDN, where, strings.Join(parts, ", "))
 }

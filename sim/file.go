@@ -17,6 +17,7 @@ type scenarioFile struct {
 	Region     map[string]regionFile `toml:"region"`
 	Telemetry  telemetryFile         `toml:"telemetry"`
 	Players    playersFile           `toml:"players"`
+	QoE        qoeFile               `toml:"qoe"`
 	Quality    qualityFile           `toml:"quality"`
 	CDN        map[string]cdnFile    `toml:"cdn"`
 	Fault      []faultFile           `toml:"fault"`
@@ -133,6 +134,9 @@ type faultFile struct {
 	TTFBAddMs *float64       `toml:"ttfb_add_ms"`
 	ErrorRate *float64       `toml:"error_rate"`
 	CacheHit  *float64       `toml:"cache_hit"`
+
+	RebufferRatio *float64 `toml:"rebuffer_ratio"`
+	StartupMs     *float64 `toml:"startup_ms"`
 }
 
 type overrideFile struct {

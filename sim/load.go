@@ -108,6 +108,7 @@ func (b *binder) bind(f *scenarioFile) {
 	b.regions(f)
 	b.telemetry(&f.Telemetry)
 	b.players(&f.Players)
+	b.qoe(&f.QoE)
 	b.cdns(f)
 	b.faults(f.Fault)
 	b.overrides(f.Override)

@@ -59,6 +59,7 @@ type runner struct {
 	acc      *accumulator
 	bill     *meter
 	ser      *seriesBuilder
+	cmcd     *cmcdFeed // nil when no player reports CMCD
 	baseline []*health.Weights
 	live     []*health.Weights
 	st       Step
@@ -133,6 +134,7 @@ func newRunner(sc *Scenario) *runner {
 	r.acc = newAccumulator(sc)
 	r.bill = newMeter(sc)
 	r.ser = newSeriesBuilder(sc)
+	r.cmcd = newCMCDFeed(sc)
 	return r
 }
 
@@ -181,6 +183,7 @@ func (r *runner) step(k int64) error {
 	r.physics(d)
 	r.tel.measure(&r.st)
 	r.tel.deliver(now, r.eng)
+	r.cmcd.report(&r.st, r.eng)
 	r.acc.add(&r.st)
 	r.bill.add(&r.st)
 	r.ser.add(&r.st, r.eng)

@@ -41,6 +41,8 @@ type Scenario struct {
 	CDNs      []CDN
 	Telemetry Telemetry
 	Players   Players
+	// QoE is what the players report by CMCD (qoe.go).
+	QoE QoE
 	// Faults are scripted degradations, Overrides an operator's actions
 	// (in time order), Notes the annotations on the timeline.
 	Faults    []Fault
@@ -185,6 +187,11 @@ type Fault struct {
 	TTFBAddMs float64
 	ErrorRate float64
 	CacheHit  float64
+	// What the players feel, reported by CMCD (qoe.go): the share of
+	// sessions rebuffering is at least RebufferRatio, the start-up time
+	// at least StartupMs; 0 changes nothing.
+	RebufferRatio float64
+	StartupMs     float64
 
 	cdn    int
 	region int // -1 for all
