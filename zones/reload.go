@@ -22,7 +22,8 @@ type Reloader struct {
 	log      *slog.Logger
 	trigger  chan string
 	last     [32]byte
-	failing  bool // the last load failed: the file is not what runs
+	current  *Snapshot // the snapshot last applied
+	failing  bool      // the last load failed: the file is not what runs
 	watching chan struct{}
 
 	total       *prometheus.CounterVec
@@ -38,7 +39,7 @@ const debounce = 150 * time.Millisecond
 // receives each new snapshot. Its metrics go on reg.
 func NewReloader(current *Snapshot, apply func(*Snapshot), log *slog.Logger, reg prometheus.Registerer) *Reloader {
 	r := &Reloader{
-		path: current.File, apply: apply, log: log, trigger: make(chan string, 1), last: current.Hash, watching: make(chan struct{}),
+		path: current.File, apply: apply, log: log, trigger: make(chan string, 1), last: current.Hash, current: current, watching: make(chan struct{}),
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdnsteer_config_reload_total",
 			Help: "Policy reloads, by result (success, error).",
@@ -127,6 +128,8 @@ func (r *Reloader) reload(reason string, force bool) {
 	r.total.WithLabelValues("success").Inc()
 	r.ok.Set(1)
 	r.successTime.SetToCurrentTime()
+	snap.reuse(r.current)
+	r.current = snap
 	r.apply(snap)
 	r.log.Info("policy reloaded", "reason", reason, "file", r.path, "sha256", snap.HashHex(), "zones", len(snap.Zones), "policies", len(snap.Policies))
 }

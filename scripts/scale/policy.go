@@ -40,7 +40,9 @@ func policyCmd(args []string) error {
 
 func writePolicy(w *bufio.Writer, n int, dnsAddr, httpAddr, geodb string, ttl int) {
 	fmt.Fprintf(w, "# scripts/scale.sh: %d steered names, one policy each\n", n)
-	fmt.Fprintf(w, "[server]\ndns = [%q]\nhttp = %q\nadmin_token_file = \"admin.token\"\ndecision_log = \"decisions.jsonl\"\n\n", dnsAddr, httpAddr)
+	// Reads open (loopback only): the live view and the state and
+	// history requests are measured for their cost, not their token.
+	fmt.Fprintf(w, "[server]\ndns = [%q]\nhttp = %q\nadmin_token_file = \"admin.token\"\nhttp_open_reads = true\ndecision_log = \"decisions.jsonl\"\n\n", dnsAddr, httpAddr)
 	fmt.Fprintf(w, "[geo]\necs = true\n")
 	if geodb != "" {
 		fmt.Fprintf(w, "database = %q\n", geodb)
