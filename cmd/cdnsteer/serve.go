@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -28,14 +29,20 @@ func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "policy file")
+	logFormat := fs.String("log-format", "logfmt", "log format: logfmt or json")
+	logLevel := fs.String("log-level", "info", "lowest level logged: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "serve:", err)
 		return 2
 	}
 	snap, code := loadPolicy("serve", *config, stderr)
 	if snap == nil {
 		return code
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
 	log.Info("policy loaded", "file", snap.File, "sha256", snap.HashHex())
 	sockets, err := takeSockets()
 	if err != nil {
@@ -94,6 +101,8 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := dnsserver.NewHandler(snap, dnsserver.NewMetrics(reg))
+	tapper, stopTap := startTap(snap, handler, reg, log)
+	defer stopTap()
 	// The policy the answers come from, reloads included.
 	servedPolicy := func() *zones.Snapshot { return handler.State().Snap }
 	reg.MustRegister(newInfoCollector(servedPolicy))
@@ -110,6 +119,7 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	notes := restoreState(engine, esc, feed, snap.Server.DecisionLog, log)
 	escDone := esc.Start(ctx, engine)
 	reg.MustRegister(health.NewCollector(engine))
+	reg.MustRegister(health.NewSignalAgeCollector(engine))
 
 	tel := newTelemetry(ctx, reg, engine, handler, log)
 	defer tel.stop()
@@ -128,6 +138,7 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	httpCfg := withDoor(admin.Config{
 		Gatherer:    prometheus.Gatherers{reg, tel.promReg},
 		Ready:       ready.Load,
+		NotReady:    tel.geoStatus.NotReady,
 		Logger:      log,
 		Engine:      engine,
 		Annotations: annotations,
@@ -180,6 +191,7 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 
 	pub := &publisher{engine: engine, handler: handler, reloads: make(chan *zones.Snapshot, 1), kick: kick, onSnap: func(next *zones.Snapshot) {
 		tel.follow(next)
+		tapper.Follow(next.Dnstap)
 		esc.SetConfig(escalationConfig(next))
 	}}
 	pubDone := make(chan struct{})
@@ -345,7 +357,11 @@ func openJournal(snap *zones.Snapshot, reg prometheus.Registerer, log *slog.Logg
 		log.Error("decision log unavailable: decisions will not be recorded", "err", err)
 		return nil, func() {}
 	}
-	return j, func() { j.Close() }
+	stopUSR1 := reopenOnUSR1(log, "decision log", j.Reopen)
+	return j, func() {
+		stopUSR1()
+		j.Close()
+	}
 }
 
 // recordSignals has the engine record every signal it takes in to the

@@ -39,10 +39,13 @@ type telemetry struct {
 	// geoErrors counts database loads that failed (the previous database
 	// kept serving), by database: country or asn.
 	geoErrors *prometheus.CounterVec
+	// geoStatus follows the databases configured and loaded: their
+	// metrics, and /readyz's reason while one is not loaded.
+	geoStatus *geo.Status
 }
 
 func newTelemetry(ctx context.Context, reg *prometheus.Registry, engine *health.Engine, h *dnsserver.Handler, log *slog.Logger) *telemetry {
-	t := &telemetry{ctx: ctx, log: log, engine: engine, handler: h, promReg: &swappableGatherer{}}
+	t := &telemetry{ctx: ctx, log: log, engine: engine, handler: h, promReg: &swappableGatherer{}, geoStatus: geo.NewStatus()}
 	t.probes = probe.NewRunner(reg, func(s health.Signal) { engine.Push(s) }, log)
 	t.geoErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cdnsteer_geo_database_load_errors_total",
@@ -51,7 +54,7 @@ func newTelemetry(ctx context.Context, reg *prometheus.Registry, engine *health.
 	t.geoErrors.WithLabelValues("country")
 	t.geoErrors.WithLabelValues("asn")
 	if reg != nil {
-		reg.MustRegister(t.geoErrors)
+		reg.MustRegister(t.geoErrors, t.geoStatus)
 	}
 	return t
 }
@@ -100,6 +103,7 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 			t.geoWatch = nil
 		}
 		t.geoPath = snap.Geo.Database
+		t.geoStatus.Configure(geo.KindCountry, t.geoPath)
 		if t.geoPath == "" {
 			t.handler.SetGeoDB(nil)
 			t.log.Warn("no GeoIP database configured: regions come from [[geo.network]] and the default region only")
@@ -108,12 +112,15 @@ func (t *telemetry) follow(snap *zones.Snapshot) {
 			w, err := geo.NewWatcher(path, func(db *geo.DB) {
 				t.handler.SetGeoDB(db)
 				info := db.Info()
+				t.geoStatus.Loaded(geo.KindCountry, info)
 				t.log.Info("GeoIP database loaded", "file", path, "type", info.Type, "networks", info.Networks, "built", info.BuildTime)
 			}, func(err error) {
 				t.geoErrors.WithLabelValues("country").Inc()
+				t.geoStatus.Failed(geo.KindCountry, err)
 				t.log.Error("GeoIP database not loaded; the previous one (if any) keeps serving", "file", path, "err", err)
 			})
 			if err != nil {
+				t.geoStatus.Failed(geo.KindCountry, err)
 				t.log.Error("GeoIP watcher not started", "file", path, "err", err)
 			}
 			t.geoWatch = w
@@ -131,6 +138,7 @@ func (t *telemetry) followASN(snap *zones.Snapshot) {
 		t.asnWatch = nil
 	}
 	t.asnPath = snap.Geo.ASNDatabase
+	t.geoStatus.Configure(geo.KindASN, t.asnPath)
 	if t.asnPath == "" {
 		t.handler.SetASNDB(nil)
 		return
@@ -139,12 +147,15 @@ func (t *telemetry) followASN(snap *zones.Snapshot) {
 	w, err := geo.NewASNWatcher(path, func(a *geo.ASNDB) {
 		t.handler.SetASNDB(a)
 		info := a.Info()
+		t.geoStatus.Loaded(geo.KindASN, info)
 		t.log.Info("ASN database loaded", "file", path, "type", info.Type, "networks", info.Networks, "built", info.BuildTime)
 	}, func(err error) {
 		t.geoErrors.WithLabelValues("asn").Inc()
+		t.geoStatus.Failed(geo.KindASN, err)
 		t.log.Error("ASN database not loaded; the previous one (if any) keeps serving", "file", path, "err", err)
 	})
 	if err != nil {
+		t.geoStatus.Failed(geo.KindASN, err)
 		t.log.Error("ASN watcher not started", "file", path, "err", err)
 	}
 	t.asnWatch = w
