@@ -77,7 +77,7 @@ func (e *Engine) SetConfig(cfg Config, now time.Time) {
 		// would be read for the wrong CDNs. The next evaluation rebuilds
 		// them from the per-CDN state, which is kept by name.
 		for _, rs := range e.regions {
-			rs.live, rs.lastGood, rs.logged = nil, nil, nil
+			rs.live, rs.lastGood, rs.goodDrained, rs.logged = nil, nil, nil, nil
 		}
 	}
 	e.cfg = cfg
@@ -197,6 +197,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 			h := &healths[ri]
 			*h = regionHealth{}
 			h.live, h.fresh, h.causes = e.healthSplit(pi, ri, now)
+			h.want = h.live
 			want[ri] = h.live
 		}
 		plan := e.planCapacity(pi, want, d, now)
@@ -245,7 +246,9 @@ func entry[K comparable, V any](m map[K]*V, k K, create func() *V) *V {
 // regionHealth is a region's split between the health step and the end
 // of its evaluation.
 type regionHealth struct {
-	live   []float64
+	live []float64
+	// want is the health step's split, before the capacity step.
+	want   []float64
 	fresh  bool
 	causes []string
 	// spilled says the capacity step handed some of the region to a CDN
@@ -277,7 +280,7 @@ func (e *Engine) evaluateRegion(pi, ri int, h *regionHealth, now time.Time) []fl
 	rs := e.ix.region(pi, ri)
 
 	live, fresh, causes := h.live, h.fresh, h.causes
-	if e.failStatic(rs, pol, region, live, base, fresh, now) {
+	if e.failStatic(rs, pi, ri, live, h.want, fresh, now) {
 		causes = append(causes, "telemetry stale")
 	}
 	live, overrideCause := e.applyOverrides(pol.Name, region, live, base)
@@ -335,15 +338,17 @@ func (e *Engine) healthSplit(pi, ri int, now time.Time) (live []float64, fresh b
 // failStatic handles telemetry gone stale: it holds the last measured
 // split and drifts to the baseline over StaticDrift rather than trust a
 // split no measurement supports, changing live in place. It reports
-// whether it did.
-func (e *Engine) failStatic(rs *regionState, pol *PolicyInfo, region string, live, base []float64, fresh bool, now time.Time) bool {
-	p := pol.Params
+// whether it did. What it holds is health's split, not the overrides'
+// effect (heldsplit.go): those apply after it, at once, stale or not.
+func (e *Engine) failStatic(rs *regionState, pi, ri int, live, want []float64, fresh bool, now time.Time) bool {
+	pol, region := &e.cfg.Policies[pi], e.cfg.Regions[ri]
+	p, base := pol.Params, pol.Baseline[ri]
 	if fresh {
 		if !rs.staleSince.IsZero() {
 			e.journal.Record(Decision{Time: now, Kind: DecisionStaleEnd, Policy: pol.Name, Region: region, Reason: "fresh signals again"})
 			rs.staleSince = time.Time{}
 		}
-		rs.lastGood = append(rs.lastGood[:0], live...)
+		e.holdGood(rs, pol.Name, region, live, base)
 		return false
 	}
 	if rs.lastGood == nil {
@@ -356,8 +361,9 @@ func (e *Engine) failStatic(rs *regionState, pol *PolicyInfo, region string, liv
 			Reason: fmt.Sprintf("no fresh signal for any CDN for %s: holding the last measured split, drifting to the baseline over %s", p.SignalMaxAge, p.StaticDrift)})
 	}
 	k := math.Min(1, float64(now.Sub(rs.staleSince))/float64(p.StaticDrift))
+	held := e.heldSplit(rs, pi, ri, want)
 	for ci := range live {
-		live[ci] = rs.lastGood[ci] + (base[ci]-rs.lastGood[ci])*k
+		live[ci] = held[ci] + (base[ci]-held[ci])*k
 	}
 	return true
 }

@@ -51,9 +51,12 @@ func newCDNState() *cdnState {
 
 // regionState is the engine's memory of one region of one policy.
 type regionState struct {
-	live       []float64
-	lastGood   []float64 // the split last computed from fresh telemetry
-	staleSince time.Time
+	live     []float64
+	lastGood []float64 // the split last computed from fresh telemetry
+	// goodDrained marks, per CDN, a lastGood that is its share from
+	// before an operator's drain (heldsplit.go).
+	goodDrained []bool
+	staleSince  time.Time
 	// born is the region's first evaluation: a region with no signal for
 	// signal_max_age since is stale too (stale.go).
 	born       time.Time
