@@ -4,7 +4,11 @@
 # by promtool's backfill (OpenMetrics made by the test from a rehearsal
 # run, so that every expectation comes from the same data), and the page
 # opened from its file in a real headless Chromium (Debian's chromium),
-# which must lay out and draw every chart. Installs what is missing. The
+# which must lay out and draw every chart. It also records a short real
+# event (about two minutes): the demo, scraped every second by a real
+# Prometheus, has fastly's edge broken for 40 s and healed, and the report
+# over its decision log and that Prometheus must render the traffic, the
+# answers and the degradation. Installs what is missing. The
 # tests start their own Prometheus on a free loopback port with temp
 # storage and end it; the package's service is never started. Plain `go
 # test ./...` skips these tests. Run it from anywhere:
@@ -59,5 +63,5 @@ fi
 artifacts=${CDNSTEER_ARTIFACTS:-$PWD/build/report}
 mkdir -p "$artifacts"
 CDNSTEER_PROMETHEUS=$prometheus CDNSTEER_PROMTOOL=$promtool CDNSTEER_CHROMIUM=$chromium CDNSTEER_ARTIFACTS=$artifacts \
-	go test "${race[@]}" -count=1 -v -run 'TestReport(AgainstRealPrometheus|BadPrometheusInput|ChartsInChromium)$' ./cmd/cdnsteer/
+	go test "${race[@]}" -count=1 -v -run 'TestReport(AgainstRealPrometheus|BadPrometheusInput|ChartsInChromium|OfARecordedDemoEvent)$' ./cmd/cdnsteer/
 echo "pages, tables and screenshots: $artifacts"
