@@ -573,6 +573,9 @@ EOF
 			-e "s|^url = \"http://10\.53\.0\.10:9090\"|url = \"http://127.0.0.1:$promport\"|" \
 			-e "s|^serial = \(.*\)|serial = \1\n[zone.dnssec]\nkeys = \"$live/keys\"|" \
 			"$src" >"$dst"
+		# A configured GeoIP database that is not loaded keeps /readyz at
+		# 503: MaxMind's own test database stands in for GeoLite2.
+		cp "$repo/geo/testdata/maxmind/GeoLite2-Country-Test.mmdb" "$dir/GeoLite2-Country.mmdb"
 		cat >>"$dst" <<EOF
 
 [cdn.akamai.probe]
