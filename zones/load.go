@@ -45,6 +45,7 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 	}
 	snap.File = name
 	snap.Hash = sha256.Sum256(data)
+	snap.SteeringHash, _ = steeringHash(f)
 	return snap, nil
 }
 

@@ -19,6 +19,9 @@ import (
 type Snapshot struct {
 	File string
 	Hash [32]byte // SHA-256 of the file's bytes, as sha256sum prints it
+	// SteeringHash is the SHA-256 of the parts that decide answers, equal
+	// on every instance of a fleet that steers alike (steering_hash.go).
+	SteeringHash [32]byte
 
 	Server   Server
 	Geo      Geo

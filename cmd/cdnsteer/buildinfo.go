@@ -29,8 +29,8 @@ func newInfoCollector(policy func() *zones.Snapshot) *infoCollector {
 			"The binary running: version (-ldflags -X main.Version), VCS revision, Go version. Always 1.",
 			[]string{"version", "revision", "go_version"}, nil),
 		pol: prometheus.NewDesc("cdnsteer_policy_info",
-			"The policy in force: SHA-256 of its file (as sha256sum prints it) and the file. Always 1.",
-			[]string{"hash", "file"}, nil),
+			"The policy in force: SHA-256 of its file (as sha256sum prints it), the file, and steering_hash: the SHA-256 of the parts that decide answers (regions, CDNs, policies, [geo] networks, plans, schedules), equal on instances that steer alike although their files differ in [server] or [fleet]. Always 1.",
+			[]string{"hash", "file", "steering_hash"}, nil),
 		buildLabels: []string{Version, commit, runtime.Version()},
 	}
 }
@@ -43,6 +43,6 @@ func (c *infoCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *infoCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.build, prometheus.GaugeValue, 1, c.buildLabels...)
 	if s := c.policy(); s != nil {
-		ch <- prometheus.MustNewConstMetric(c.pol, prometheus.GaugeValue, 1, s.HashHex(), s.File)
+		ch <- prometheus.MustNewConstMetric(c.pol, prometheus.GaugeValue, 1, s.HashHex(), s.File, s.SteeringHashHex())
 	}
 }

@@ -46,8 +46,8 @@ func TestWhatRunsIsShown(t *testing.T) {
 	check := func(hash string) {
 		t.Helper()
 		metrics := get(t, base+"/metrics")
-		want := `cdnsteer_policy_info{file="` + path + `",hash="` + hash + `"} 1`
-		if !strings.Contains(metrics, want) {
+		want := regexp.MustCompile(`cdnsteer_policy_info\{file="` + regexp.QuoteMeta(path) + `",hash="` + hash + `",steering_hash="[0-9a-f]{64}"\} 1`)
+		if !want.MatchString(metrics) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 		if n := strings.Count(metrics, "cdnsteer_policy_info{"); n != 1 {
