@@ -136,7 +136,7 @@ func newPopulation(sc *Scenario, baseline []*health.Weights) *population {
 	}
 	p.placed = p.units
 	if sc.Players.SteeringShare > 0 {
-		p.steer = newSteerers(sc, p.groups, baseline, p.units)
+		p.steer = newSteerers(sc, p.groups, p.units)
 		p.units = make([][]int64, len(p.placed))
 		for ri := range p.placed {
 			p.units[ri] = append([]int64(nil), p.placed[ri]...)

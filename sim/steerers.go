@@ -38,7 +38,6 @@ func (b *binder) steering(p *Players, f *playersFile) {
 type steerers struct {
 	share  float64
 	period int64 // steps between two asks of a group
-	base   []*health.Weights
 	// cdn is each group's steering players' pathway; asked the
 	// generation of its region's weights they last asked with.
 	cdn   []int16
@@ -49,8 +48,8 @@ type steerers struct {
 	switched float64
 }
 
-func newSteerers(sc *Scenario, groups []group, base []*health.Weights, units [][]int64) *steerers {
-	s := &steerers{share: sc.Players.SteeringShare, period: int64(steps(sc.Players.SteeringTTL, sc.Step)), base: base,
+func newSteerers(sc *Scenario, groups []group, units [][]int64) *steerers {
+	s := &steerers{share: sc.Players.SteeringShare, period: int64(steps(sc.Players.SteeringTTL, sc.Step)),
 		cdn: make([]int16, len(groups)), asked: make([]int32, len(groups))}
 	for ri := range units {
 		s.units = append(s.units, append([]int64(nil), units[ri]...))
@@ -63,7 +62,8 @@ func newSteerers(sc *Scenario, groups []group, base []*health.Weights, units [][
 
 // ask has the groups whose turn it is at step k ask the steering server
 // with the live weights. As steering/ answers: a player stays on its
-// pathway while the engine keeps that CDN at its policy weight, and
+// pathway while the engine says that CDN holds its players
+// (health.Weights.Holds: healthy, not recovering, not capped), and
 // otherwise takes the first of the ranking, which is Pick for its
 // subnet. A group whose region's weights are those it last asked with
 // gets the same answer and is not asked.
@@ -76,7 +76,7 @@ func (s *steerers) ask(p *population, k int64, weights []*health.Weights) {
 		}
 		s.asked[i] = p.gen[g.region]
 		w, c := weights[g.region], s.cdn[i]
-		if keeps(w, s.base[g.region], int(c)) {
+		if w.Holds(int(c)) {
 			continue
 		}
 		n := int16(w.Pick(g.key))
@@ -91,20 +91,6 @@ func (s *steerers) ask(p *population, k int64, weights []*health.Weights) {
 		s.units[g.region][n] += g.units
 		s.cdn[i] = n
 	}
-}
-
-// keeps is steering/'s rule for the player's current pathway: it stays
-// first while its CDN carries traffic at no less than the policy's
-// weight for the region (the engine scales live weights to the
-// baseline's total, so they compare directly).
-func keeps(live, base *health.Weights, c int) bool {
-	if c < 0 || c >= len(live.W) || live.W[c] <= 0 {
-		return false
-	}
-	if base == nil || c >= len(base.W) || len(live.W) != len(base.W) {
-		return true
-	}
-	return live.W[c] >= base.W[c]*(1-1e-9)
 }
 
 // mix sets units, where each region's viewers are, from dns, where they
