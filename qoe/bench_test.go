@@ -12,7 +12,7 @@ import (
 // as players send them, over 10,000 sessions.
 func BenchmarkCMCD(b *testing.B) {
 	c := NewCollector(nil)
-	c.Configure(Config{Sample: 1, Window: DefaultWindow}, testTopology())
+	c.Configure(Config{Sample: 1, Window: 30 * time.Second}, testTopology())
 	lines := make([][]byte, 10000)
 	for i := range lines {
 		bs := ""

@@ -17,12 +17,6 @@ type Config struct {
 	Window time.Duration
 }
 
-// Defaults of [qoe].
-const (
-	DefaultSample = 1.0
-	DefaultWindow = 30 * time.Second
-)
-
 // linesPerSecond caps what one session's reports count for per window
 // (4 a second of the window): a player reports a few times per segment,
 // and a session, real or forged, flooding reports must not outweigh the
@@ -75,8 +69,11 @@ type Collector struct {
 }
 
 // NewCollector returns a collector counting into m (nil: no metrics).
+// Until its caller hands it a Config and a topology with Configure, it
+// counts nothing: the defaults are the policy's (package zones), not
+// the collector's.
 func NewCollector(m *Metrics) *Collector {
-	c := &Collector{metrics: m, cfg: Config{Sample: DefaultSample, Window: DefaultWindow}, capped: make([]uint16, capSlots)}
+	c := &Collector{metrics: m, capped: make([]uint16, capSlots)}
 	if m != nil {
 		m.c = c
 	}

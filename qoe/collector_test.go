@@ -43,6 +43,19 @@ func add(t *testing.T, c *Collector, line, addr string, region, pathway int, now
 	return c.Add(&r, Session(r.SID, []byte(addr)), region, pathway, now)
 }
 
+// TestUnconfigured: the collector has no defaults of its own; until its
+// caller configures it, a report counts for nothing and nothing is published.
+func TestUnconfigured(t *testing.T) {
+	c := NewCollector(nil)
+	now := time.Unix(1e9, 0)
+	if got := add(t, c, `cdn="fastly",sid="1",bl=5000`, "", 0, 0, now); got != SampledOut {
+		t.Errorf("unconfigured collector: outcome %d, want SampledOut", got)
+	}
+	if sigs := c.Flush(now.Add(time.Second)); len(sigs) != 0 {
+		t.Errorf("unconfigured collector published %v", sigs)
+	}
+}
+
 func TestAttribution(t *testing.T) {
 	c, _ := newTestCollector(t, 1)
 	now := time.Unix(1e9, 0)

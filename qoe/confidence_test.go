@@ -64,7 +64,7 @@ func newRig(t *testing.T) *rig {
 		topo.Regions = append(topo.Regions, reg.Name)
 		r.regions[reg.Name] = i
 	}
-	r.c.Configure(Config{Sample: 1, Window: DefaultWindow}, topo)
+	r.c.Configure(Config{Sample: 1, Window: 30 * time.Second}, topo)
 	r.engine.Evaluate(r.now)
 	return r
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cdnsteer/cdnsteer/health"
 	"github.com/cdnsteer/cdnsteer/qoe"
+	"github.com/cdnsteer/cdnsteer/zones"
 )
 
 // QoE is what the viewers' players feel and report by CMCD (the
@@ -47,7 +48,7 @@ type qoeFile struct {
 // qoe reads [qoe], and the policy's own [qoe] the collector runs with.
 func (b *binder) qoe(f *qoeFile) {
 	q := QoE{RebufferRatio: DefaultRebufferRatio, StartupMs: DefaultStartupMs, ReportInterval: DefaultReportInterval,
-		Collector: qoe.Config{Sample: qoe.DefaultSample, Window: qoe.DefaultWindow}}
+		Collector: qoe.Config{Sample: zones.DefaultQoESample, Window: zones.DefaultQoEWindow}}
 	if pq := b.snap.QoE; pq != nil {
 		q.Collector = qoe.Config{Sample: pq.Sample, Window: pq.Window}
 	}
