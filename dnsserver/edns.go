@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 
+	"github.com/miekg/dns"
+
 	"github.com/cdnsteer/cdnsteer/internal/dnswire"
 )
 
@@ -42,10 +44,7 @@ var (
 	errBadECS    = errors.New("malformed client subnet option")
 )
 
-const (
-	optionECS = 8
-	typeOPT   = 41
-)
+const optionECS = 8
 
 // parseEDNS walks pkt to its additional section and reads the OPT. It
 // runs before the library decodes the packet, so that a reply to a query
@@ -91,7 +90,7 @@ func parseEDNS(pkt []byte) (edns, error) {
 		if off+10+rdlen > len(pkt) {
 			return e, errMalformed
 		}
-		if typ == typeOPT {
+		if typ == dns.TypeOPT {
 			// RFC 6891 §6.1.1: one OPT, owned by the root.
 			if e.present || off != start+1 || pkt[start] != 0 {
 				return e, errMalformed

@@ -196,7 +196,7 @@ func (q *fastQuery) parse(pkt []byte) bool {
 		return off == len(pkt)
 	}
 	// One additional record, which must be a well-formed OPT.
-	if off+11 > len(pkt) || pkt[off] != 0 || binary.BigEndian.Uint16(pkt[off+1:]) != typeOPT {
+	if off+11 > len(pkt) || pkt[off] != 0 || binary.BigEndian.Uint16(pkt[off+1:]) != dns.TypeOPT {
 		return false
 	}
 	q.edns.present = true
@@ -302,7 +302,7 @@ func writeOPT(out []byte, off int, q *fastQuery, st *State, scope uint8) int {
 		return off
 	}
 	out[off] = 0
-	binary.BigEndian.PutUint16(out[off+1:], typeOPT)
+	binary.BigEndian.PutUint16(out[off+1:], dns.TypeOPT)
 	binary.BigEndian.PutUint16(out[off+3:], maxUDPSize)
 	ttl := uint32(0)
 	if q.edns.do {

@@ -3,6 +3,8 @@ package rrl
 import (
 	"encoding/binary"
 
+	"github.com/miekg/dns"
+
 	"github.com/cdnsteer/cdnsteer/internal/dnswire"
 )
 
@@ -65,15 +67,13 @@ func findOPT(msg []byte, off int) []byte {
 			return nil
 		}
 		// The OPT is owned by the root: one zero byte.
-		if i >= skip && next == start+1 && msg[start] == 0 && binary.BigEndian.Uint16(msg[next:]) == typeOPT {
+		if i >= skip && next == start+1 && msg[start] == 0 && binary.BigEndian.Uint16(msg[next:]) == dns.TypeOPT {
 			return msg[start:end]
 		}
 		off = end
 	}
 	return nil
 }
-
-const typeOPT = 41
 
 // skipQuestion returns the offset just past the question at off: its
 // name, type and class.
