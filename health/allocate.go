@@ -64,13 +64,12 @@ const gatedTie = 5.0
 // allocate computes the ideal split: steps 1 to 4 above.
 func (a *allocation) allocate() allocated {
 	nR := len(a.want)
-	out := allocated{share: make([][]float64, nR), failOpen: make([]bool, nR)}
+	out := allocated{share: shaped[float64](a.want), failOpen: make([]bool, nR)}
 	for r := range nR {
-		s := make([]float64, len(a.want[r]))
+		s := out.share[r]
 		for c := range s {
 			s[c] = math.Min(a.want[r][c], a.capH[r][c])
 		}
-		out.share[r] = s
 	}
 	healthy := func(r, c int) bool { return a.want[r][c] > 0 && a.capH[r][c] > 0 && !a.gated[r][c] }
 	a.fill(out.share, a.soft, a.softR, healthy)
@@ -124,10 +123,7 @@ func (a *allocation) gainOf(r, c int) float64 {
 func (a *allocation) fill(s [][]float64, allow []float64, allowR [][]float64, receives func(r, c int) bool) {
 	nC := len(allow)
 	full := make([]bool, nC)
-	fullR := make([][]bool, len(s))
-	for r := range s {
-		fullR[r] = make([]bool, nC)
-	}
+	fullR := matrix[bool](len(s), nC)
 	load, pull := make([]float64, nC), make([]float64, nC)
 	for range 4 * (nC + 1) * (len(s) + 1) {
 		a.loadsInto(load, s)

@@ -18,7 +18,7 @@ type allocMemo struct {
 }
 
 type memoAlloc struct {
-	in  *allocation
+	in  []uint64 // the inputs as appendInputs gives them
 	out allocated
 }
 
@@ -28,7 +28,7 @@ func (m *allocMemo) allocate(a *allocation) allocated {
 	m.key = a.appendInputs(m.key[:0])
 	h := fnv(m.key)
 	for _, x := range m.byHash[h] {
-		if m.other = x.in.appendInputs(m.other[:0]); slices.Equal(m.key, m.other) {
+		if slices.Equal(m.key, x.in) {
 			return x.out.clone()
 		}
 	}
@@ -36,8 +36,36 @@ func (m *allocMemo) allocate(a *allocation) allocated {
 	if m.byHash == nil {
 		m.byHash = map[uint64][]memoAlloc{}
 	}
-	m.byHash[h] = append(m.byHash[h], memoAlloc{a, out.clone()})
+	m.byHash[h] = append(m.byHash[h], memoAlloc{slices.Clone(m.key), out.clone()})
 	return out
+}
+
+// scratchAllocation is the allocation the capacity step fills for each
+// policy in turn, zeroed: made once per shape rather than seven matrices
+// per policy at every evaluation, since nothing keeps it past the step
+// (the memo keeps a copy of its inputs).
+func (ix *index) scratchAllocation(nR, nC int) *allocation {
+	a := ix.scratch
+	if a == nil || len(a.want) != nR || len(a.soft) != nC {
+		a = &allocation{soft: make([]float64, nC), hard: make([]float64, nC)}
+		// One block per matrix rather than a slice per region and matrix.
+		a.want, a.capH, a.rank, a.stuck = matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[float64](nR, nC)
+		a.softR, a.hardR, a.gated = matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[bool](nR, nC)
+		ix.scratch = a
+		return a
+	}
+	clear(a.soft)
+	clear(a.hard)
+	for r := range nR {
+		clear(a.want[r])
+		clear(a.capH[r])
+		clear(a.rank[r])
+		clear(a.stuck[r])
+		clear(a.softR[r])
+		clear(a.hardR[r])
+		clear(a.gated[r])
+	}
+	return a
 }
 
 func (al allocated) clone() allocated {

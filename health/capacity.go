@@ -82,10 +82,7 @@ func (e *Engine) measureDemand(pi int, now time.Time) demand {
 	p := &pol.Params
 	reports := make([]bool, len(e.cfg.CDNs))
 	nR, nC := len(e.cfg.Regions), len(e.cfg.CDNs)
-	d := demand{reports: reports, region: make([]float64, nR), measured: make([][]float64, nR), total: make([]float64, nC)}
-	for r := range nR {
-		d.measured[r] = make([]float64, nC)
-	}
+	d := demand{reports: reports, region: make([]float64, nR), measured: matrix[float64](nR, nC), total: make([]float64, nC)}
 	if e.capacity.held == nil {
 		e.capacity.held = map[storeKey]*heldGbps{}
 	}
@@ -249,8 +246,8 @@ func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time)
 	pol, ix := &e.cfg.Policies[pi], e.ix
 	p := pol.Params
 	nR, nC := len(e.cfg.Regions), len(e.cfg.CDNs)
-	a := &allocation{demand: d.region, follow: p.FollowShare,
-		soft: make([]float64, nC), hard: make([]float64, nC)}
+	a := ix.scratchAllocation(nR, nC)
+	a.demand, a.follow, a.gain = d.region, p.FollowShare, nil
 	for c, cdn := range e.cfg.CDNs {
 		a.soft[c], a.hard[c] = math.Inf(1), math.Inf(1)
 		// A CDN whose load was never measured is not limited: its share
@@ -260,9 +257,6 @@ func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time)
 			a.soft[c], a.hard[c] = k*p.CapacitySoft*cdn.CommitGbps, k*p.CapacityHard*cdn.CommitGbps
 		}
 	}
-	// One block per matrix rather than a slice per region and matrix.
-	a.want, a.capH, a.rank, a.stuck = matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[float64](nR, nC)
-	a.softR, a.hardR, a.gated = matrix[float64](nR, nC), matrix[float64](nR, nC), matrix[bool](nR, nC)
 	a.base = ix.baseShares[pi]
 	for r, region := range e.cfg.Regions {
 		base := pol.Baseline[r]
@@ -296,11 +290,16 @@ func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time)
 	}
 	a.gain = e.learnGains(pi, a, d, now)
 	ideal := ix.allocs.allocate(a)
-	plan := capacityPlan{share: make([][]float64, nR), failOpen: ideal.failOpen, causes: make([][]string, nR)}
+	plan := capacityPlan{share: matrix[float64](nR, nC), failOpen: ideal.failOpen, causes: matrix[string](nR, nC+1)}
+	for r := range plan.causes {
+		// Empty rows of one block, room for every CDN's cut and the
+		// region's failing open: appended to, not grown.
+		plan.causes[r] = plan.causes[r][:0]
+	}
 	move, urgent := e.outOfBand(pi, a)
 	for r := range e.cfg.Regions {
 		cs := ix.capacity(pi, r)
-		plan.share[r] = cs.next(a, r, ideal.share[r], move, urgent[r], p, pol.TTL)
+		plan.share[r] = cs.next(plan.share[r], a, r, ideal.share[r], move, urgent[r], p, pol.TTL)
 		cs.noteGiven(plan.share[r], now, pol.TTL+p.SignalMaxAge)
 	}
 	e.noteLoads(pi, a, plan, d)
@@ -333,6 +332,11 @@ type capacityState struct {
 	// recent is the splits given lately, the oldest the one in force
 	// when the telemetry's window began (excess.go).
 	recent []givenSplit
+	// hi is each CDN's most given over recent, when hiValid; spare the
+	// shares of splits gone from recent, for the next to reuse.
+	hi      []float64
+	hiValid bool
+	spare   [][]float64
 	// gainHeld is each CDN's gain when its throughput was last fresh.
 	gainHeld []float64
 }
@@ -365,9 +369,8 @@ func (e *Engine) capacityState(policy, region string) *capacityState {
 func (e *Engine) outOfBand(pi int, a *allocation) (move bool, urgent [][]bool) {
 	p := e.cfg.Policies[pi].Params
 	prev := make([][]float64, len(a.want))
-	urgent = make([][]bool, len(a.want))
+	urgent = shaped[bool](a.want)
 	for r := range e.cfg.Regions {
-		urgent[r] = make([]bool, len(a.want[r]))
 		cs := e.ix.capacity(pi, r)
 		if len(cs.share) != len(a.want[r]) {
 			move = true
@@ -418,7 +421,9 @@ func (e *Engine) outOfBand(pi int, a *allocation) (move bool, urgent [][]bool) {
 // are within the dead band, else a step towards the ideal no larger than
 // capacity_max_move of each CDN's share per TTL (none for a CDN past
 // capacity_hard, and what the others take of it).
-func (cs *capacityState) next(a *allocation, r int, ideal []float64, move bool, urgent []bool, p Params, ttl time.Duration) []float64 {
+//
+// The split is written into dst (a row of the plan), grown if need be.
+func (cs *capacityState) next(dst []float64, a *allocation, r int, ideal []float64, move bool, urgent []bool, p Params, ttl time.Duration) []float64 {
 	prev := cs.share
 	forced := len(cs.want) != len(ideal) || len(cs.capH) != len(ideal)
 	for c := range ideal {
@@ -433,7 +438,7 @@ func (cs *capacityState) next(a *allocation, r int, ideal []float64, move bool, 
 	cs.capH = append(cs.capH[:0], a.capH[r]...)
 	if len(prev) != len(ideal) || sum(prev) < 1-1e-6 {
 		cs.share = append(cs.share[:0], ideal...)
-		return append([]float64(nil), ideal...)
+		return append(dst[:0], ideal...)
 	}
 	for c := range ideal {
 		if forced || (!a.gated[r][c] && prev[c] > a.capH[r][c]+allocEpsilon) {
@@ -445,7 +450,7 @@ func (cs *capacityState) next(a *allocation, r int, ideal []float64, move bool, 
 			break
 		}
 	}
-	out := append([]float64(nil), prev...)
+	out := append(dst[:0], prev...)
 	switch {
 	case forced:
 		copy(out, ideal)
@@ -457,7 +462,8 @@ func (cs *capacityState) next(a *allocation, r int, ideal []float64, move bool, 
 		// A CDN past its hard limit (and those taking what it sheds)
 		// moves at once: no time to lose.
 		hurry := slices.Contains(urgent, true)
-		step := make([]float64, len(ideal))
+		var room [16]float64 // on the stack for up to 16 CDNs
+		step := append(room[:0], make([]float64, len(ideal))...)
 		var up, down float64
 		for c := range ideal {
 			lim := p.CapacityMaxMove * frac * math.Max(0.01, math.Max(prev[c], ideal[c]))
@@ -495,9 +501,8 @@ func (cs *capacityState) next(a *allocation, r int, ideal []float64, move bool, 
 func (e *Engine) noteLoads(pi int, a *allocation, plan capacityPlan, d demand) {
 	pol := &e.cfg.Policies[pi]
 	load := a.loads(plan.share)
-	full := make([][]float64, len(a.want))
+	full := shaped[float64](a.want)
 	for r := range a.want {
-		full[r] = make([]float64, len(a.want[r]))
 		for c := range full[r] {
 			full[r][c] = math.Min(a.want[r][c], a.capH[r][c])
 		}

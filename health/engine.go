@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -180,7 +179,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 	e.parents = parentMemo{}
 	ix := e.indexed()
 	ix.refresh(e)
-	names := e.cfg.cdnNames()
+	seeds := cdnSeeds(e.cfg.cdnNames())
 	nR := len(e.cfg.Regions)
 	w := make([][]*Weights, len(e.cfg.Policies))
 	healths := make([]regionHealth, nR)
@@ -207,7 +206,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 			h.live = scaled(plan.share[ri], sum(pol.Baseline[ri]))
 			h.spilled = plan.failOpen[ri]
 			h.causes = append(h.causes, plan.causes[ri]...)
-			ws := NewWeights(names, e.evaluateRegion(pi, ri, h, now))
+			ws := weightsSeeded(seeds, e.evaluateRegion(pi, ri, h, now))
 			ws.TTL, ws.TTLCause = e.regionTTL(pi, ri, now)
 			ws.Blind, ws.Probation = e.sightNotes(pi, ri)
 			ws.holds = e.holding(pi, ri, want[ri], plan.share[ri])
@@ -218,6 +217,7 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 		e.checkpoint(now)
 	}
 	e.table = NewTable(w)
+	ix.answered = nil
 	return e.table
 }
 
@@ -505,7 +505,13 @@ func (e *Engine) logWeights(rs *regionState, policy, region string, live []float
 
 func (e *Engine) checkpoint(now time.Time) {
 	e.lastCheckpoint = now
-	var states []CDNCheckpoint
+	// Sorted by a key made once per state: made at each comparison, the
+	// keys of 120,000 states were a checkpoint's main cost.
+	type keyed struct {
+		key string
+		s   CDNCheckpoint
+	}
+	var all []keyed
 	for k, s := range e.cdns {
 		if !s.hasScore {
 			continue
@@ -514,12 +520,14 @@ func (e *Engine) checkpoint(now time.Time) {
 		if rs, ci := e.regions[regionKey{k.policy, k.region}], e.cfg.CDNIndex(k.cdn); rs != nil && ci >= 0 && ci < len(rs.live) {
 			weight = rs.live[ci]
 		}
-		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(weight, 3)})
+		all = append(all, keyed{k.policy + "/" + k.region + "/" + k.cdn,
+			CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(weight, 3)}})
 	}
-	sort.Slice(states, func(i, j int) bool {
-		a, b := states[i], states[j]
-		return a.Policy+"/"+a.Region+"/"+a.CDN < b.Policy+"/"+b.Region+"/"+b.CDN
-	})
+	slices.SortFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	var states []CDNCheckpoint
+	for i := range all {
+		states = append(states, all[i].s)
+	}
 	e.journal.Record(Decision{Time: now, Kind: DecisionCheckpoint, States: states})
 }
 

@@ -44,28 +44,60 @@ type givenSplit struct {
 // noteGiven keeps the splits given within settle of now, and the one in
 // force before them.
 func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.Duration) {
-	cs.recent = append(cs.recent, givenSplit{now, append([]float64(nil), share...)})
+	var kept []float64
+	if n := len(cs.spare); n > 0 && cap(cs.spare[n-1]) >= len(share) {
+		kept, cs.spare = cs.spare[n-1][:len(share)], cs.spare[:n-1]
+	}
+	kept = append(kept[:0], share...)
+	cs.recent = append(cs.recent, givenSplit{now, kept})
+	if cs.hiValid && len(cs.hi) == len(kept) {
+		for c, v := range kept {
+			cs.hi[c] = math.Max(cs.hi[c], v)
+		}
+	} else {
+		cs.hiValid = false
+	}
 	drop := 0
 	for drop+1 < len(cs.recent) && now.Sub(cs.recent[drop+1].at) >= settle {
 		drop++
+	}
+	for _, g := range cs.recent[:drop] {
+		for c, v := range g.share {
+			if c >= len(cs.hi) || !(v < cs.hi[c]) {
+				cs.hiValid = false // the most given leaves: found again when asked
+			}
+		}
+		cs.spare = append(cs.spare, g.share)
 	}
 	cs.recent = append(cs.recent[:0], cs.recent[drop:]...)
 }
 
 // mostGiven is the most CDN c was given of the region over the splits
-// kept; 1 when unknown (nothing then counts as excess).
+// kept; 1 when unknown (nothing then counts as excess). Every region's
+// six CDNs asked over a minute's splits at every evaluation was most of
+// the capacity step at a thousand policies (issue 22): the maxima are
+// kept as splits come, and found again only when one leaves the window.
 func (cs *capacityState) mostGiven(c int) float64 {
 	if len(cs.recent) == 0 {
 		return 1
 	}
-	hi := 0.0
-	for _, g := range cs.recent {
-		if c >= len(g.share) {
-			return 1
+	if !cs.hiValid {
+		n := len(cs.recent[0].share)
+		for _, g := range cs.recent {
+			n = min(n, len(g.share))
 		}
-		hi = math.Max(hi, g.share[c])
+		cs.hi = append(cs.hi[:0], make([]float64, n)...)
+		for _, g := range cs.recent {
+			for i := range n {
+				cs.hi[i] = math.Max(cs.hi[i], g.share[i])
+			}
+		}
+		cs.hiValid = true
 	}
-	return hi
+	if c >= len(cs.hi) {
+		return 1
+	}
+	return cs.hi[c]
 }
 
 // learnGains is, per region and CDN, what a CDN measurably draws per
@@ -83,10 +115,9 @@ func (cs *capacityState) mostGiven(c int) float64 {
 // counter, a feed stopped) the last one holds, as the throughput does.
 func (e *Engine) learnGains(pi int, a *allocation, d demand, now time.Time) [][]float64 {
 	p := &e.cfg.Policies[pi].Params
-	out := make([][]float64, len(e.cfg.Regions))
+	out := matrix[float64](len(e.cfg.Regions), len(e.cfg.CDNs))
 	for r, region := range e.cfg.Regions {
 		cs := e.ix.capacity(pi, r)
-		out[r] = make([]float64, len(e.cfg.CDNs))
 		for c := range e.cfg.CDNs {
 			out[r][c] = 1
 			loaded := e.ix.load(pi, c).at(region)

@@ -49,6 +49,11 @@ type index struct {
 	// allocs are the capacity step's allocations of the evaluation
 	// under way (allocate_memo.go).
 	allocs allocMemo
+	// scratch is the capacity step's allocation, reused (allocate_memo.go).
+	scratch *allocation
+	// answered is the answers' shares of the last evaluation (stall.go);
+	// nil until asked for after it.
+	answered *answeredShares
 }
 
 // sharedEvidence is what every policy of an eclass reads alike of one
@@ -210,6 +215,23 @@ func paramsBits(p Params) string {
 }
 
 // matrix is nR rows of nC zeroes, in one block.
+// shaped is a zeroed matrix shaped like m (its rows' lengths), in one
+// block like matrix's.
+func shaped[T any, U any](m [][]U) [][]T {
+	n := 0
+	for _, row := range m {
+		n += len(row)
+	}
+	block := make([]T, n)
+	out := make([][]T, len(m))
+	at := 0
+	for r, row := range m {
+		out[r] = block[at : at+len(row) : at+len(row)]
+		at += len(row)
+	}
+	return out
+}
+
 func matrix[T any](nR, nC int) [][]T {
 	block := make([]T, nR*nC)
 	out := make([][]T, nR)

@@ -37,14 +37,27 @@ type Weights struct {
 // NewWeights builds a weight vector over the named CDNs. names and w must
 // have the same length; negative weights count as zero.
 func NewWeights(names []string, w []float64) *Weights {
-	ws := &Weights{W: make([]float64, len(w)), seeds: make([]uint64, len(names))}
+	return weightsSeeded(cdnSeeds(names), w)
+}
+
+// cdnSeeds is the seeds of the named CDNs.
+func cdnSeeds(names []string) []uint64 {
+	seeds := make([]uint64, len(names))
+	for i, n := range names {
+		seeds[i] = hashString(n)
+	}
+	return seeds
+}
+
+// weightsSeeded is NewWeights with the names' seeds made already: an
+// evaluation shares one slice of them, never written, between the
+// weights of all its policies and regions.
+func weightsSeeded(seeds []uint64, w []float64) *Weights {
+	ws := &Weights{W: make([]float64, len(w)), seeds: seeds}
 	for i, v := range w {
 		if v > 0 && !math.IsInf(v, 0) {
 			ws.W[i] = v
 		}
-	}
-	for i, n := range names {
-		ws.seeds[i] = hashString(n)
 	}
 	return ws
 }

@@ -97,53 +97,67 @@ func (e *Engine) unstall(sig Signal) Signal {
 // region ("": in any): a live weight above 0 there in some policy, or,
 // before the first evaluation, a baseline weight.
 func (e *Engine) assigned(cdn, region string) bool {
-	ci := e.cfg.CDNIndex(cdn)
-	if ci < 0 {
-		return false
-	}
-	for pi := range e.cfg.Policies {
-		for ri := range e.regionSpan(region) {
-			if w := e.answering(pi, ri); ci < len(w) && w[ci] > 0 {
-				return true
-			}
-		}
-	}
-	return false
+	as, i := e.answerShares(cdn, region)
+	return i >= 0 && as.any[i]
 }
 
 // assignedShare is the CDN's share of new answers in region ("": summed
 // over every region), summed over the policies: what moves when the
 // engine moves it.
 func (e *Engine) assignedShare(cdn, region string) float64 {
-	ci := e.cfg.CDNIndex(cdn)
-	total := 0.0
-	for pi := range e.cfg.Policies {
-		for ri := range e.regionSpan(region) {
-			if w := e.answering(pi, ri); ci >= 0 && ci < len(w) {
-				if t := sum(w); t > 0 {
-					total += w[ci] / t
+	as, i := e.answerShares(cdn, region)
+	if i < 0 {
+		return 0
+	}
+	return as.share[i]
+}
+
+// answeredShares is every CDN's assignedShare and assigned, by region
+// ((ri+1)*nC+ci; ri = -1 for all regions), as of the last evaluation.
+// Each pushed throughput asks for one: summed over a thousand policies
+// per signal, 120 signals a second cost more than an evaluation's
+// capacity step (issue 22), and the answers change only at an
+// evaluation, so they are summed once after it.
+type answeredShares struct {
+	share []float64
+	any   []bool
+}
+
+// answerShares returns the index's answered shares, computing them
+// first when the last evaluation made them out of date, and the position
+// of cdn in region there (-1: a CDN or region the config does not have).
+func (e *Engine) answerShares(cdn, region string) (*answeredShares, int) {
+	ix := e.indexed()
+	if ix.answered == nil {
+		nR, nC := len(e.cfg.Regions), len(e.cfg.CDNs)
+		as := &answeredShares{share: make([]float64, (nR+1)*nC), any: make([]bool, (nR+1)*nC)}
+		for pi := range e.cfg.Policies {
+			for ri := range nR {
+				w := e.answering(pi, ri)
+				t := sum(w)
+				for ci := range min(nC, len(w)) {
+					if w[ci] > 0 {
+						as.any[(ri+1)*nC+ci], as.any[ci] = true, true
+					}
+					if t > 0 {
+						// All regions summed in the order assignedShare
+						// always summed them, for equal float sums.
+						as.share[(ri+1)*nC+ci] += w[ci] / t
+						as.share[ci] += w[ci] / t
+					}
 				}
 			}
 		}
+		ix.answered = as
 	}
-	return total
-}
-
-// regionSpan yields the index of region, or of every region for "" (none
-// for a region the policy does not have).
-func (e *Engine) regionSpan(region string) func(func(int) bool) {
-	lo, hi := 0, len(e.cfg.Regions)
+	ci, ri := e.cfg.CDNIndex(cdn), -1
 	if region != "" {
-		lo = e.cfg.RegionIndex(region)
-		hi = lo + 1
+		ri = e.cfg.RegionIndex(region)
 	}
-	return func(yield func(int) bool) {
-		for ri := max(lo, 0); ri < hi; ri++ {
-			if !yield(ri) {
-				return
-			}
-		}
+	if ci < 0 || (region != "" && ri < 0) {
+		return ix.answered, -1
 	}
+	return ix.answered, (ri+1)*len(e.cfg.CDNs) + ci
 }
 
 // answering is the split policy pi answers with in region ri: the live
