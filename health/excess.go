@@ -2,6 +2,7 @@ package health
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -42,20 +43,13 @@ type givenSplit struct {
 }
 
 // noteGiven keeps the splits given within settle of now, and the one in
-// force before them.
+// force before them. A split equal to the one before it is that split
+// still in force, which the one before stands for: the most given over
+// the window is the same without it, and a region whose split holds
+// (the dead band) keeps one entry instead of a minute's.
 func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.Duration) {
-	var kept []float64
-	if n := len(cs.spare); n > 0 && cap(cs.spare[n-1]) >= len(share) {
-		kept, cs.spare = cs.spare[n-1][:len(share)], cs.spare[:n-1]
-	}
-	kept = append(kept[:0], share...)
-	cs.recent = append(cs.recent, givenSplit{now, kept})
-	if cs.hiValid && len(cs.hi) == len(kept) {
-		for c, v := range kept {
-			cs.hi[c] = math.Max(cs.hi[c], v)
-		}
-	} else {
-		cs.hiValid = false
+	if n := len(cs.recent); n == 0 || !slices.Equal(cs.recent[n-1].share, share) {
+		cs.keep(share, now)
 	}
 	drop := 0
 	for drop+1 < len(cs.recent) && now.Sub(cs.recent[drop+1].at) >= settle {
@@ -70,6 +64,23 @@ func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.D
 		cs.spare = append(cs.spare, g.share)
 	}
 	cs.recent = append(cs.recent[:0], cs.recent[drop:]...)
+}
+
+// keep adds share, given at now, to the recent splits.
+func (cs *capacityState) keep(share []float64, now time.Time) {
+	var kept []float64
+	if n := len(cs.spare); n > 0 && cap(cs.spare[n-1]) >= len(share) {
+		kept, cs.spare = cs.spare[n-1][:len(share)], cs.spare[:n-1]
+	}
+	kept = append(kept[:0], share...)
+	cs.recent = append(cs.recent, givenSplit{now, kept})
+	if cs.hiValid && len(cs.hi) == len(kept) {
+		for c, v := range kept {
+			cs.hi[c] = math.Max(cs.hi[c], v)
+		}
+	} else {
+		cs.hiValid = false
+	}
 }
 
 // mostGiven is the most CDN c was given of the region over the splits

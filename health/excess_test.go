@@ -3,14 +3,16 @@ package health
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
 
-// TestMostGivenIsTheWindowsMaximum holds mostGiven's kept maxima to the
-// plain scan it replaced: over random splits (rising, falling, flat and
-// noisy runs, NaN among them) and windows, each CDN's answer equals the
-// maximum over the splits noteGiven kept.
+// TestMostGivenIsTheWindowsMaximum holds mostGiven's kept maxima and
+// the splits it keeps to the plain scan it replaced: over random splits
+// (rising, falling, held and noisy runs, NaN among them) and windows,
+// each CDN's answer equals the maximum over every split given within
+// the window and the one in force before it.
 func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for run := range 200 {
@@ -19,9 +21,13 @@ func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 		settle := time.Duration(1+rng.IntN(60)) * time.Second
 		at := t0
 		v := make([]float64, nC)
+		var all []givenSplit // every split given, as noteGiven kept them before
 		for step := range 300 {
 			at = at.Add(time.Duration(1+rng.IntN(3)) * time.Second)
 			for c := range v {
+				if step%40 >= 20 {
+					break // held: the dead band gives the same split
+				}
 				switch rng.IntN(4) {
 				case 0:
 					v[c] += 0.01 // rising
@@ -37,8 +43,14 @@ func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 				}
 			}
 			cs.noteGiven(v, at, settle)
+			all = append(all, givenSplit{at, slices.Clone(v)})
+			drop := 0
+			for drop+1 < len(all) && at.Sub(all[drop+1].at) >= settle {
+				drop++
+			}
+			all = all[drop:]
 			for c := range nC + 1 {
-				want := naiveMostGiven(cs.recent, c)
+				want := naiveMostGiven(all, c)
 				if got := cs.mostGiven(c); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
 					t.Fatalf("run %d step %d CDN %d: mostGiven %v, the window's maximum %v", run, step, c, got, want)
 				}
