@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/cdnsteer/cdnsteer/demo/edges"
 )
 
 // lockedBuffer collects the demo's printout, written from the server's
@@ -293,6 +296,14 @@ func TestBrowserLiveView(t *testing.T) {
 	})()`)
 	wait("the charts drawn", `document.querySelectorAll('#charts svg path.series[d^="M"]').length >= 4`)
 
+	// The drain's preview is checked against the split the engine then
+	// publishes, so the scores must not move in between: the edges' one
+	// random outcome (a cache MISS now and then, enough to take a CDN's
+	// score out of the dead band for a moment) is held still, and both
+	// splits are taken at full marks, every CDN at its baseline weight.
+	holdCacheHits(t, run, 1)
+	held := fullMarks(t, run, "default", "")
+
 	// Drain akamai in the default region: the dialog's preview (a dry run)
 	// asks for a write token, the read token being refused; focus is on
 	// Cancel and no reason is filled in.
@@ -300,7 +311,19 @@ func TestBrowserLiveView(t *testing.T) {
 	wait("a write token asked for", `document.getElementById('token-dialog').open && /may only read/.test(document.getElementById('token-msg').textContent)`)
 	step("entering the write token", chromedp.SendKeys(chromedp.CSS(`#token-input`), run.Token), chromedp.Click(chromedp.CSS(`#token-ok`)))
 	wait("the drain's preview", `document.getElementById('action-preview').dataset.state === 'ok' && document.activeElement.id === 'action-cancel' && document.getElementById('f-reason').value === ''`)
-	preview, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries([...document.querySelectorAll('#action-preview tr[data-region="default"]')].map((r) => [r.dataset.cdn, parseFloat(r.querySelector('td.after').textContent) / 100]))`))
+	// The dialog follows the engine (a new dry run every 2 s): its "now"
+	// column tells the state a preview was computed from. The preview is
+	// kept, in the same evaluation, once that state is full marks.
+	heldJSON, _ := json.Marshal(held)
+	wait("a preview computed at full marks", fmt.Sprintf(`(() => {
+		const want = %s;
+		const rows = [...document.querySelectorAll('#action-preview tr[data-region="default"]')];
+		const ok = document.getElementById('action-preview').dataset.state === 'ok' && rows.length === Object.keys(want).length &&
+			rows.every((r) => Math.abs(parseFloat(r.querySelector('td.num:not(.after)').textContent) / 100 - want[r.dataset.cdn]) < 0.0006);
+		if (ok) window.previewAtFullMarks = Object.fromEntries(rows.map((r) => [r.dataset.cdn, parseFloat(r.querySelector('td.after').textContent) / 100]));
+		return ok;
+	})()`, heldJSON))
+	preview, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`window.previewAtFullMarks`))
 	if err != nil || preview["akamai"] != 0 || len(preview) < 3 {
 		t.Errorf("drain preview %v (%v)", preview, err)
 	}
@@ -319,13 +342,15 @@ func TestBrowserLiveView(t *testing.T) {
 	if st, _ := stateOf(t, run, "kr", "akamai"); st == "drained" {
 		t.Error("a drain of region default drained kr too")
 	}
-	// The preview is the split the engine then published (the scores of
-	// a healthy demo do not move it in between).
+	// The preview is the split the engine publishes from the same state:
+	// full marks, with akamai drained.
+	published := fullMarks(t, run, "default", "akamai")
 	for cdn, want := range preview {
-		if got := shareOf(t, run, "default", cdn); math.Abs(got-want) > 0.0015 {
+		if got := published[cdn]; math.Abs(got-want) > 0.0015 {
 			t.Errorf("default %s: previewed %.3f, published %.3f", cdn, want, got)
 		}
 	}
+	holdCacheHits(t, run, edges.Healthy.CacheHitRatio)
 	// A pin to the drained akamai is refused in the dialog.
 	step("pinning default to akamai", chromedp.Click(chromedp.CSS(`#regions .region[data-region="default"] button[data-act="pin"]`)))
 	wait("the pin refused", `document.getElementById('action-preview').dataset.state === 'blocked' && /akamai is drained/.test(document.querySelector('#action-preview .refused').textContent) && document.getElementById('action-ok').disabled`)
@@ -463,4 +488,63 @@ func shareOf(t *testing.T, run demoRun, region, cdn string) float64 {
 	}
 	t.Fatalf("no %s in region %s", cdn, region)
 	return 0
+}
+
+// holdCacheHits sets every demo edge's cache hit ratio: at 1 (or 0) the
+// edges' answers, and so the probes' scores, have nothing random left.
+func holdCacheHits(t *testing.T, run demoRun, ratio float64) {
+	t.Helper()
+	for _, e := range run.Edges.Edges() {
+		if _, err := e.Update(edges.Patch{CacheHitRatio: &ratio}); err != nil {
+			t.Fatalf("%s: cache hit ratio %v: %v", e.Name(), ratio, err)
+		}
+	}
+}
+
+// fullMarks awaits the moment every CDN of region but drained weighs in
+// proportion to its baseline (drained none, or at 0), and returns the
+// split then published: the one state a preview and a publication can
+// both be taken in while the edges' outcomes are held still.
+func fullMarks(t *testing.T, run demoRun, region, drained string) map[string]float64 {
+	t.Helper()
+	var split map[string]float64
+	await(t, "every CDN of "+region+" weighing its baseline", 30*time.Second, func() bool {
+		var v struct {
+			Policies []struct {
+				Regions []struct {
+					Name string
+					CDNs []struct {
+						Name                    string
+						Weight, Baseline, Share float64
+					}
+				}
+			}
+		}
+		api(t, run, "GET", "/api/v1/state", "", "", &v)
+		split = map[string]float64{}
+		for _, r := range v.Policies[0].Regions {
+			if r.Name != region {
+				continue
+			}
+			var weights, baselines float64
+			for _, c := range r.CDNs {
+				weights += c.Weight
+				if c.Name != drained {
+					baselines += c.Baseline
+				}
+			}
+			for _, c := range r.CDNs {
+				want := c.Baseline / baselines
+				if c.Name == drained {
+					want = 0
+				}
+				if weights <= 0 || math.Abs(c.Weight/weights-want) > 0.0005 {
+					return false
+				}
+				split[c.Name] = c.Share
+			}
+		}
+		return len(split) > 0
+	})
+	return split
 }
