@@ -45,6 +45,9 @@
 # Exit status: 0 target met, 1 target missed, 2 setup failed or a server
 # answered wrongly or died.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib/procs.sh"
+. "$here/lib/bench.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -59,61 +62,31 @@ TARGET_RATIO=0.7
 NAME=stream.live.example.com
 STEER_PATH=/steer/$NAME
 
-die() {
-	echo "bench-steering: $*" >&2
-	exit 2
-}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-for v in ROUNDS DURATION WARMUP CONNS NREQ SERVER_CPU CLIENT_CPU; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
-done
+need_numbers ROUNDS DURATION WARMUP CONNS NREQ SERVER_CPU CLIENT_CPU
 ((ROUNDS >= 1 && DURATION >= 1 && CONNS >= 1 && NREQ >= 1)) || die "ROUNDS, DURATION, CONNS and NREQ must be ≥ 1"
-case $PRIO in rr | normal) ;; *) die "PRIO must be rr or normal" ;; esac
-[[ $PRIO == normal ]] || ((EUID == 0)) || die "PRIO=rr needs root (SCHED_RR); run as root or set PRIO=normal"
+need_prio PRIO
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib/procs.sh"
 repo=$(cd "$here/.." && pwd)
 RESULTS=${1:-${OUT:-bench-steering-results.md}}
 case $RESULTS in /*) ;; *) RESULTS=$PWD/$RESULTS ;; esac
 start_time=$(date +%s)
 
-if [[ -n ${WORK:-} ]]; then
-	mkdir -p "$WORK"
-	KEEP=1
-else
-	WORK=$(mktemp -d /tmp/cdnsteer-bench-steering.XXXXXX)
-fi
-WORK=$(cd "$WORK" && pwd)
+make_work cdnsteer-bench-steering
 
 PIDS=() # servers this script started and has not stopped yet
-PRC_SAVED=
-restore_policy_rc() {
-	case $PRC_SAVED in
-	"") ;;
-	none) rm -f /usr/sbin/policy-rc.d ;;
-	*) mv -f "$PRC_SAVED" /usr/sbin/policy-rc.d ;;
-	esac
-	PRC_SAVED=
-}
 cleanup() {
 	stop_pids "${PIDS[@]}"
 	PIDS=()
 	restore_policy_rc
-	if [[ ${KEEP:-} == 1 ]]; then
-		log "work directory kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	drop_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- packages
 
-# install_packages installs what is missing from Debian, with a
-# policy-rc.d that keeps nginx's packaged daemon from starting on port 80.
+# install_packages installs what is missing from Debian, nginx's packaged
+# daemon kept from starting on port 80 (apt_install).
 install_packages() {
 	local need=()
 	command -v wrk >/dev/null || need+=(wrk)
@@ -122,24 +95,7 @@ install_packages() {
 	command -v taskset >/dev/null || need+=(util-linux)
 	command -v ss >/dev/null || need+=(iproute2)
 	((${#need[@]})) || return 0
-	[[ ${NO_INSTALL:-} == 1 ]] && die "missing packages: ${need[*]} (NO_INSTALL=1 set)"
-	((EUID == 0)) || die "missing packages: ${need[*]}; run as root or install them (apt-get install ${need[*]})"
-	log "installing ${need[*]}"
-	local prc=/usr/sbin/policy-rc.d
-	PRC_SAVED=none
-	if [[ -e $prc || -L $prc ]]; then
-		PRC_SAVED=$(mktemp /usr/sbin/.policy-rc.d.bench.XXXXXX)
-		cp -a "$prc" "$PRC_SAVED"
-	fi
-	printf '#!/bin/sh\n# scripts/bench-steering.sh: keep daemons from starting while installing\nexit 101\n' >"$prc"
-	chmod 755 "$prc"
-	local rc=0
-	{
-		apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
-	} >"$WORK/apt.log" 2>&1 || rc=$?
-	restore_policy_rc
-	((rc == 0)) || die "apt-get failed (exit $rc); see $WORK/apt.log: $(tail -3 "$WORK/apt.log" | tr '\n' ' ')"
+	apt_install "$WORK/apt.log" "${need[@]}"
 	local c
 	for c in wrk nginx curl taskset ss; do
 		command -v $c >/dev/null || die "$c still missing after apt-get; see $WORK/apt.log"
@@ -147,9 +103,7 @@ install_packages() {
 }
 install_packages
 for c in go awk sort taskset timeout getconf curl pgrep chrt; do command -v $c >/dev/null || die "$c not found"; done
-ncpu=$(nproc --all)
-((SERVER_CPU < ncpu && CLIENT_CPU < ncpu && SERVER_CPU != CLIENT_CPU)) ||
-	die "need two distinct cores (SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU, $ncpu CPUs)"
+need_two_cores
 CLK_TCK=$(getconf CLK_TCK)
 
 # ------------------------------------------------------------ setup
@@ -311,10 +265,8 @@ start_nginx() { # start_nginx LOG
 }
 
 stop_server() {
-	local p=$SPID keep=() q
-	stop_pids "$p"
-	for q in "${PIDS[@]}"; do [[ $q == "$p" ]] || keep+=("$q"); done
-	PIDS=("${keep[@]}")
+	stop_pids "$SPID"
+	forget "$SPID"
 	SPID=
 }
 
@@ -349,26 +301,16 @@ log "manifest of $BODY_BYTES bytes; nginx serves the same bytes"
 
 RAW=$WORK/raw.tsv
 : >"$RAW"
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"; }
-cputicks() { # utime+stime of a process and its children still running
-	local p sum=0 st
-	for p in "$@"; do
-		st=$(<"/proc/$p/stat") || return 1
-		st=${st##*) }
-		sum=$((sum + $(awk '{ print $12 + $13 }' <<<"$st")))
-	done
-	echo $sum
-}
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
 # run NAME ROUND: warm-up, then the measured wrk run against URL.
 run() {
-	local s=$1 r=$2 out=$WORK/$1/wrk-r$2.txt procs m0=0 b0=0 p prio=()
+	local s=$1 r=$2 out=$WORK/$1/wrk-r$2.txt procs m0=0 b0=0 prio=()
 	procs=("$SPID")
 	[[ $s == nginx ]] && procs+=($(pgrep -P "$SPID")) # its worker
 	if [[ $PRIO == rr ]]; then
-		for p in "${procs[@]}"; do chrt -r -a -p 20 "$p" >/dev/null || die "chrt on $s failed"; done
-		prio=(chrt -r 20)
+		rt_prio rr "${procs[@]}"
+		prio=("${RR[@]}")
 	fi
 	local wu=$WORK/$s/warmup-r$r.txt line
 	timeout -k 5 $((WARMUP + 30)) "${prio[@]}" taskset -c "$CLIENT_CPU" "$WRK" -t1 -c"$CONNS" -d"${WARMUP}s" -s "$WORK/steer-check.lua" \
@@ -381,10 +323,10 @@ run() {
 		b0=$(metric_sum cdnsteer_steering_bad_requests_total)
 	fi
 	local t0 t1
-	t0=$(cputicks "${procs[@]}")
+	t0=$(cpu_ticks "${procs[@]}")
 	timeout -k 5 $((DURATION + 30)) "${prio[@]}" taskset -c "$CLIENT_CPU" "$WRK" -t1 -c"$CONNS" -d"${DURATION}s" --timeout 2s -s "$WORK/steer.lua" \
 		"$URL" "$STEER_PATH" "$r" "$NREQ" >"$out" 2>&1 || die "wrk against $s failed: $(tail -3 "$out")"
-	t1=$(cputicks "${procs[@]}")
+	t1=$(cpu_ticks "${procs[@]}")
 	line=$(grep '^RESULT ' "$out") || die "wrk printed no result against $s: $(tail -3 "$out")"
 	local n dur non2xx sock p50 p90 p99
 	n=$(field requests "$line")
@@ -443,13 +385,7 @@ done
 
 # ------------------------------------------------------------ the table
 
-median() { # median SERVER METRIC
-	awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { print $4 }' "$RAW" |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
-rounds_of() {
-	awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { printf "%s%s", sep, $4; sep = ", " }' "$RAW"
-}
+# median, rounds_of: lib/bench.sh.
 total() {
 	awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { t += $4 } END { print t + 0 }' "$RAW"
 }

@@ -31,6 +31,9 @@
 # Loopback only; stops only the processes it started.
 # Exit status: 0 measured, 2 setup failed or a server answered wrongly.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib/procs.sh"
+. "$here/lib/bench.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -43,50 +46,19 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 NQUERIES=${NQUERIES:-200000}
 ZONE=live.example.com
 
-die() {
-	echo "bench-tcp: $*" >&2
-	exit 2
-}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-for v in ROUNDS DURATION CONNS OUTSTANDING BASE_PORT SERVER_CPU CLIENT_CPU NQUERIES; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
-done
+need_numbers ROUNDS DURATION CONNS OUTSTANDING BASE_PORT SERVER_CPU CLIENT_CPU NQUERIES
 read -ra SERVER_LIST <<<"$SERVERS"
 for s in "${SERVER_LIST[@]}"; do
 	case $s in cdnsteer | knot | gdnsd) ;; *) die "unknown server '$s' (cdnsteer knot gdnsd)" ;; esac
 done
 wants() { [[ " ${SERVER_LIST[*]} " == *" $1 "* ]]; }
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib/procs.sh"
 repo=$(cd "$here/.." && pwd)
 tmpl=$here/bench
 RESULTS=${1:-bench-tcp-results.md}
 case $RESULTS in /*) ;; *) RESULTS=$PWD/$RESULTS ;; esac
 
-need=()
-command -v dnsperf >/dev/null || need+=(dnsperf)
-command -v dig >/dev/null || need+=(bind9-dnsutils)
-if wants knot; then command -v knotd >/dev/null || need+=(knot); fi
-if wants gdnsd; then command -v gdnsd >/dev/null || need+=(gdnsd); fi
-if ((${#need[@]})); then
-	((EUID == 0)) || die "missing packages: ${need[*]}; run as root or install them"
-	log "installing ${need[*]} (daemons kept from starting)"
-	# A policy-rc.d that refuses every start (Docker's) is used as it is;
-	# without one, ours is put in place for the install and removed.
-	prc=/usr/sbin/policy-rc.d ours=0
-	if [[ ! -e $prc ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$prc" && chmod 755 "$prc" && ours=1
-	elif ! grep -qx 'exit 101' "$prc"; then
-		die "$prc may let the packages' daemons start on port 53; install ${need[*]} by hand"
-	fi
-	rc=0
-	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"; } >/dev/null 2>&1 || rc=$?
-	((ours)) && rm -f "$prc"
-	((rc == 0)) || die "apt-get install ${need[*]} failed"
-fi
-for c in go taskset timeout ss dig dnsperf awk getconf; do command -v $c >/dev/null || die "$c not found"; done
+need_two_cores
 
 port_of() {
 	case $1 in
@@ -96,24 +68,28 @@ port_of() {
 	esac
 }
 HTTP_PORT=$((BASE_PORT + 1000))
-for p in $BASE_PORT $((BASE_PORT + 1)) $((BASE_PORT + 2)) $HTTP_PORT; do
-	[[ -z $(ss -Hlnu "sport = :$p") && -z $(ss -Hlnt "sport = :$p") ]] || die "port $p is in use; set BASE_PORT"
-done
-
-if [[ -n ${WORK:-} ]]; then
-	mkdir -p "$WORK"
-	KEEP=1
-else
-	WORK=$(mktemp -d /tmp/cdnsteer-bench-tcp.XXXXXX)
-fi
-WORK=$(cd "$WORK" && pwd)
+make_work cdnsteer-bench-tcp
 PIDS=()
 cleanup() {
 	stop_pids "${PIDS[@]}"
-	if [[ ${KEEP:-} == 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+	restore_policy_rc
+	drop_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Debian packages missing, their daemons kept from starting on port 53
+# (apt_install).
+need=()
+command -v dnsperf >/dev/null || need+=(dnsperf)
+command -v dig >/dev/null || need+=(bind9-dnsutils)
+if wants knot; then command -v knotd >/dev/null || need+=(knot); fi
+if wants gdnsd; then command -v gdnsd >/dev/null || need+=(gdnsd); fi
+((${#need[@]} == 0)) || apt_install "$WORK/apt.log" "${need[@]}"
+for c in go taskset timeout ss dig dnsperf awk getconf; do command -v $c >/dev/null || die "$c not found"; done
+for p in $BASE_PORT $((BASE_PORT + 1)) $((BASE_PORT + 2)) $HTTP_PORT; do
+	! port_busy "$p" || die "port $p is in use; set BASE_PORT"
+done
 
 log "building; work directory $WORK"
 mkdir -p "$WORK/bin"
@@ -126,12 +102,6 @@ mkdir -p "$WORK/cdnsteer"
 "$WORK/bin/benchquery" -o "$WORK/q-plain.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true || die "benchquery failed"
 "$WORK/bin/benchquery" -o "$WORK/q-do.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true -do || die "benchquery failed"
 
-render() { # render TEMPLATE OUT KEY=VALUE...
-	local in=$1 out=$2 kv script=()
-	shift 2
-	for kv in "$@"; do script+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
-	sed "${script[@]}" "$in" >"$out"
-}
 zonefile() { awk -v rec="$1" '$0 == "@STREAM@" { print rec; next } { print }' "$tmpl/zone.$ZONE" >"$2"; }
 
 d=$WORK/cdnsteer
@@ -173,27 +143,25 @@ start_server() {
 }
 stop_server() {
 	stop_pids "$SPID"
-	local keep=() q
-	for q in "${PIDS[@]}"; do [[ $q == "$SPID" ]] || keep+=("$q"); done
-	PIDS=("${keep[@]}")
+	forget "$SPID"
+	SPID=
 }
-ticks() { local st; st=$(<"/proc/$1/stat"); st=${st##*) }; awk '{ print $12 + $13 }' <<<"$st"; }
 
 RAW=$WORK/raw.tsv
 : >"$RAW"
 run() { # run SERVER ROUND KIND
 	local s=$1 r=$2 kind=$3 out c0 c1 n
 	out=$WORK/$s/tcp-$kind-r$r.txt
-	c0=$(ticks "$SPID")
+	c0=$(cpu_ticks "$SPID")
 	timeout -k 5 $((DURATION + 40)) taskset -c "$CLIENT_CPU" "$DNSPERF" -m tcp -B -s 127.0.0.1 -p "$(port_of "$s")" \
 		-d "$WORK/q-$kind.bin" -c "$CONNS" -q "$OUTSTANDING" -l "$DURATION" -t 5 >"$out" 2>&1 || true
-	c1=$(ticks "$SPID")
+	c1=$(cpu_ticks "$SPID")
 	n=$(awk '/Queries completed:/ { print $3; exit }' "$out")
 	[[ -n $n ]] && ((n > 0)) || die "$s answered nothing over TCP ($kind): $(tail -3 "$out")"
-	printf '%s\t%s\t%s\t%s\n' "$r" "$s" "qps_$kind" "$(awk '/Queries per second:/ { print $4; exit }' "$out")" >>"$RAW"
-	printf '%s\t%s\t%s\t%s\n' "$r" "$s" "lost_$kind" "$(awk '/Queries lost:/ { gsub(/[()%]/, "", $4); print $4; exit }' "$out")" >>"$RAW"
-	printf '%s\t%s\t%s\t%s\n' "$r" "$s" "lat_$kind" "$(awk '/Average Latency/ { printf "%.3f", $4 * 1000; exit }' "$out")" >>"$RAW"
-	printf '%s\t%s\t%s\t%s\n' "$r" "$s" "cpu_$kind" "$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / hz * 1e6 / n }')" >>"$RAW"
+	record "$r" "$s" "qps_$kind" "$(awk '/Queries per second:/ { print $4; exit }' "$out")"
+	record "$r" "$s" "lost_$kind" "$(awk '/Queries lost:/ { gsub(/[()%]/, "", $4); print $4; exit }' "$out")"
+	record "$r" "$s" "lat_$kind" "$(awk '/Average Latency/ { printf "%.3f", $4 * 1000; exit }' "$out")"
+	record "$r" "$s" "cpu_$kind" "$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", (b - a) / hz * 1e6 / n }')"
 	log "  $s $kind: $(awk '/Queries per second:/ { printf "%.0f", $4; exit }' "$out") qps, lost $(awk '/Queries lost:/ { print $4; exit }' "$out")"
 }
 
@@ -211,13 +179,7 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 
-median() { awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { print $4 }' "$RAW" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-vers() { # upstream version of a Debian package
-	local v
-	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) || v="?"
-	v=${v#*:}
-	echo "${v%-*}"
-}
+# median, vers: lib/bench.sh.
 label() {
 	case $1 in
 	cdnsteer) echo "cdnsteer ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null)), policy + country DB, signed zone" ;;

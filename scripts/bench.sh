@@ -63,6 +63,9 @@
 # Exit status: 0 all of cdnsteer's targets met, 1 some target missed,
 # 2 setup failed, a server answered wrongly or died (no table).
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib/procs.sh"
+. "$here/lib/bench.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -86,18 +89,9 @@ ZONE=live.example.com
 STEERED=stream.$ZONE
 TARGETS="live.akamaized.example.net. live.edgio.example.net. live.global.fastly.example.net. d111111abcdef8.cloudfront.example.net."
 
-die() {
-	echo "bench: $*" >&2
-	exit 2
-}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-for v in ROUNDS DURATION RATE_DURATION BASE_PORT PEER_UDP_THREADS CLIENTS OUTSTANDING NQUERIES SERVER_CPU CLIENT_CPU; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
-done
+need_numbers ROUNDS DURATION RATE_DURATION BASE_PORT PEER_UDP_THREADS CLIENTS OUTSTANDING NQUERIES SERVER_CPU CLIENT_CPU
 ((ROUNDS >= 1 && DURATION >= 1 && RATE_DURATION >= 1)) || die "ROUNDS, DURATION and RATE_DURATION must be ≥ 1"
-case $LATENCY_PRIO in rr | normal) ;; *) die "LATENCY_PRIO must be rr or normal" ;; esac
-[[ $LATENCY_PRIO == normal ]] || ((EUID == 0)) || die "LATENCY_PRIO=rr needs root (SCHED_RR); run as root or set LATENCY_PRIO=normal"
+need_prio LATENCY_PRIO
 read -ra RATE_LIST <<<"$RATES"
 ((${#RATE_LIST[@]} >= 1)) || die "RATES is empty"
 read -ra SERVER_LIST <<<"$SERVERS"
@@ -105,8 +99,6 @@ for s in "${SERVER_LIST[@]}"; do
 	case $s in cdnsteer | gdnsd | knot | pdns) ;; *) die "unknown server '$s' in SERVERS (cdnsteer gdnsd knot pdns)" ;; esac
 done
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib/procs.sh"
 repo=$(cd "$here/.." && pwd)
 tmpl=$here/bench
 RESULTS=${1:-${OUT:-bench-results.md}}
@@ -125,19 +117,8 @@ HTTP_PORT=$((BASE_PORT + 1000))
 
 # ---------------------------------------------------------------- packages
 
-PRC_SAVED= # "" nothing to restore, "none" remove ours, else the saved copy
-restore_policy_rc() {
-	case $PRC_SAVED in
-	"") ;;
-	none) rm -f /usr/sbin/policy-rc.d ;;
-	*) mv -f "$PRC_SAVED" /usr/sbin/policy-rc.d ;;
-	esac
-	PRC_SAVED=
-}
-
-# install_packages installs what is missing from Debian, with a
-# policy-rc.d that keeps the packages' daemons from starting on port 53
-# (whatever policy-rc.d was there is put back).
+# install_packages installs what is missing from Debian, the packages'
+# daemons kept from starting on port 53 (apt_install).
 install_packages() {
 	local need=() pkg
 	command -v dnsperf >/dev/null || need+=(dnsperf)
@@ -152,24 +133,7 @@ install_packages() {
 	command -v taskset >/dev/null || need+=(util-linux)
 	command -v ss >/dev/null || need+=(iproute2)
 	((${#need[@]})) || return 0
-	[[ ${NO_INSTALL:-} == 1 ]] && die "missing packages: ${need[*]} (NO_INSTALL=1 set)"
-	((EUID == 0)) || die "missing packages: ${need[*]}; run as root or install them (apt-get install ${need[*]})"
-	log "installing ${need[*]}"
-	local prc=/usr/sbin/policy-rc.d
-	PRC_SAVED=none
-	if [[ -e $prc || -L $prc ]]; then
-		PRC_SAVED=$(mktemp /usr/sbin/.policy-rc.d.bench.XXXXXX)
-		cp -a "$prc" "$PRC_SAVED"
-	fi
-	printf '#!/bin/sh\n# scripts/bench.sh: keep daemons from starting while installing\nexit 101\n' >"$prc"
-	chmod 755 "$prc"
-	local rc=0
-	{
-		apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
-	} >"$WORK/apt.log" 2>&1 || rc=$?
-	restore_policy_rc
-	((rc == 0)) || die "apt-get failed (exit $rc); see $WORK/apt.log: $(tail -3 "$WORK/apt.log" | tr '\n' ' ')"
+	apt_install "$WORK/apt.log" "${need[@]}"
 	for pkg in dnsperf dig gdnsd:gdnsd knotd:knot pdns_server:pdns; do
 		[[ $pkg != *:* ]] || wants "${pkg#*:}" || continue
 		command -v "${pkg%%:*}" >/dev/null || die "${pkg%%:*} still missing after apt-get; see $WORK/apt.log"
@@ -179,24 +143,14 @@ wants() { [[ " ${SERVER_LIST[*]} " == *" $1 "* ]]; }
 
 # ------------------------------------------------------------ work and setup
 
-if [[ -n ${WORK:-} ]]; then
-	mkdir -p "$WORK"
-	KEEP=1
-else
-	WORK=$(mktemp -d /tmp/cdnsteer-bench.XXXXXX)
-fi
-WORK=$(cd "$WORK" && pwd)
+make_work cdnsteer-bench
 
 PIDS=() # servers this script started and has not stopped yet
 cleanup() {
 	stop_pids "${PIDS[@]}"
 	PIDS=()
 	restore_policy_rc
-	if [[ ${KEEP:-} == 1 ]]; then
-		log "work directory kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	drop_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -209,14 +163,11 @@ mkdir -p "$WORK/bin"
 cp "$(command -v dnsperf)" "$WORK/bin/dnsperf"
 DNSPERF=$WORK/bin/dnsperf
 CLK_TCK=$(getconf CLK_TCK)
-ncpu=$(nproc --all)
-((SERVER_CPU < ncpu && CLIENT_CPU < ncpu && SERVER_CPU != CLIENT_CPU)) ||
-	die "need two distinct cores (SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU, $ncpu CPUs)"
+need_two_cores
 
 for s in "${SERVER_LIST[@]}"; do
 	p=$(port_of "$s")
-	[[ -z $(ss -Hlnu "sport = :$p") && -z $(ss -Hlnt "sport = :$p") ]] ||
-		die "port $p (for $s) is in use on this machine; set BASE_PORT to a free range"
+	! port_busy "$p" || die "port $p (for $s) is in use on this machine; set BASE_PORT to a free range"
 done
 [[ -z $(ss -Hlnt "sport = :$HTTP_PORT") ]] || die "port $HTTP_PORT (cdnsteer http) is in use; set BASE_PORT"
 
@@ -237,15 +188,6 @@ log "writing query files ($NQUERIES queries each)"
 "$WORK/bin/benchquery" -o "$WORK/q-do.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true -do || die "benchquery failed"
 # The ECS workload with IPv6 client subnets, for cdnsteer's IPv6 region map.
 "$WORK/bin/benchquery" -o "$WORK/q-ecs6.bin" -n "$NQUERIES" -zone "$ZONE." -ecs=true -ecs6 || die "benchquery failed"
-
-# render TEMPLATE OUT KEY=VALUE... replaces @KEY@ with VALUE.
-render() {
-	local in=$1 out=$2 kv
-	shift 2
-	local script=()
-	for kv in "$@"; do script+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
-	sed "${script[@]}" "$in" >"$out"
-}
 
 # stream records per server, put into the shared zone file
 stream_gdnsd='stream 20 DYNC weighted!stream'
@@ -322,11 +264,8 @@ start_server() { # start_server NAME ROUND
 }
 
 stop_server() {
-	local p=$SPID
-	stop_pids "$p"
-	local keep=() q
-	for q in "${PIDS[@]}"; do [[ $q == "$p" ]] || keep+=("$q"); done
-	PIDS=("${keep[@]}")
+	stop_pids "$SPID"
+	forget "$SPID"
 	SPID=
 }
 
@@ -414,15 +353,6 @@ postcheck() {
 
 RAW=$WORK/raw.tsv # round server metric value
 : >"$RAW"
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"; }
-
-cputicks() { # "utime stime" of the whole process, in clock ticks
-	local st
-	st=$(<"/proc/$1/stat") || return 1
-	st=${st##*) }
-	awk '{ print $12, $13 }' <<<"$st"
-}
-now() { date +%s.%N; }
 
 stat_of() { # stat_of FILE 'Queries per second:' -> its first number
 	awk -v k="$2" 'index($0, k) { sub(/.*:[ \t]*/, ""); print $1 + 0; exit }' "$1"
@@ -452,11 +382,11 @@ full() {
 	out=$WORK/$s/full-$kind-r$r.txt
 	local t0 t1 w0 w1
 	w0=$(now)
-	t0=$(cputicks "$SPID")
+	t0=$(proc_ticks "$SPID")
 	timeout -k 5 $((DURATION + DNSPERF_TIMEOUT + 30)) taskset -c "$CLIENT_CPU" \
 		"$DNSPERF" -B -b "$DNSPERF_BUF" -s 127.0.0.1 -p "$port" -d "$file" -c "$CLIENTS" -q "$OUTSTANDING" -l "$DURATION" -t "$DNSPERF_TIMEOUT" \
 		>"$out.all" 2>&1 || true
-	t1=$(cputicks "$SPID")
+	t1=$(proc_ticks "$SPID")
 	w1=$(now)
 	local ut st ticks
 	read -r ut st <<<"$(awk -v a="$t0" -v b="$t1" 'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2] }')"
@@ -500,14 +430,14 @@ rate() {
 	out=$WORK/$s/rate$q-r$r.txt
 	local prio=()
 	if [[ $LATENCY_PRIO == rr ]]; then
-		chrt -r -a -p 20 "$SPID" >/dev/null || die "chrt on $s failed"
-		prio=(chrt -r 20)
+		rt_prio rr "$SPID"
+		prio=("${RR[@]}")
 	fi
 	timeout -k 5 $((RATE_DURATION + DNSPERF_TIMEOUT + 30)) "${prio[@]}" taskset -c "$CLIENT_CPU" \
 		"$DNSPERF" -B -b "$DNSPERF_BUF" -s 127.0.0.1 -p "$port" -d "$WORK/q-ecs.bin" -c "$CLIENTS" -q "$OUTSTANDING" -Q "$q" -l "$RATE_DURATION" -t "$DNSPERF_TIMEOUT" -v \
 		>"$out.v" 2>&1 || true
 	if [[ $LATENCY_PRIO == rr ]]; then
-		chrt -o -a -p 0 "$SPID" >/dev/null || die "chrt on $s failed"
+		rt_prio normal "$SPID"
 	fi
 	grep -v -e '^> ' -e '^\[Timeout\]' "$out.v" >"$out" || true
 	local sent lost achieved p99
@@ -537,12 +467,6 @@ rss_mib() {
 
 # ------------------------------------------------------------ the rounds
 
-vers() { # upstream version of a Debian package
-	local v
-	v=$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null) || v="?"
-	v=${v#*:}
-	echo "${v%-*}"
-}
 CDNSTEER_VERSION=$("$WORK/bin/cdnsteer" version 2>/dev/null | head -1 || true)
 COMMIT=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
 if [[ -n $(git -C "$repo" status --porcelain 2>/dev/null | head -1) ]]; then COMMIT="$COMMIT+dirty"; fi
@@ -591,15 +515,7 @@ done
 
 # ------------------------------------------------------------ the table
 
-# median NAME METRIC: median over rounds (the lower middle value for an
-# even count); "lost" sorts above every number.
-median() {
-	awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { print ($4 == "lost" ? 1e300 : $4) }' "$RAW" |
-		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print ""; exit } x = v[int((NR + 1) / 2)]; print (x >= 1e299 ? "lost" : x) }'
-}
-rounds_of() { # every round's value, in round order
-	awk -F'\t' -v s="$1" -v m="$2" '$2 == s && $3 == m { printf "%s%s", sep, $4; sep = ", " }' "$RAW"
-}
+# median, rounds_of: lib/bench.sh.
 ratio() { # ratio VALUE BASE
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "" || b == "" || a == "lost" || b == "lost" || b + 0 == 0) { print ""; exit }

@@ -51,6 +51,9 @@
 #
 # Exit status: 0 every target met, 1 a target missed, 2 setup failed.
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib/procs.sh"
+. "$here/lib/bench.sh"
 
 SIZES=${SIZES:-"1 10 100 1000"}
 DURATION=${DURATION:-5}
@@ -63,20 +66,12 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 HTTP_PORT=$((BASE_PORT + 1000))
 BASE=http://127.0.0.1:$HTTP_PORT
 
-die() {
-	echo "scale: $*" >&2
-	exit 2
-}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
 for v in DURATION IDLE RELOAD_QPS BASE_PORT SERVER_CPU CLIENT_CPU; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
 done
 read -ra SIZE_LIST <<<"$SIZES"
 ((${#SIZE_LIST[@]} >= 1)) || die "SIZES is empty"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$here/lib/procs.sh"
 repo=$(cd "$here/.." && pwd)
 RESULTS=${1:-scale-results.md}
 case $RESULTS in /*) ;; *) RESULTS=$PWD/$RESULTS ;; esac
@@ -116,12 +111,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# forget PID: it was stopped (or ended) already.
-forget() {
-	local keep=() q
-	for q in "${PIDS[@]}"; do [[ $q == "$1" ]] || keep+=("$q"); done
-	PIDS=("${keep[@]}")
-}
 
 log "work directory $WORK; building"
 mkdir -p "$WORK/bin"
@@ -137,13 +126,6 @@ if [[ ! -s $GEODB ]]; then
 	"$WORK/bin/benchquery" -geodb "$GEODB" -geodb-only || die "benchquery -geodb failed"
 fi
 
-ticks() { # utime+stime of PID in clock ticks
-	local st
-	st=$(<"/proc/$1/stat") || return 1
-	st=${st##*) }
-	awk '{ print $12 + $13 }' <<<"$st"
-}
-now() { date +%s.%N; }
 fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 RAW=$WORK/raw.tsv # size metric value
@@ -198,11 +180,11 @@ measure() {
 	# The window starts 2 s before a fault (every 30 s of the clock).
 	while (($(date +%s) % 30 != 28)); do sleep 0.2; done
 	local c0 c1 l0 l1 w0 w1
-	c0=$(ticks "$spid")
+	c0=$(cpu_ticks "$spid")
 	l0=$(fsize "$d/decisions.jsonl")
 	w0=$(now)
 	sleep "$IDLE"
-	c1=$(ticks "$spid")
+	c1=$(cpu_ticks "$spid")
 	l1=$(fsize "$d/decisions.jsonl")
 	w1=$(now)
 	record "$n" idle_pct "$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v w0="$w0" -v w1="$w1" 'BEGIN { printf "%.1f", (b - a) / hz / (w1 - w0) * 100 }')"
@@ -239,10 +221,10 @@ measure() {
 
 	# CPU per query at full speed.
 	local out=$d/dnsperf.txt nq
-	c0=$(ticks "$spid")
+	c0=$(cpu_ticks "$spid")
 	timeout -k 5 $((DURATION + 30)) taskset -c "$CLIENT_CPU" "$DNSPERF" -B -b 4096 -s 127.0.0.1 -p "$BASE_PORT" -d "$d/q.bin" \
 		-c 4 -q 500 -l "$DURATION" -t 2 >"$out" 2>&1 || true
-	c1=$(ticks "$spid")
+	c1=$(cpu_ticks "$spid")
 	nq=$(awk '/Queries completed:/ { print $3; exit }' "$out")
 	[[ -n $nq ]] && ((nq > 0)) || die "dnsperf answered nothing: $(tail -3 "$out")"
 	record "$n" qps "$(awk '/Queries per second:/ { printf "%.0f", $4; exit }' "$out")"

@@ -20,3 +20,11 @@ stop_pids() {
 		wait "$pid" 2>/dev/null || true
 	done
 }
+
+# forget PID: PID (stopped, or ended) is no longer one of PIDS, the
+# processes a script started and stops on exit.
+forget() {
+	local keep=() q
+	for q in "${PIDS[@]}"; do [[ $q == "$1" ]] || keep+=("$q"); done
+	PIDS=("${keep[@]}")
+}
