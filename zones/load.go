@@ -14,6 +14,10 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
+// tomlDecode is the TOML library's decoder; a test watches what it is
+// given.
+var tomlDecode = toml.Decode
+
 var decodeErrLine = regexp.MustCompile(`^toml: line (\d+)(?: \(last key "[^"]*"\))?: (.*)$`)
 
 // Load reads, validates and compiles the policy file at path. On any
@@ -33,7 +37,7 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 		return nil, Errors{{File: name, Msg: msg}}
 	}
 	f := newFile()
-	el, err := DecodeTOML(name, data, f)
+	el, err := decodePolicy(name, data, f)
 	if err != nil {
 		return nil, err
 	}
@@ -55,30 +59,44 @@ func Parse(name string, data []byte) (*Snapshot, error) {
 // field for (once, even when every element of an array table repeats it).
 func DecodeTOML(name string, data []byte, v any) (*ErrorList, error) {
 	doc := string(data)
-	md, err := toml.Decode(doc, v)
+	md, err := tomlDecode(doc, v)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, Errors{{File: name, Line: pe.Position.Line, Msg: strings.TrimPrefix(pe.Message, "toml: ")}}
-		}
-		// Type mismatches come as plain errors that name the line.
-		if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return nil, Errors{{File: name, Line: line, Msg: m[2]}}
-		}
-		return nil, Errors{{File: name, Msg: err.Error()}}
+		return nil, decodeError(name, err)
 	}
-	el := &ErrorList{file: name, lines: IndexLines(doc)}
-	var unknown []string
+	return unknownKeys(name, doc, undecoded(md)), nil
+}
+
+// decodeError places an error of the TOML library at its line.
+func decodeError(name string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return Errors{{File: name, Line: pe.Position.Line, Msg: strings.TrimPrefix(pe.Message, "toml: ")}}
+	}
+	// Type mismatches come as plain errors that name the line.
+	if m := decodeErrLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Errors{{File: name, Line: line, Msg: m[2]}}
+	}
+	return Errors{{File: name, Msg: err.Error()}}
+}
+
+func undecoded(md toml.MetaData) []string {
+	var keys []string
 	for _, k := range md.Undecoded() {
-		unknown = append(unknown, k.String())
+		keys = append(keys, k.String())
 	}
+	return keys
+}
+
+// unknownKeys is the ErrorList of doc with one problem per unknown key.
+func unknownKeys(name, doc string, unknown []string) *ErrorList {
+	el := &ErrorList{file: name, doc: doc}
 	sort.Strings(unknown)
 	for i, k := range unknown {
 		if i > 0 && unknown[i-1] == k {
 			continue
 		}
-		el.AddLine(el.lines.First(k), "unknown key %q", k)
+		el.AddLine(el.index().First(k), "unknown key %q", k)
 	}
-	return el, nil
+	return el
 }
