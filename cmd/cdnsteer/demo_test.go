@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -54,39 +53,16 @@ func startDemo(t *testing.T) (demoRun, *lockedBuffer) {
 func startDemoProbing(t *testing.T, probe time.Duration) (demoRun, *lockedBuffer) {
 	t.Helper()
 	out := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: probe, EvalInterval: 100 * time.Millisecond}
-	ctx, cancel := context.WithCancel(context.Background())
-	up := make(chan demoRun, 1)
-	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, cfg, out, log, func(r demoRun) { up <- r }) }()
-	var run demoRun
-	select {
-	case run = <-up:
-	case err := <-done:
-		cancel()
-		t.Fatalf("demo stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("demo did not start")
-	}
+	// Registered first, so run last: once the demo has stopped.
+	var dir string
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("demo did not stop within 10 s")
-		}
-		if _, err := os.Stat(run.Dir); !os.IsNotExist(err) {
-			t.Errorf("demo folder %s left behind (%v)", run.Dir, err)
+		if _, err := os.Stat(dir); dir != "" && !os.IsNotExist(err) {
+			t.Errorf("demo folder %s left behind (%v)", dir, err)
 		}
 	})
+	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: probe, EvalInterval: 100 * time.Millisecond}
+	run := startDemoWith(t, cfg, out, testLog(slog.LevelInfo))
+	dir = run.Dir
 	return run, out
 }
 
@@ -104,27 +80,40 @@ func api(t *testing.T, run demoRun, method, path, token, body string, into any) 
 	return apiCall(t, run.HTTP, method, path, token, body, into)
 }
 
-// stateOf returns a CDN's status and weight in a region, from /api/v1/state.
-func stateOf(t *testing.T, run demoRun, region, cdn string) (string, float64) {
+// demoCDN is a CDN of a region as GET /api/v1/state shows it.
+type demoCDN struct {
+	Name                    string
+	Status                  string
+	Weight, Baseline, Share float64
+}
+
+// regionState is a region's CDNs in the demo's policy, from /api/v1/state.
+func regionState(t *testing.T, run demoRun, region string) []demoCDN {
 	t.Helper()
 	var v struct {
 		Policies []struct {
 			Regions []struct {
 				Name string
-				CDNs []struct {
-					Name   string
-					Status string
-					Weight float64
-				}
+				CDNs []demoCDN
 			}
 		}
 	}
 	api(t, run, "GET", "/api/v1/state", "", "", &v)
 	for _, r := range v.Policies[0].Regions {
-		for _, c := range r.CDNs {
-			if r.Name == region && c.Name == cdn {
-				return c.Status, c.Weight
-			}
+		if r.Name == region {
+			return r.CDNs
+		}
+	}
+	t.Fatalf("no region %s", region)
+	return nil
+}
+
+// stateOf returns a CDN's status and weight in a region, from /api/v1/state.
+func stateOf(t *testing.T, run demoRun, region, cdn string) (string, float64) {
+	t.Helper()
+	for _, c := range regionState(t, run, region) {
+		if c.Name == cdn {
+			return c.Status, c.Weight
 		}
 	}
 	t.Fatalf("no %s in region %s", cdn, region)
@@ -208,78 +197,19 @@ func TestDemoFlags(t *testing.T) {
 // drain clicked (the token entered when asked) that the page and the API
 // both show, an edge broken from the demo panel, a note added.
 func TestBrowserLiveView(t *testing.T) {
-	bin := os.Getenv("CDNSTEER_CHROMIUM")
-	if bin == "" {
+	if os.Getenv("CDNSTEER_CHROMIUM") == "" {
 		t.Skip("set CDNSTEER_CHROMIUM to a Chromium binary to run the browser test, e.g. " +
 			"CDNSTEER_CHROMIUM=/usr/bin/chromium go test -run Browser ./cmd/cdnsteer/ (or run scripts/browser-test.sh)")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("CDNSTEER_CHROMIUM=%s: %v", bin, err)
 	}
 	// Chromium and the race detector share the machine with the demo: a
 	// probe timing out at 80 ms on a busy core would take a healthy edge
 	// out for a moment (and refuse the pin below); 200 ms rides that out.
 	run, _ := startDemoProbing(t, 250*time.Millisecond)
 	base := "http://" + run.HTTP
-
-	// Only what this closed network allows: no background connections.
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1800))
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	// Script errors and CSP violations fail the test.
-	var mu sync.Mutex
-	var pageErrors []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			pageErrors = append(pageErrors, "exception: "+ev.ExceptionDetails.Text+" "+exceptionDescription(ev))
-		case *cdplog.EventEntryAdded:
-			if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
-				pageErrors = append(pageErrors, string(ev.Entry.Source)+": "+ev.Entry.Text)
-			}
-		}
-	}); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	if _, err := chromedp.Call(ctx, cdplog.Enable, struct{}{}); err != nil {
-		t.Fatalf("log domain: %v", err)
-	}
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range pageErrors {
-			t.Errorf("page error: %s", e)
-		}
-	}()
-
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		t0 := time.Now()
-		defer func() { t.Logf("%s: %s", what, time.Since(t0)) }()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			screenshot(t, ctx, "failed")
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, js string) {
-		t.Helper()
-		t0 := time.Now()
-		defer func() { t.Logf("%s: %s", what, time.Since(t0)) }()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-			screenshot(t, ctx, "failed")
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-	}
+	// Script errors and CSP violations fail the test; Chromium makes no
+	// background connections.
+	b := newBrowser(t, 1400, 1800)
+	ctx, step, wait := b.ctx, b.step, b.wait
 	row := func(region, cdn string) string {
 		return fmt.Sprintf(`document.querySelector('#regions tr[data-region="%s"][data-cdn="%s"]')`, region, cdn)
 	}
@@ -433,8 +363,7 @@ func TestBrowserLiveView(t *testing.T) {
 	}
 }
 
-// screenshot saves the page to $CDNSTEER_ARTIFACTS (CI keeps the folder)
-// or the test's temporary folder.
+// screenshot saves the whole page to the artefacts.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -442,19 +371,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	dir := os.Getenv("CDNSTEER_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Errorf("artifacts folder: %v", err)
-		return
-	}
-	path := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		t.Errorf("screenshot: %v", err)
-		return
-	}
-	t.Logf("screenshot: %s", path)
+	saveArtefact(t, name+".png", buf)
 }
 
 func exceptionDescription(ev *runtime.EventExceptionThrown) string {
@@ -462,32 +379,6 @@ func exceptionDescription(ev *runtime.EventExceptionThrown) string {
 		return ex.Description
 	}
 	return ""
-}
-
-// shareOf is a CDN's share of new answers in a region, from /api/v1/state.
-func shareOf(t *testing.T, run demoRun, region, cdn string) float64 {
-	t.Helper()
-	var v struct {
-		Policies []struct {
-			Regions []struct {
-				Name string
-				CDNs []struct {
-					Name  string
-					Share float64
-				}
-			}
-		}
-	}
-	api(t, run, "GET", "/api/v1/state", "", "", &v)
-	for _, r := range v.Policies[0].Regions {
-		for _, c := range r.CDNs {
-			if r.Name == region && c.Name == cdn {
-				return c.Share
-			}
-		}
-	}
-	t.Fatalf("no %s in region %s", cdn, region)
-	return 0
 }
 
 // holdCacheHits sets every demo edge's cache hit ratio: at 1 (or 0) the
@@ -509,40 +400,24 @@ func fullMarks(t *testing.T, run demoRun, region, drained string) map[string]flo
 	t.Helper()
 	var split map[string]float64
 	await(t, "every CDN of "+region+" weighing its baseline", 30*time.Second, func() bool {
-		var v struct {
-			Policies []struct {
-				Regions []struct {
-					Name string
-					CDNs []struct {
-						Name                    string
-						Weight, Baseline, Share float64
-					}
-				}
+		cdns := regionState(t, run, region)
+		var weights, baselines float64
+		for _, c := range cdns {
+			weights += c.Weight
+			if c.Name != drained {
+				baselines += c.Baseline
 			}
 		}
-		api(t, run, "GET", "/api/v1/state", "", "", &v)
 		split = map[string]float64{}
-		for _, r := range v.Policies[0].Regions {
-			if r.Name != region {
-				continue
+		for _, c := range cdns {
+			want := c.Baseline / baselines
+			if c.Name == drained {
+				want = 0
 			}
-			var weights, baselines float64
-			for _, c := range r.CDNs {
-				weights += c.Weight
-				if c.Name != drained {
-					baselines += c.Baseline
-				}
+			if weights <= 0 || math.Abs(c.Weight/weights-want) > 0.0005 {
+				return false
 			}
-			for _, c := range r.CDNs {
-				want := c.Baseline / baselines
-				if c.Name == drained {
-					want = 0
-				}
-				if weights <= 0 || math.Abs(c.Weight/weights-want) > 0.0005 {
-					return false
-				}
-				split[c.Name] = c.Share
-			}
+			split[c.Name] = c.Share
 		}
 		return len(split) > 0
 	})

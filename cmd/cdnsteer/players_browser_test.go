@@ -110,39 +110,11 @@ func TestPlayersFollowSteering(t *testing.T) {
 // and player site on ephemeral loopback ports.
 func startPlayersDemo(t *testing.T, modules string) demoRun {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
 	// Probes every 500 ms with 400 ms to answer: a busy machine running
 	// Chromium and ffmpeg does not take a healthy edge out (200 ms did).
 	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: 500 * time.Millisecond, EvalInterval: 100 * time.Millisecond,
 		Steering: freeLoopbackPort(t), SteeringTTL: int(playersTTL / time.Second), Player: "127.0.0.1:0", Players: modules}
-	ctx, cancel := context.WithCancel(context.Background())
-	up := make(chan demoRun, 1)
-	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, cfg, io.Discard, log, func(r demoRun) { up <- r }) }()
-	var run demoRun
-	select {
-	case run = <-up:
-	case err := <-done:
-		cancel()
-		t.Fatalf("demo stopped: %v", err)
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("demo did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("demo did not stop within 15 s")
-		}
-	})
+	run := startDemoWith(t, cfg, io.Discard, testLog(slog.LevelWarn))
 	if run.Player == "" || run.Steering == "" {
 		t.Fatalf("demo without player site (%q) or steering listener (%q)", run.Player, run.Steering)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -11,10 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -145,34 +142,8 @@ func TestReportOfARecordedDemoEvent(t *testing.T) {
 // every second), without the player site, on ephemeral loopback ports.
 func startRecordedDemo(t *testing.T) demoRun {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := demoConfig{DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", ProbeInterval: time.Second, EvalInterval: time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
-	up := make(chan demoRun, 1)
-	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, cfg, io.Discard, log, func(r demoRun) { up <- r }) }()
-	var r demoRun
-	select {
-	case r = <-up:
-	case err := <-done:
-		cancel()
-		t.Fatalf("demo stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("demo did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("demo did not stop within 10 s")
-		}
-	})
-	return r
+	return startDemoWith(t, cfg, io.Discard, testLog(slog.LevelWarn))
 }
 
 // promScraping is a real Prometheus on loopback scraping target's
@@ -181,38 +152,8 @@ func startRecordedDemo(t *testing.T) demoRun {
 func promScraping(t *testing.T, bin, target string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
 	yml := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: cdnsteer-demo\n    static_configs:\n      - targets: [%q]\n", target)
-	if err := os.WriteFile(cfg, []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeLoopbackPort(t)
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); logf.Close(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-			t.Logf("prometheus log:\n%s", tail(b, 3000))
-		}
-	})
-	url := "http://" + addr
-	awaitHTTP(t, "Prometheus ready", url+"/-/ready", 60*time.Second)
+	url := startPrometheus(t, bin, dir, yml, filepath.Join(dir, "data"))
 	await(t, "Prometheus scraping the demo", 30*time.Second, func() bool {
 		return promHas(t, url, `up{job="cdnsteer-demo"} == 1`)
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -50,29 +49,9 @@ func startServe(t *testing.T, policy string) started {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	up := make(chan started, 1)
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	go func() { done <- runServer(ctx, snap, log, func(s started) { up <- s }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+	return startInProcess(t, "serve", func(ctx context.Context, up func(started)) error {
+		return runServer(ctx, snap, testLog(slog.LevelInfo), up)
 	})
-	select {
-	case s := <-up:
-		return s
-	case err := <-done:
-		t.Fatalf("serve stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	return started{}
 }
 
 const edgePolicy = `
