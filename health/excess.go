@@ -56,6 +56,9 @@ func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.D
 		drop++
 	}
 	for _, g := range cs.recent[:drop] {
+		if len(g.share) != len(share) {
+			cs.hiValid = false // a split of other CDNs (a reload) leaves
+		}
 		for c, v := range g.share {
 			if c >= len(cs.hi) || !(v < cs.hi[c]) {
 				cs.hiValid = false // the most given leaves: found again when asked

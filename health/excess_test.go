@@ -10,7 +10,8 @@ import (
 
 // TestMostGivenIsTheWindowsMaximum holds mostGiven's kept maxima and
 // the splits it keeps to the plain scan it replaced: over random splits
-// (rising, falling, held and noisy runs, NaN among them) and windows,
+// (rising, falling, held and noisy runs, NaN among them, two at one
+// time, a CDN added midway) and windows,
 // each CDN's answer equals the maximum over every split given within
 // the window and the one in force before it.
 func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
@@ -23,7 +24,11 @@ func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 		v := make([]float64, nC)
 		var all []givenSplit // every split given, as noteGiven kept them before
 		for step := range 300 {
-			at = at.Add(time.Duration(1+rng.IntN(3)) * time.Second)
+			// Now and then two evaluations at one time.
+			at = at.Add(time.Duration(rng.IntN(3)) * time.Second)
+			if step == 150 && run%4 == 0 {
+				v = append(v, 0.1) // a reload added a CDN
+			}
 			for c := range v {
 				if step%40 >= 20 {
 					break // held: the dead band gives the same split
@@ -43,13 +48,13 @@ func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 				}
 			}
 			cs.noteGiven(v, at, settle)
-			all = append(all, givenSplit{at, slices.Clone(v)})
+			all = append(all, givenSplit{at: at, share: slices.Clone(v)})
 			drop := 0
 			for drop+1 < len(all) && at.Sub(all[drop+1].at) >= settle {
 				drop++
 			}
 			all = all[drop:]
-			for c := range nC + 1 {
+			for c := range len(v) + 1 {
 				want := naiveMostGiven(all, c)
 				if got := cs.mostGiven(c); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
 					t.Fatalf("run %d step %d CDN %d: mostGiven %v, the window's maximum %v", run, step, c, got, want)
