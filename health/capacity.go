@@ -329,14 +329,10 @@ type capacityState struct {
 	share []float64
 	want  []float64
 	capH  []float64
-	// recent is the splits given lately, the oldest the one in force
-	// when the telemetry's window began (excess.go).
-	recent []givenSplit
-	// hi is each CDN's most given over recent, when hiValid; spare the
-	// shares of splits gone from recent, for the next to reuse.
-	hi      []float64
-	hiValid bool
-	spare   [][]float64
+	// given is the most each CDN was given over the splits given
+	// lately, the oldest the one in force when the telemetry's window
+	// began (mostgiven.go).
+	given mostGiven
 	// gainHeld is each CDN's gain when its throughput was last fresh.
 	gainHeld []float64
 }

@@ -2,7 +2,6 @@ package health
 
 import (
 	"math"
-	"slices"
 	"time"
 )
 
@@ -35,84 +34,6 @@ const gainWobble = 0.15
 // gainMinShare is the smallest share a gain is learned from: a few
 // viewers on a probation share say nothing of the lumps at full share.
 const gainMinShare = 0.02
-
-// givenSplit is a region's split as given at a time.
-type givenSplit struct {
-	at    time.Time
-	share []float64
-}
-
-// noteGiven keeps the splits given within settle of now, and the one in
-// force before them. A split equal to the one before it is that split
-// still in force, which the one before stands for: the most given over
-// the window is the same without it, and a region whose split holds
-// (the dead band) keeps one entry instead of a minute's.
-func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.Duration) {
-	if n := len(cs.recent); n == 0 || !slices.Equal(cs.recent[n-1].share, share) {
-		cs.keep(share, now)
-	}
-	drop := 0
-	for drop+1 < len(cs.recent) && now.Sub(cs.recent[drop+1].at) >= settle {
-		drop++
-	}
-	for _, g := range cs.recent[:drop] {
-		if len(g.share) != len(share) {
-			cs.hiValid = false // a split of other CDNs (a reload) leaves
-		}
-		for c, v := range g.share {
-			if c >= len(cs.hi) || !(v < cs.hi[c]) {
-				cs.hiValid = false // the most given leaves: found again when asked
-			}
-		}
-		cs.spare = append(cs.spare, g.share)
-	}
-	cs.recent = append(cs.recent[:0], cs.recent[drop:]...)
-}
-
-// keep adds share, given at now, to the recent splits.
-func (cs *capacityState) keep(share []float64, now time.Time) {
-	var kept []float64
-	if n := len(cs.spare); n > 0 && cap(cs.spare[n-1]) >= len(share) {
-		kept, cs.spare = cs.spare[n-1][:len(share)], cs.spare[:n-1]
-	}
-	kept = append(kept[:0], share...)
-	cs.recent = append(cs.recent, givenSplit{now, kept})
-	if cs.hiValid && len(cs.hi) == len(kept) {
-		for c, v := range kept {
-			cs.hi[c] = math.Max(cs.hi[c], v)
-		}
-	} else {
-		cs.hiValid = false
-	}
-}
-
-// mostGiven is the most CDN c was given of the region over the splits
-// kept; 1 when unknown (nothing then counts as excess). Every region's
-// six CDNs asked over a minute's splits at every evaluation was most of
-// the capacity step at a thousand policies (issue 22): the maxima are
-// kept as splits come, and found again only when one leaves the window.
-func (cs *capacityState) mostGiven(c int) float64 {
-	if len(cs.recent) == 0 {
-		return 1
-	}
-	if !cs.hiValid {
-		n := len(cs.recent[0].share)
-		for _, g := range cs.recent {
-			n = min(n, len(g.share))
-		}
-		cs.hi = append(cs.hi[:0], make([]float64, n)...)
-		for _, g := range cs.recent {
-			for i := range n {
-				cs.hi[i] = math.Max(cs.hi[i], g.share[i])
-			}
-		}
-		cs.hiValid = true
-	}
-	if c >= len(cs.hi) {
-		return 1
-	}
-	return cs.hi[c]
-}
 
 // learnGains is, per region and CDN, what a CDN measurably draws per
 // share of the region's demand, where that is more than the share

@@ -22,7 +22,7 @@ func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 		settle := time.Duration(1+rng.IntN(60)) * time.Second
 		at := t0
 		v := make([]float64, nC)
-		var all []givenSplit // every split given, as noteGiven kept them before
+		var all []givenSplit // every split given, in the window as noteGiven kept it before
 		for step := range 300 {
 			// Now and then two evaluations at one time.
 			at = at.Add(time.Duration(rng.IntN(3)) * time.Second)
@@ -62,6 +62,12 @@ func TestMostGivenIsTheWindowsMaximum(t *testing.T) {
 			}
 		}
 	}
+}
+
+// givenSplit is a region's split as given at a time.
+type givenSplit struct {
+	at    time.Time
+	share []float64
 }
 
 func naiveMostGiven(recent []givenSplit, c int) float64 {

@@ -1,0 +1,108 @@
+package health
+
+import (
+	"math"
+	"time"
+)
+
+// mostGiven keeps, per CDN, the most it was given of a region over the
+// splits given within a window of the last one, and the one in force
+// when the window began (excess.go reads it to learn gains). It keeps no
+// split: each CDN has a queue of the shares that can still be the most
+// given, decreasing from the front, and a share leaves the front once
+// the split given after it has aged out of the window. Keeping the
+// window's splits whole was 108 MB of a 1,000-name server's live heap
+// and its rescans most of the capacity step's CPU (issue 22); a queue is
+// a few entries, and a split costs O(1) per CDN, amortised.
+type mostGiven struct {
+	q [][]givenShare // per CDN
+}
+
+// givenShare is one CDN's share in one split.
+type givenShare struct {
+	v    float64
+	kind givenKind
+	// next is when the split given after this one was (UnixNano;
+	// math.MaxInt64 while this one is the last): the window needs this
+	// split no more once that one is as old as the window.
+	next int64
+}
+
+// givenKind orders what is not a share above every share: a split that
+// did not have the CDN (before a reload added it) makes its most given
+// unknown, 1, as a NaN share makes it NaN, whatever else was given.
+type givenKind uint8
+
+const (
+	givenShareKind givenKind = iota
+	givenNaN
+	givenMissing
+)
+
+// atLeast reports whether a ranks at or above b.
+func (a givenShare) atLeast(b givenShare) bool {
+	if a.kind != b.kind {
+		return a.kind > b.kind
+	}
+	return a.kind != givenShareKind || a.v >= b.v
+}
+
+// noteGiven adds share, given at now, and lets go of what the window of
+// settle no longer needs.
+func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.Duration) {
+	m := &cs.given
+	at := now.UnixNano()
+	for c := range m.q {
+		// The last split's entry is every queue's last: it ends now.
+		if n := len(m.q[c]); n > 0 {
+			m.q[c][n-1].next = at
+		}
+	}
+	if len(share) > len(m.q) {
+		old := len(m.q)
+		m.q = append(m.q, make([][]givenShare, len(share)-old)...)
+		if old > 0 {
+			// The splits before did not have these CDNs.
+			for c := old; c < len(share); c++ {
+				m.q[c] = append(m.q[c], givenShare{kind: givenMissing, next: at})
+			}
+		}
+	}
+	for c := range m.q {
+		e := givenShare{next: math.MaxInt64}
+		switch {
+		case c >= len(share):
+			e.kind = givenMissing
+		case math.IsNaN(share[c]):
+			e.kind = givenNaN
+		default:
+			e.v = share[c]
+		}
+		q := m.q[c]
+		for len(q) > 0 && e.atLeast(q[len(q)-1]) {
+			q = q[:len(q)-1]
+		}
+		q = append(q, e)
+		for len(q) > 1 && at-q[0].next >= int64(settle) {
+			q = append(q[:0], q[1:]...)
+		}
+		m.q[c] = q
+	}
+}
+
+// mostGiven is the most CDN c was given of the region over the window;
+// 1 when unknown (nothing then counts as excess).
+func (cs *capacityState) mostGiven(c int) float64 {
+	m := &cs.given
+	if c >= len(m.q) || len(m.q[c]) == 0 {
+		return 1
+	}
+	switch front := m.q[c][0]; front.kind {
+	case givenMissing:
+		return 1
+	case givenNaN:
+		return math.NaN()
+	default:
+		return math.Max(0, front.v)
+	}
+}
