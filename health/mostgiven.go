@@ -18,33 +18,42 @@ type mostGiven struct {
 	q [][]givenShare // per CDN
 }
 
-// givenShare is one CDN's share in one split.
+// givenShare is one CDN's share in one split. 16 bytes: a thousand
+// policies keep 120,000 queues of them.
 type givenShare struct {
-	v    float64
-	kind givenKind
+	// v is the share, or NaN for a NaN share, or missingShare for a
+	// split that did not have the CDN (before a reload added it).
+	v float64
 	// next is when the split given after this one was (UnixNano;
 	// math.MaxInt64 while this one is the last): the window needs this
 	// split no more once that one is as old as the window.
 	next int64
 }
 
-// givenKind orders what is not a share above every share: a split that
-// did not have the CDN (before a reload added it) makes its most given
+// missingShare is a NaN no share is stored as (a NaN share is kept as
+// math.NaN()'s): a split that lacked the CDN makes its most given
 // unknown, 1, as a NaN share makes it NaN, whatever else was given.
-type givenKind uint8
+var missingShare = math.Float64frombits(0x7ff8_0000_0000_0bad)
 
-const (
-	givenShareKind givenKind = iota
-	givenNaN
-	givenMissing
-)
+// rank orders what is not a share above every share: a missing CDN,
+// then NaN.
+func (g givenShare) rank() int {
+	switch {
+	case math.Float64bits(g.v) == math.Float64bits(missingShare):
+		return 2
+	case math.IsNaN(g.v):
+		return 1
+	}
+	return 0
+}
 
 // atLeast reports whether a ranks at or above b.
 func (a givenShare) atLeast(b givenShare) bool {
-	if a.kind != b.kind {
-		return a.kind > b.kind
+	ra, rb := a.rank(), b.rank()
+	if ra != rb {
+		return ra > rb
 	}
-	return a.kind != givenShareKind || a.v >= b.v
+	return ra != 0 || a.v >= b.v
 }
 
 // noteGiven adds share, given at now, and lets go of what the window of
@@ -64,19 +73,17 @@ func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.D
 		if old > 0 {
 			// The splits before did not have these CDNs.
 			for c := old; c < len(share); c++ {
-				m.q[c] = append(m.q[c], givenShare{kind: givenMissing, next: at})
+				m.q[c] = append(m.q[c], givenShare{v: missingShare, next: at})
 			}
 		}
 	}
 	for c := range m.q {
-		e := givenShare{next: math.MaxInt64}
-		switch {
-		case c >= len(share):
-			e.kind = givenMissing
-		case math.IsNaN(share[c]):
-			e.kind = givenNaN
-		default:
+		e := givenShare{v: missingShare, next: math.MaxInt64}
+		if c < len(share) {
 			e.v = share[c]
+			if math.IsNaN(e.v) {
+				e.v = math.NaN() // never missingShare's bits
+			}
 		}
 		q := m.q[c]
 		for len(q) > 0 && e.atLeast(q[len(q)-1]) {
@@ -97,10 +104,10 @@ func (cs *capacityState) mostGiven(c int) float64 {
 	if c >= len(m.q) || len(m.q[c]) == 0 {
 		return 1
 	}
-	switch front := m.q[c][0]; front.kind {
-	case givenMissing:
+	switch front := m.q[c][0]; front.rank() {
+	case 2:
 		return 1
-	case givenNaN:
+	case 1:
 		return math.NaN()
 	default:
 		return math.Max(0, front.v)
