@@ -79,11 +79,12 @@ type regionSum struct {
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	now := time.Now()
-	v := c.e.View(now)
+	var sum summary
+	v := c.e.VisitView(now, sum.add)
 	gauge := func(d *prometheus.Desc, val float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, val, labels...)
 	}
-	cdns, regions := summarise(v)
+	cdns, regions := sum.cdns, sum.regions
 	for _, r := range regions {
 		gauge(c.failedOpen, float64(r.failedOpen), r.name)
 		gauge(c.stale, float64(r.stale), r.name)
@@ -111,7 +112,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.utilisation, s.utilisation, l...)
 		}
 	}
-	gauge(c.policies, float64(len(v.Policies)))
+	gauge(c.policies, float64(sum.policies))
 	counts := map[string]int{ActionDrain: 0, ActionPin: 0, ActionFreeze: 0}
 	for _, o := range v.Overrides {
 		counts[o.Action]++
@@ -122,37 +123,48 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.collectPlans(ch, regions, now)
 }
 
-// summarise folds v's policies into one entry per region and CDN and one
-// per region, in the order of the first policy that has them.
-func summarise(v View) ([]*cdnSum, []*regionSum) {
-	type key struct{ region, cdn string }
-	var cdns []*cdnSum
-	var regions []*regionSum
-	byCDN, byRegion := map[key]*cdnSum{}, map[string]*regionSum{}
-	for _, p := range v.Policies {
-		for _, r := range p.Regions {
-			rs := byRegion[r.Name]
-			if rs == nil {
-				rs = &regionSum{name: r.Name, ttl: r.TTL}
-				byRegion[r.Name] = rs
-				regions = append(regions, rs)
-			}
-			rs.failedOpen += btoi(r.FailedOpen)
-			rs.stale += btoi(r.Stale)
-			rs.ttl = min(rs.ttl, r.TTL)
-			for i := range r.CDNs {
-				cv := &r.CDNs[i]
-				s := byCDN[key{r.Name, cv.Name}]
-				if s == nil {
-					s = &cdnSum{region: r.Name, cdn: cv.Name}
-					byCDN[key{r.Name, cv.Name}] = s
-					cdns = append(cdns, s)
-				}
-				s.add(cv)
-			}
-		}
+// summary folds a view's policies into one entry per region and CDN and
+// one per region, in the order of the first policy that has them.
+type summary struct {
+	cdns     []*cdnSum
+	regions  []*regionSum
+	policies int
+	last     string // the policy of the last region added
+	byCDN    map[sumKey]*cdnSum
+	byRegion map[string]*regionSum
+}
+
+type sumKey struct{ region, cdn string }
+
+// add folds one region of a policy (VisitView's order: a policy's
+// regions together).
+func (sm *summary) add(policy string, r *RegionView) {
+	if sm.byCDN == nil {
+		sm.byCDN, sm.byRegion = map[sumKey]*cdnSum{}, map[string]*regionSum{}
 	}
-	return cdns, regions
+	if sm.policies == 0 || policy != sm.last {
+		sm.policies++
+		sm.last = policy
+	}
+	rs := sm.byRegion[r.Name]
+	if rs == nil {
+		rs = &regionSum{name: r.Name, ttl: r.TTL}
+		sm.byRegion[r.Name] = rs
+		sm.regions = append(sm.regions, rs)
+	}
+	rs.failedOpen += btoi(r.FailedOpen)
+	rs.stale += btoi(r.Stale)
+	rs.ttl = min(rs.ttl, r.TTL)
+	for i := range r.CDNs {
+		cv := &r.CDNs[i]
+		s := sm.byCDN[sumKey{r.Name, cv.Name}]
+		if s == nil {
+			s = &cdnSum{region: r.Name, cdn: cv.Name}
+			sm.byCDN[sumKey{r.Name, cv.Name}] = s
+			sm.cdns = append(sm.cdns, s)
+		}
+		s.add(cv)
+	}
 }
 
 func (s *cdnSum) add(cv *CDNView) {

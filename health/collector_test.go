@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,45 @@ func BenchmarkCollect1000Policies(b *testing.B) {
 		if _, err := reg.Gather(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestVisitViewFoldsAsTheView holds the metrics' fold of VisitView, which
+// never holds every policy at once, to the same fold of the whole View.
+func TestVisitViewFoldsAsTheView(t *testing.T) {
+	cfg := manyPolicies(30, []string{"eu", "kr", "us"}, benchCDNs())
+	e := NewEngine(cfg, nil)
+	for s := range 20 {
+		at := t0.Add(time.Duration(s) * time.Second)
+		for ri, r := range cfg.Regions {
+			for ci, c := range cfg.CDNs {
+				errs := 0.001
+				if ri == 1 && ci == 2 && s > 5 {
+					errs = 0.4
+				}
+				e.Push(Signal{CDN: c.Name, Region: r, Time: at, Samples: 1000, Source: SourcePush,
+					Values: Values{TTFB: F(80 + float64(ci)), ErrorRate: F(errs), CacheHit: F(0.96), Throughput: F(100)}})
+			}
+		}
+		e.Evaluate(at)
+	}
+	now := t0.Add(30 * time.Second)
+	var streamed summary
+	head := e.VisitView(now, streamed.add)
+	whole := e.View(now)
+	var folded summary
+	for _, p := range whole.Policies {
+		for i := range p.Regions {
+			folded.add(p.Name, &p.Regions[i])
+		}
+	}
+	if streamed.policies != len(whole.Policies) || folded.policies != len(whole.Policies) {
+		t.Fatalf("policies counted %d streamed, %d folded, %d in the view", streamed.policies, folded.policies, len(whole.Policies))
+	}
+	if !reflect.DeepEqual(head.Overrides, whole.Overrides) || head.Policies != nil {
+		t.Fatalf("the visit's head %+v", head)
+	}
+	if len(streamed.cdns) != 18 || !reflect.DeepEqual(streamed.cdns, folded.cdns) || !reflect.DeepEqual(streamed.regions, folded.regions) {
+		t.Fatalf("streamed fold differs from the view's:\n%+v\n%+v", streamed.cdns, folded.cdns)
 	}
 }
