@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 	"time"
 
 	"github.com/cdnsteer/cdnsteer/dnsserver"
@@ -24,6 +25,7 @@ type publisher struct {
 
 func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 	p.handler.Install(snap, p.engine.Evaluate(time.Now()))
+	go settleHeap()
 	cfg := snap.Health()
 	tick := time.NewTicker(cfg.EvalInterval())
 	defer tick.Stop()
@@ -37,6 +39,7 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 			cfg := next.Health()
 			p.engine.SetConfig(cfg, time.Now())
 			p.handler.Install(next, p.engine.Evaluate(time.Now()))
+			go settleHeap()
 			tick.Reset(cfg.EvalInterval())
 			edge.Reset(p.untilEdge())
 			p.onSnap(next)
@@ -50,6 +53,17 @@ func (p *publisher) run(ctx context.Context, snap *zones.Snapshot) {
 		}
 	}
 }
+
+// settleHeap collects the garbage a policy's load or reload left and
+// hands the memory back. Go's collector lets the heap grow to twice what
+// it found live at its last collection: one that ran mid-load, with the
+// decode, the compiled policy, the engine's new index and the old one
+// alive at once, set a ceiling of twice that until the next (peak RSS
+// 638 MiB at 1,000 steered names, the running server's live heap being
+// 230 MB). Collected once the new policy is installed, the ceiling is
+// set by what the server keeps. Off the publisher's goroutine: answers
+// and evaluations do not wait for it.
+func settleHeap() { debug.FreeOSMemory() }
 
 // maxEdgeWait bounds the wait for a schedule's edge, so that a step of
 // the wall clock (the edges are wall-clock times) is caught up within it.
