@@ -126,11 +126,11 @@ func (ev *evidence) parentReadings(r Readings) Readings {
 }
 
 // alone reports whether the region's own requests suffice for it to be
-// judged by itself: every kind it has a value of counts min_samples of
-// its own.
+// judged by itself: every kind it is scored on counts min_samples of its
+// own (a players' kind too few to be scored says nothing of the score).
 func (ev *evidence) alone(p *Params) bool {
 	for k := range NumKinds {
-		if e := ev.kinds[k]; e.ok && e.own < float64(p.MinSamples) {
+		if e := ev.kinds[k]; e.ok && e.own < float64(p.MinSamples) && ev.scored(k, p) {
 			return false
 		}
 	}

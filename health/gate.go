@@ -192,7 +192,7 @@ type verdict struct {
 func judge(st *cdnState, ev *evidence, p Params, commitGbps float64, loaded bool) verdict {
 	v := verdict{gate: gates(ev, &p, loaded), scoreCounts: true}
 	if !ev.alone(&p) {
-		if whole, ok := Score(ev.parentReadings(st.readings), p, commitGbps); ok && whole >= p.DownThreshold {
+		if whole, ok := Score(ev.scoring(ev.parentReadings(st.readings), &p), p, commitGbps); ok && whole >= p.DownThreshold {
 			v.scoreCounts = false
 		}
 	}

@@ -100,7 +100,8 @@ var kinds = [NumKinds]KindInfo{
 	// What viewers feel, as their players report it (CMCD, package qoe).
 	// Each value's count is sessions for the rebuffering share and
 	// reports for the others, so below min_samples a region's value is
-	// shrunk toward the CDN's elsewhere (confidence.go). The rebuffering
+	// shrunk toward the CDN's elsewhere (confidence.go), and a CDN with
+	// fewer in all is not scored on them (players.go). The rebuffering
 	// share's bad bound sits far out so that a handful of stalled players
 	// shrunk toward a healthy CDN move no weight; its gate degrades.
 	RebufferRatio: {Key: "rebuffer_ratio", ScoreKey: "rebuffer_ratio", Label: "Sessions rebuffering", Short: "rebuffering", Unit: "ratio", Digits: 1,

@@ -46,14 +46,14 @@ func (e *Engine) readEvidence(pi, ri, ci int, shrink bool, now time.Time) cellEv
 	return out
 }
 
-// score is Score of the readings.
+// score is Score of the readings it counts (players.go).
 func (c *cellEvidence) score(p *Params, commitGbps float64) (float64, bool) {
 	sv := c.shared
 	if sv == nil {
-		return Score(c.readings, *p, commitGbps)
+		return Score(c.ev.scoring(c.readings, p), *p, commitGbps)
 	}
 	if !sv.scored {
-		sv.raw, sv.rawOK = Score(c.readings, *p, commitGbps)
+		sv.raw, sv.rawOK = Score(c.ev.scoring(c.readings, p), *p, commitGbps)
 		sv.scored = true
 	}
 	return sv.raw, sv.rawOK
