@@ -16,6 +16,10 @@ import (
 // a few entries, and a split costs O(1) per CDN, amortised.
 type mostGiven struct {
 	q [][]givenShare // per CDN
+	// top is the answer for the first CDNs, kept with the region's
+	// state: read for every CDN of every region at each evaluation, the
+	// queues' fronts were a cache miss each (10 % of the engine's CPU).
+	top [8]float64
 }
 
 // givenShare is one CDN's share in one split. 16 bytes: a thousand
@@ -94,6 +98,9 @@ func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.D
 			q = append(q[:0], q[1:]...)
 		}
 		m.q[c] = q
+		if c < len(m.top) {
+			m.top[c] = front(q)
+		}
 	}
 }
 
@@ -101,10 +108,21 @@ func (cs *capacityState) noteGiven(share []float64, now time.Time, settle time.D
 // 1 when unknown (nothing then counts as excess).
 func (cs *capacityState) mostGiven(c int) float64 {
 	m := &cs.given
-	if c >= len(m.q) || len(m.q[c]) == 0 {
+	switch {
+	case c >= len(m.q):
+		return 1
+	case c < len(m.top):
+		return m.top[c]
+	}
+	return front(m.q[c])
+}
+
+// front is the most given of a queue.
+func front(q []givenShare) float64 {
+	if len(q) == 0 {
 		return 1
 	}
-	switch front := m.q[c][0]; front.rank() {
+	switch front := q[0]; front.rank() {
 	case 2:
 		return 1
 	case 1:
