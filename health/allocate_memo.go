@@ -132,3 +132,34 @@ func fnv(xs []uint64) uint64 {
 	}
 	return h
 }
+
+// scratchDemand is the demand measureDemand fills for each policy in
+// turn, zeroed (its total as NaN is measureDemand's to set): nothing
+// keeps it past the policy's capacity step.
+func (ix *index) scratchDemand(nR, nC int) demand {
+	d := ix.demand
+	if len(d.region) != nR || len(d.total) != nC {
+		d = demand{region: make([]float64, nR), measured: matrix[float64](nR, nC), total: make([]float64, nC),
+			reports: make([]bool, nC), blind: make([]float64, nC)}
+		ix.demand, ix.missing = d, make([]float64, nR)
+		return d
+	}
+	clear(d.region)
+	for r := range d.measured {
+		clear(d.measured[r])
+	}
+	clear(d.total)
+	clear(d.reports)
+	clear(d.blind)
+	d.known = false
+	return d
+}
+
+// scratchShares is the capacity plan's split, rows of one block reused
+// from policy to policy: the evaluation copies what it keeps of it.
+func (ix *index) scratchShares(nR, nC int) [][]float64 {
+	if len(ix.shares) != nR || (nR > 0 && cap(ix.shares[0]) != nC) {
+		ix.shares = matrix[float64](nR, nC)
+	}
+	return ix.shares
+}

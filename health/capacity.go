@@ -80,9 +80,9 @@ type demand struct {
 func (e *Engine) measureDemand(pi int, now time.Time) demand {
 	pol, ix := &e.cfg.Policies[pi], e.ix
 	p := &pol.Params
-	reports := make([]bool, len(e.cfg.CDNs))
 	nR, nC := len(e.cfg.Regions), len(e.cfg.CDNs)
-	d := demand{reports: reports, region: make([]float64, nR), measured: matrix[float64](nR, nC), total: make([]float64, nC)}
+	d := ix.scratchDemand(nR, nC)
+	reports := d.reports
 	if e.capacity.held == nil {
 		e.capacity.held = map[storeKey]*heldGbps{}
 	}
@@ -90,7 +90,6 @@ func (e *Engine) measureDemand(pi int, now time.Time) demand {
 	// dropped) holds its last value: the demand it stands for does not
 	// vanish with the feed. Its CDN's allowance shrinks meanwhile, to
 	// half over static_drift (blindness).
-	d.blind = make([]float64, nC)
 	// r is a region's index, -1 for all regions.
 	fresh := func(r, c int) (float64, bool) {
 		slot := (r+1)*nC + c
@@ -112,7 +111,7 @@ func (e *Engine) measureDemand(pi int, now time.Time) demand {
 		}
 		return 0, false
 	}
-	missing := make([]float64, nR)
+	missing := ix.missing[:nR]
 	for c := range e.cfg.CDNs {
 		d.total[c] = math.NaN()
 		var attributed, weight float64
@@ -290,12 +289,7 @@ func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time)
 	}
 	a.gain = e.learnGains(pi, a, d, now)
 	ideal := ix.allocs.allocate(a)
-	plan := capacityPlan{share: matrix[float64](nR, nC), failOpen: ideal.failOpen, causes: matrix[string](nR, nC+1)}
-	for r := range plan.causes {
-		// Empty rows of one block, room for every CDN's cut and the
-		// region's failing open: appended to, not grown.
-		plan.causes[r] = plan.causes[r][:0]
-	}
+	plan := capacityPlan{share: ix.scratchShares(nR, nC), failOpen: ideal.failOpen, causes: make([][]string, nR)}
 	move, urgent := e.outOfBand(pi, a)
 	for r := range e.cfg.Regions {
 		cs := ix.capacity(pi, r)
@@ -305,6 +299,16 @@ func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time)
 	e.noteLoads(pi, a, plan, d)
 	// A CDN's cause reads the same in every region: written once.
 	cut := make([]string, nC)
+	var block []string // every region's causes, made at the first
+	add := func(r int, cause string) {
+		if block == nil {
+			block = make([]string, nR*(nC+1))
+		}
+		if plan.causes[r] == nil {
+			plan.causes[r] = block[r*(nC+1) : r*(nC+1) : (r+1)*(nC+1)]
+		}
+		plan.causes[r] = append(plan.causes[r], cause)
+	}
 	for r := range nR {
 		for c, cdn := range e.cfg.CDNs {
 			if ld := ix.load(pi, c); ld.factor < 0.995 && plan.share[r][c] < a.want[r][c] {
@@ -314,11 +318,11 @@ func (e *Engine) planCapacity(pi int, want [][]float64, d demand, now time.Time)
 						cut[c] += fmt.Sprintf(" (%.0f%% of commit measured)", 100**ld.utilised)
 					}
 				}
-				plan.causes[r] = append(plan.causes[r], cut[c])
+				add(r, cut[c])
 			}
 		}
 		if plan.failOpen[r] {
-			plan.causes[r] = append(plan.causes[r], "no CDN passing its gates has room")
+			add(r, "no CDN passing its gates has room")
 		}
 	}
 	return plan

@@ -206,11 +206,12 @@ func (e *Engine) Evaluate(now time.Time) *Table {
 			h.live = scaled(plan.share[ri], sum(pol.Baseline[ri]))
 			h.spilled = plan.failOpen[ri]
 			h.causes = append(h.causes, plan.causes[ri]...)
-			ws := weightsSeeded(seeds, e.evaluateRegion(pi, ri, h, now))
+			ws := Weights{W: usableInto(ix.weights[:0], e.evaluateRegion(pi, ri, h, now)), seeds: seeds}
+			ix.weights = ws.W
 			ws.TTL, ws.TTLCause = e.regionTTL(pi, ri, now)
 			ws.Blind, ws.Probation = e.sightNotes(pi, ri)
 			ws.holds = e.holding(pi, ri, want[ri], plan.share[ri])
-			w[pi][ri] = ws
+			w[pi][ri] = e.table.Get(pi, ri).orEqual(&ws)
 		}
 	}
 	if now.Sub(e.lastCheckpoint) >= CheckpointInterval {

@@ -49,8 +49,16 @@ type index struct {
 	// allocs are the capacity step's allocations of the evaluation
 	// under way (allocate_memo.go).
 	allocs allocMemo
-	// scratch is the capacity step's allocation, reused (allocate_memo.go).
+	// scratch is the capacity step's allocation, demand its measured
+	// demand (missing measureDemand's scratch), shares its plan's split:
+	// each reused from policy to policy (allocate_memo.go).
 	scratch *allocation
+	demand  demand
+	missing []float64
+	shares  [][]float64
+	// weights is scratch for a region's new weights, copied when they
+	// moved (Weights.orEqual).
+	weights []float64
 	// answered is the answers' shares of the last evaluation (stall.go);
 	// nil until asked for after it.
 	answered *answeredShares
