@@ -13,7 +13,7 @@ const (
 	DecisionOverride    = "override"     // an override was set
 	DecisionOverrideEnd = "override_end" // removed or expired
 	DecisionReload      = "reload"
-	DecisionCheckpoint  = "checkpoint" // periodic full state, for warm restarts
+	DecisionCheckpoint  = "checkpoint" // periodic state (full or what changed), for warm restarts
 	DecisionAnnotation  = "annotation"
 	DecisionRestore     = "restore"
 	DecisionPlan        = "plan"         // a plan was activated (its overrides follow)
@@ -39,7 +39,13 @@ type Decision struct {
 	// Weights is a region's live split after a change, CDN → weight.
 	Weights  map[string]float64 `json:"weights,omitempty"`
 	Override *Override          `json:"override,omitempty"`
-	// States is a checkpoint's full state.
+	// Delta marks a checkpoint that lists only the states whose score,
+	// status or ramp changed, or that had a state change, since the
+	// checkpoint before it in the same file; the others are as that one
+	// left them (journal_delta.go, CheckpointState). A checkpoint without
+	// it lists every state.
+	Delta bool `json:"delta,omitempty"`
+	// States is a checkpoint's states: all of them, or the changed ones.
 	States     []CDNCheckpoint `json:"states,omitempty"`
 	Annotation *Annotation     `json:"annotation,omitempty"`
 	// Escalation is what an escalation or escalation_end is about.

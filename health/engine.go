@@ -41,6 +41,7 @@ type Engine struct {
 	ix *index
 
 	lastCheckpoint time.Time
+	ckptOrder      []orderedState // checkpoint_order.go
 }
 
 type stateKey struct{ policy, region, cdn string }
@@ -506,29 +507,25 @@ func (e *Engine) logWeights(rs *regionState, policy, region string, live []float
 
 func (e *Engine) checkpoint(now time.Time) {
 	e.lastCheckpoint = now
-	// Sorted by a key made once per state: made at each comparison, the
-	// keys of 120,000 states were a checkpoint's main cost.
-	type keyed struct {
-		key string
-		s   CDNCheckpoint
-	}
-	var all []keyed
-	for k, s := range e.cdns {
+	order := e.checkpointOrder()
+	states := make([]CDNCheckpoint, 0, len(order))
+	var rs *regionState
+	for i, o := range order {
+		k, s := o.k, o.s
+		if i == 0 || k.policy != order[i-1].k.policy || k.region != order[i-1].k.region {
+			rs = e.regions[regionKey{k.policy, k.region}]
+		}
 		if !s.hasScore {
 			continue
 		}
 		weight := 0.0
-		if rs, ci := e.regions[regionKey{k.policy, k.region}], e.cfg.CDNIndex(k.cdn); rs != nil && ci >= 0 && ci < len(rs.live) {
+		if ci := e.cfg.CDNIndex(k.cdn); rs != nil && ci >= 0 && ci < len(rs.live) {
 			weight = rs.live[ci]
 		}
-		all = append(all, keyed{k.policy + "/" + k.region + "/" + k.cdn,
-			CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(weight, 3)}})
+		states = append(states, CDNCheckpoint{Policy: k.policy, Region: k.region, CDN: k.cdn, Score: Round(s.score, 2), Status: s.status, Ramp: Round(s.ramp, 3), Weight: Round(weight, 3)})
 	}
-	slices.SortFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-	var states []CDNCheckpoint
-	for i := range all {
-		states = append(states, all[i].s)
-	}
+	// The decision log writes what changed since its last checkpoint, or
+	// all of it (checkpointDelta).
 	e.journal.Record(Decision{Time: now, Kind: DecisionCheckpoint, States: states})
 }
 

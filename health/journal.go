@@ -21,9 +21,14 @@ type FileJournal struct {
 	queue dropQueue[Decision]
 	log   *slog.Logger
 
-	mu     sync.Mutex // guards f and broken
+	mu     sync.Mutex // guards f, gen and broken
 	f      *os.File
+	gen    uint64 // counts the reopens: which file f is
 	broken bool
+
+	// ckpt turns the engine's checkpoints into deltas (journal_delta.go);
+	// the writer goroutine's own.
+	ckpt checkpointDelta
 
 	written, failed, dropped prometheus.Counter
 }
@@ -69,29 +74,71 @@ func (j *FileJournal) Close() error {
 func (j *FileJournal) run() {
 	defer close(j.queue.done)
 	for d := range j.queue.ch {
+		if d.Kind == DecisionCheckpoint {
+			j.writeCheckpoint(d)
+			continue
+		}
 		line, err := json.Marshal(d)
 		if err != nil {
 			j.failed.Inc()
 			continue
 		}
-		line = append(line, '\n')
 		j.mu.Lock()
-		_, err = j.f.Write(line)
+		ok := j.writeLine(line)
+		j.mu.Unlock()
+		j.ckpt.wrote(d, ok)
+	}
+}
+
+// writeCheckpoint writes the engine's checkpoint d as a delta or in full
+// (checkpointDelta). A delta shaped for a file that has been reopened
+// since is shaped again: a new file starts with a full checkpoint.
+func (j *FileJournal) writeCheckpoint(d Decision) {
+	for {
+		j.mu.Lock()
+		gen := j.gen
+		j.mu.Unlock()
+		out := j.ckpt.shape(d, gen)
+		line, err := json.Marshal(out)
 		if err != nil {
 			j.failed.Inc()
-			if !j.broken {
-				j.log.Error("decision log write failed; answers are unaffected, decisions are being lost", "file", j.path, "err", err)
-			}
-			j.broken = true
-		} else {
-			j.written.Inc()
-			if j.broken {
-				j.log.Info("decision log writable again", "file", j.path)
-			}
-			j.broken = false
+			j.ckpt.full = true
+			return
 		}
+		j.mu.Lock()
+		if out.Delta && j.gen != gen {
+			j.mu.Unlock()
+			continue
+		}
+		ok := j.writeLine(line)
 		j.mu.Unlock()
+		if ok {
+			j.ckpt.written(d, out, gen)
+		} else {
+			j.ckpt.full = true
+		}
+		return
 	}
+}
+
+// writeLine appends one line (j.mu held) and says whether it was written.
+func (j *FileJournal) writeLine(line []byte) bool {
+	line = append(line, '\n')
+	_, err := j.f.Write(line)
+	if err != nil {
+		j.failed.Inc()
+		if !j.broken {
+			j.log.Error("decision log write failed; answers are unaffected, decisions are being lost", "file", j.path, "err", err)
+		}
+		j.broken = true
+		return false
+	}
+	j.written.Inc()
+	if j.broken {
+		j.log.Info("decision log writable again", "file", j.path)
+	}
+	j.broken = false
+	return true
 }
 
 // Healthy reports whether the last write succeeded.
@@ -101,8 +148,15 @@ func (j *FileJournal) Healthy() bool {
 	return !j.broken
 }
 
-// ReadJournal reads a decision log. Lines that do not parse (a crash
-// mid-write leaves a partial last line) are skipped and counted.
+// maxLogLine is the longest decision log line read back: a full
+// checkpoint at the 200,000 steered states zones allows is about 21 MB,
+// past the 16 MB this once was.
+const maxLogLine = 128 << 20
+
+// ReadJournal reads a decision log, whole, for tools that read every
+// line (a warm restart reads it with ReadRestoreLog). Lines that do not
+// parse (a crash mid-write leaves a partial last line) are skipped and
+// counted.
 func ReadJournal(path string) (ds []Decision, skipped int, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -119,7 +173,7 @@ func decodeJournal(r io.Reader) ([]Decision, int, error) {
 	var ds []Decision
 	skipped := 0
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, 64<<10), maxLogLine)
 	for sc.Scan() {
 		if len(sc.Bytes()) == 0 {
 			continue

@@ -7,23 +7,35 @@ import (
 )
 
 // Restore rebuilds the engine's memory from a decision log after a
-// restart: the last checkpoint's scores and statuses, the state changes
-// logged after it, and the overrides still in force. A CDN the log does not
-// mention starts healthy at its baseline weight: nothing is declared down
-// merely for not having been measured yet. It returns the annotations found,
-// for the caller to keep.
+// restart: each CDN's score, status and ramp as the checkpoints (full, or
+// deltas of what changed, applied in order) left them, the state changes
+// logged after that, and the overrides still in force. A CDN the log does
+// not mention starts healthy at its baseline weight: nothing is declared
+// down merely for not having been measured yet. It returns the annotations
+// found, for the caller to keep.
 func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
+	return e.restore(ds, len(ds), now)
+}
+
+// RestoreLog is Restore from a log read by ReadRestoreLog.
+func (e *Engine) RestoreLog(l *RestoreLog, now time.Time) []Annotation {
+	return e.restore(l.Decisions, l.Lines, now)
+}
+
+func (e *Engine) restore(ds []Decision, lines int, now time.Time) []Annotation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	overrides := map[string]*Override{}
 	var notes []Annotation
-	restored := 0
+	restored := 0 // CDN states given a score
 	for _, d := range ds {
 		switch d.Kind {
 		case DecisionCheckpoint:
-			restored = len(d.States) // the last checkpoint is the one that counts
 			for _, c := range d.States {
 				st := e.cdnState(c.Policy, c.Region, c.CDN)
+				if !st.hasScore {
+					restored++
+				}
 				st.score, st.hasScore, st.status, st.ramp = c.Score, true, c.Status, c.Ramp
 				st.below, st.above = 0, 0
 			}
@@ -32,6 +44,9 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 				continue
 			}
 			st := e.cdnState(d.Policy, d.Region, d.CDN)
+			if !st.hasScore {
+				restored++
+			}
 			st.score, st.hasScore, st.status, st.lastChange = *d.Score, true, Status(d.To), d.Time
 			switch st.status {
 			case Degraded:
@@ -81,6 +96,6 @@ func (e *Engine) Restore(ds []Decision, now time.Time) []Annotation {
 		}
 	}
 	e.journal.Record(Decision{Time: now, Kind: DecisionRestore,
-		Reason: fmt.Sprintf("warm restart: %d CDN states from %d log entries, %d overrides in force, %d annotations", restored, len(ds), kept, len(notes))})
+		Reason: fmt.Sprintf("warm restart: %d CDN states from %d log entries, %d overrides in force, %d annotations", restored, lines, kept, len(notes))})
 	return notes
 }

@@ -24,6 +24,9 @@ type analysis struct {
 	policies, regions, cdns map[string]bool
 	failOpen, stale         map[RegionKey]time.Time
 	open                    map[string]int // override ID → index in tl.Overrides
+	// ckpt follows the checkpoints, full or delta: each gives every
+	// state's point, as a full one did before deltas.
+	ckpt health.CheckpointState
 }
 
 func newAnalysis(decisions int) *analysis {
@@ -90,9 +93,10 @@ func (a *analysis) see(policy, region, cdn string) {
 	}
 }
 
-// checkpoint reads the minutely record of every score and status.
+// checkpoint reads the minutely record of every score and status (a
+// delta's unchanged states as the checkpoints before it left them).
 func (a *analysis) checkpoint(d health.Decision) {
-	for _, c := range d.States {
+	for _, c := range a.ckpt.Apply(d) {
 		k := Key{c.Policy, c.Region, c.CDN}
 		a.see(c.Policy, c.Region, c.CDN)
 		a.tl.Scores[k] = append(a.tl.Scores[k], Point{d.Time, c.Score})

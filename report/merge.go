@@ -20,14 +20,16 @@ const sameWithin = 5 * time.Second
 // decided on its own, from the same policy and telemetry, is usually the
 // same change logged by each: a status change, a weight move, a reload of
 // the same policy is kept once when another log has it within sameWithin.
-// Checkpoints and restarts are each instance's own and are all kept.
+// Checkpoints and restarts are each instance's own and are all kept, a
+// delta checkpoint made full from its own log's checkpoints before them
+// (the next checkpoint read may be another instance's).
 func Merge(logs ...[]health.Decision) []health.Decision {
 	if len(logs) == 1 {
 		return logs[0]
 	}
 	var all []health.Decision
 	for _, l := range logs {
-		all = append(all, l...)
+		all = append(all, fullCheckpoints(l)...)
 	}
 	// Stable: at equal times the first log's line comes first.
 	slices.SortStableFunc(all, func(a, b health.Decision) int { return a.Time.Compare(b.Time) })
@@ -86,4 +88,25 @@ func changeKey(d health.Decision) string {
 		k += "|" + d.Escalation.ID
 	}
 	return k
+}
+
+// fullCheckpoints is log with each delta checkpoint replaced by the full
+// one it stands for; log itself is left alone.
+func fullCheckpoints(log []health.Decision) []health.Decision {
+	var ck health.CheckpointState
+	out, cloned := log, false
+	for i, d := range log {
+		if d.Kind != health.DecisionCheckpoint {
+			continue
+		}
+		states := ck.Apply(d)
+		if !d.Delta {
+			continue
+		}
+		if !cloned {
+			out, cloned = slices.Clone(log), true
+		}
+		out[i].Delta, out[i].States = false, slices.Clone(states)
+	}
+	return out
 }

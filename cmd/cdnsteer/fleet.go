@@ -15,23 +15,20 @@ import (
 
 // startFleet joins the fleet the policy names, if any, and returns what
 // the HTTP endpoint hands writes to (nil standing alone) and a channel
-// closed once the fleet has stopped. A fleet that cannot start (a missing
+// closed once the fleet has stopped. ended are the override ends the
+// decision log held (restoreState). A fleet that cannot start (a missing
 // credentials file, say) is reported and the instance stands alone: it
 // answers either way.
 func startFleet(ctx context.Context, snap *zones.Snapshot, engine *health.Engine, notes *admin.Annotations,
-	changed func(), reg prometheus.Registerer, log *slog.Logger) (admin.Replicator, <-chan struct{}) {
+	ended []health.Decision, changed func(), reg prometheus.Registerer, log *slog.Logger) (admin.Replicator, <-chan struct{}) {
 	stopped := make(chan struct{})
 	fc := snap.Fleet
 	if fc == nil {
 		close(stopped)
 		return nil, stopped
 	}
-	var restored []health.Decision
-	if path := snap.Server.DecisionLog; path != "" {
-		restored, _, _ = health.ReadJournal(path)
-	}
 	f, err := fleet.Start(ctx, fleet.Config{NATS: fc.NATS, Bucket: fc.Bucket, Instance: fc.Instance,
-		Credentials: fc.Credentials, CA: fc.CA, Engine: engine, Notes: notes, Restored: restored,
+		Credentials: fc.Credentials, CA: fc.CA, Engine: engine, Notes: notes, Restored: ended,
 		Changed: changed, Logger: log, Metrics: reg, Now: time.Now})
 	if err != nil {
 		log.Error("fleet unavailable: this instance stands alone", "err", err)

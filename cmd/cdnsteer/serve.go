@@ -116,7 +116,7 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 	esc := newEscalations(snap, journal, reg, log)
 	engine := health.NewEngine(snap.Health(), esc.Watch(journal))
 	defer recordSignals(engine, snap, reg, log)()
-	notes := restoreState(engine, esc, feed, snap.Server.DecisionLog, log)
+	notes, ended := restoreState(engine, esc, feed, snap.Server.DecisionLog, log)
 	escDone := esc.Start(ctx, engine)
 	reg.MustRegister(health.NewCollector(engine))
 	reg.MustRegister(health.NewSignalAgeCollector(engine))
@@ -127,7 +127,7 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 
 	annotations := admin.NewAnnotations(notes, journal)
 	kick := make(chan struct{}, 1)
-	replicator, fleetDone := startFleet(ctx, snap, engine, annotations, func() {
+	replicator, fleetDone := startFleet(ctx, snap, engine, annotations, ended, func() {
 		select {
 		case kick <- struct{}{}:
 		default:
@@ -241,27 +241,37 @@ func runProcess(ctx context.Context, snap *zones.Snapshot, log *slog.Logger, up 
 
 // restoreState brings the engine, the escalations and the change feed
 // back to where the decision log at path left them and returns the
-// annotations it held. A log that cannot be read costs the previous
-// state, not the start.
-func restoreState(engine *health.Engine, esc *escalation.Manager, feed *admin.DecisionFeed, path string, log *slog.Logger) []health.Annotation {
+// annotations it held and the overrides it ended (for the fleet's
+// tombstones). The log is read a line at a time, keeping what a restore
+// needs (health.ReadRestoreLog). A log that cannot be read costs the
+// previous state, not the start.
+func restoreState(engine *health.Engine, esc *escalation.Manager, feed *admin.DecisionFeed, path string, log *slog.Logger) ([]health.Annotation, []health.Decision) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
-	ds, skipped, err := health.ReadJournal(path)
+	start := time.Now()
+	rl, err := health.ReadRestoreLog(path, admin.DefaultFeedSize, start)
 	if err != nil {
 		log.Error("decision log unreadable: starting without the previous state", "err", err)
 	}
-	if skipped > 0 {
-		log.Warn("decision log lines skipped (partial or corrupt)", "lines", skipped)
+	if rl.Skipped > 0 {
+		log.Warn("decision log lines skipped (partial or corrupt)", "lines", rl.Skipped)
 	}
-	if len(ds) == 0 {
-		return nil
+	if rl.Lines == 0 {
+		return nil, nil
 	}
-	notes := engine.Restore(ds, time.Now())
-	esc.Restore(ds)
-	feed.Seed(ds[max(0, len(ds)-admin.DefaultFeedSize):])
-	log.Info("state restored from the decision log", "entries", len(ds), "annotations", len(notes), "overrides", len(engine.Overrides(time.Now())))
-	return notes
+	notes := engine.RestoreLog(rl, time.Now())
+	esc.Restore(rl.Decisions)
+	feed.Seed(rl.Recent)
+	var ended []health.Decision
+	for _, d := range rl.Decisions {
+		if d.Kind == health.DecisionOverrideEnd {
+			ended = append(ended, d)
+		}
+	}
+	log.Info("state restored from the decision log", "entries", rl.Lines, "kept", len(rl.Decisions), "annotations", len(notes),
+		"overrides", len(engine.Overrides(time.Now())), "took", time.Since(start).Round(time.Millisecond).String())
+	return notes, ended
 }
 
 // startHTTP opens and serves the HTTP endpoint when the policy asks for
