@@ -12,7 +12,8 @@
 #     by scripts/scale (`scale engine`) in virtual time, as a share of one
 #     core at a 1 s evaluation interval;
 #   - decision log growth, extrapolated to an hour from the idle window
-#     (every 30 s cdn2 fails in r01 for 10 s, the rest wobbles);
+#     (every 30 s cdn2 fails in r01 for 10 s, the rest wobbles) with an
+#     hour's minutely checkpoints added, sized from the log;
 #   - /metrics: series, bytes and seconds to render;
 #   - /api/v1/state as the live view asks for it (one policy) and without
 #     parameters (a page of at most 100 policies), /api/v1/history of one
@@ -188,7 +189,21 @@ measure() {
 	l1=$(fsize "$d/decisions.jsonl")
 	w1=$(now)
 	record "$n" idle_pct "$(awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" -v w0="$w0" -v w1="$w1" 'BEGIN { printf "%.1f", (b - a) / hz / (w1 - w0) * 100 }')"
-	record "$n" declog_mib_h "$(awk -v a="$l0" -v b="$l1" -v w0="$w0" -v w1="$w1" 'BEGIN { printf "%.2f", (b - a) / (w1 - w0) * 3600 / 1048576 }')"
+	# Decision log growth: the window's lines but checkpoints, scaled to
+	# an hour, plus an hour's checkpoints, one a minute, which a 30 s
+	# window may miss: four full (health's fullCheckpointInterval, 15 min;
+	# sized as the last full one) and the rest deltas (their mean size),
+	# or all full if the log has no delta (a server from before them).
+	# Waits (75 s at most) for a second checkpoint to size a delta by.
+	local ck='^[{]"time":"[^"]*","kind":"checkpoint"' k rest
+	for ((k = 0; k < 75; k++)); do
+		(($(grep -c "$ck" "$d/decisions.jsonl") >= 2)) && break
+		sleep 1
+	done
+	rest=$(tail -c +"$((l0 + 1))" "$d/decisions.jsonl" | head -c "$((l1 - l0))" | grep -v "$ck" | wc -c)
+	record "$n" declog_mib_h "$(LC_ALL=C awk -v ck="$ck" -v rest="$rest" -v w0="$w0" -v w1="$w1" '
+		$0 ~ ck { if (index($0, "\"delta\":true")) { db += length($0) + 1; dn++ } else full = length($0) + 1 }
+		END { c = dn ? 4 * full + 56 * db / dn : 60 * full; printf "%.2f", (rest / (w1 - w0) * 3600 + c) / 1048576 }' "$d/decisions.jsonl")"
 
 	local m
 	m=$(curl -s --max-time 120 -o "$d/metrics.txt" -w '%{time_total}' "$BASE/metrics") || die "GET /metrics failed"

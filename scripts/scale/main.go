@@ -7,6 +7,7 @@
 //	scale queries  -n N -o FILE ...   a dnsperf -B query file over them
 //	scale push     -url URL ...       signals every second, for a while
 //	scale engine   -config FILE ...   CPU of the engine's evaluations
+//	scale declog   -config FILE ...   an hour's decision log, in virtual time
 //	scale liveview -url URL ...       the live view's load time
 package main
 
@@ -17,7 +18,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: scale policy|queries|push|engine|liveview [flags]")
+		fmt.Fprintln(os.Stderr, "usage: scale policy|queries|push|engine|declog|liveview [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
@@ -25,6 +26,7 @@ func main() {
 		"queries":  queriesCmd,
 		"push":     pushCmd,
 		"engine":   engineCmd,
+		"declog":   declogCmd,
 		"liveview": liveviewCmd,
 	}
 	run, ok := cmds[os.Args[1]]
