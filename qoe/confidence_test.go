@@ -184,7 +184,8 @@ func TestFiftyThousandSessionsDegrade(t *testing.T) {
 // Five viewers who are all of a CDN's audience (the CDN reported on from
 // one region only, as the demo's single player is) all rebuffering drain
 // nothing either: the CDN as a whole has fewer than min_samples sessions,
-// too few to speak for it. The rebuffering share still lowers its score.
+// too few to speak for it, so the rebuffering share is not scored either
+// (health/players.go).
 // Forty sessions (past min_samples, 30) all rebuffering do degrade it:
 // the control. One player's stall during a pathway switch in the demo
 // degraded the CDN it had switched to, which moved it back.
