@@ -39,7 +39,7 @@ export class Overrides {
         this.box.replaceChildren(h('p', { className: 'empty', textContent: 'None: the split follows the health scores.' }));
       } else {
         this.box.replaceChildren(h('table', {},
-          h('thead', {}, h('tr', {}, ['', 'what', 'reason', 'by', 'set', 'ends', self ? 'from' : null, ''].filter((t) => t !== null).map((t) => h('th', { textContent: t })))),
+          h('thead', {}, h('tr', {}, ['action', 'what', 'reason', 'by', 'set', 'ends', self ? 'from' : null, 'end'].filter((t) => t !== null).map((t) => h('th', { textContent: t })))),
           h('tbody', {}, overrides.map((o) => {
             const ends = h('td');
             this.ends.set(o.id, ends);
