@@ -36,7 +36,7 @@ func (a *analysis) escalation(d health.Decision) {
 func (tl *Timeline) escalationMarks() []Mark {
 	var out []Mark
 	for _, s := range tl.Escalations {
-		out = append(out, Mark{s.From, "escalated: " + s.Escalation.CDN + " in " + s.Escalation.Region})
+		out = append(out, Mark{s.From, "escalated: " + s.Escalation.CDN + " in " + s.Escalation.Region + byLabel(s.Escalation.Who)})
 	}
 	return out
 }

@@ -16,10 +16,10 @@ func (tl *Timeline) planSection() Section {
 		s.Paragraphs = []string{"No plan activated and no schedule's window in the log."}
 		return s
 	}
-	t := &Table{ID: "plan-table", Head: []string{"time", "what", "plan", "schedule", "detail"}}
+	t := &Table{ID: "plan-table", Head: []string{"time", "what", "plan", "schedule", "by", "detail"}}
 	for _, d := range tl.Plans {
 		plan, schedule := planNames(d)
-		t.Rows = append(t.Rows, []string{Clock(d.Time), planWhat[d.Kind], plan, schedule, d.Reason})
+		t.Rows = append(t.Rows, []string{Clock(d.Time), planWhat[d.Kind], plan, schedule, byCell(planBy(d)), d.Reason})
 	}
 	s.Blocks = []Block{{Table: t}}
 	return s
@@ -42,12 +42,24 @@ func planNames(d health.Decision) (plan, schedule string) {
 	return plan, schedule
 }
 
+// planBy is who activated or ended a plan, as its line names them; a
+// schedule's window begins and ends on its own.
+func planBy(d health.Decision) string {
+	if d.Schedule != nil {
+		return "cdnsteer (schedule)"
+	}
+	if d.Plan != nil {
+		return d.Plan.By
+	}
+	return ""
+}
+
 // planMarks put activations, endings and windows on every chart.
 func (tl *Timeline) planMarks() []Mark {
 	var out []Mark
 	for _, d := range tl.Plans {
 		plan, schedule := planNames(d)
-		label := fmt.Sprintf("%s %s", planWhat[d.Kind], plan)
+		label := fmt.Sprintf("%s %s%s", planWhat[d.Kind], plan, byLabel(planBy(d)))
 		if d.Kind == health.DecisionSchedule || d.Kind == health.DecisionScheduleEnd {
 			label = fmt.Sprintf("%s: %s", schedule, planWhat[d.Kind])
 		}

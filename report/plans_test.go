@@ -30,14 +30,14 @@ func TestPlansInTheReport(t *testing.T) {
 	}
 	rows := s.Blocks[0].Table.Rows
 	if strings.Join(rows[0][1:4], "|") != "window begins|akamai-kr-out|match" || strings.Join(rows[1][1:3], "|") != "plan activated|fastly-out" ||
-		!strings.Contains(rows[1][4], "by mina") || rows[3][1] != "window ends" {
+		rows[1][4] != "mina" || !strings.Contains(rows[1][5], "by mina") || rows[3][1] != "window ends" {
 		t.Errorf("rows: %q", rows)
 	}
 	labels := map[string]bool{}
 	for _, m := range tl.marks() {
 		labels[m.Label] = true
 	}
-	if !labels["match: window begins"] || !labels["plan activated fastly-out"] {
+	if !labels["match: window begins"] || !labels["plan activated fastly-out — by mina"] {
 		t.Errorf("marks: %v", labels)
 	}
 	var b bytes.Buffer

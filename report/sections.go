@@ -105,7 +105,7 @@ func (tl *Timeline) overview() Section {
 func (tl *Timeline) marks() []Mark {
 	var out []Mark
 	for _, a := range tl.Annotations {
-		out = append(out, Mark{a.Time, a.Text})
+		out = append(out, Mark{a.Time, a.Text + byLabel(a.By)})
 	}
 	out = append(out, tl.escalationMarks()...)
 	out = append(out, tl.planMarks()...)
@@ -124,6 +124,7 @@ func (tl *Timeline) overrideBands(rk RegionKey) []Band {
 		if ov.CDN != "" {
 			label += " " + ov.CDN
 		}
+		label += byLabel(ov.By)
 		out = append(out, Band{From: o.From, To: o.To, Label: label, Color: "#555"})
 	}
 	return out
@@ -187,14 +188,14 @@ func (tl *Timeline) overrideSection() Section {
 		s.Paragraphs = []string{"No operator overrides."}
 		return s
 	}
-	t := &Table{ID: "override-table", Head: []string{"set", "until", "action", "policy", "region", "cdn", "reason", "ended"}}
+	t := &Table{ID: "override-table", Head: []string{"set", "until", "action", "policy", "region", "cdn", "by", "reason", "ended"}}
 	for _, o := range tl.Overrides {
 		ov := o.Override
 		ended := o.Ended
 		if ended == "" {
 			ended = "in force at the end of the log"
 		}
-		t.Rows = append(t.Rows, []string{Clock(o.From), Clock(o.To), ov.Action, orAll(ov.Policy), orAll(ov.Region), orAll(ov.CDN), ov.Reason, ended})
+		t.Rows = append(t.Rows, []string{Clock(o.From), Clock(o.To), ov.Action, orAll(ov.Policy), orAll(ov.Region), orAll(ov.CDN), byCell(ov.By), ov.Reason, ended})
 	}
 	s.Blocks = []Block{{Table: t}}
 	return s
@@ -206,9 +207,9 @@ func (tl *Timeline) annotationSection() Section {
 		s.Paragraphs = []string{"No annotations."}
 		return s
 	}
-	t := &Table{ID: "annotation-table", Head: []string{"time", "note", "tags"}}
+	t := &Table{ID: "annotation-table", Head: []string{"time", "by", "note", "tags"}}
 	for _, a := range tl.Annotations {
-		t.Rows = append(t.Rows, []string{Clock(a.Time), a.Text, strings.Join(a.Tags, ", ")})
+		t.Rows = append(t.Rows, []string{Clock(a.Time), byCell(a.By), a.Text, strings.Join(a.Tags, ", ")})
 	}
 	s.Blocks = []Block{{Table: t}}
 	return s
