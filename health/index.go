@@ -51,7 +51,7 @@ type index struct {
 	allocs allocMemo
 	// scratch is the capacity step's allocation, demand its measured
 	// demand (missing measureDemand's scratch), shares its plan's split:
-	// each reused from policy to policy (allocate_memo.go).
+	// each reused from policy to policy (scratch.go).
 	scratch *allocation
 	demand  demand
 	missing []float64
