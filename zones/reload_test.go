@@ -45,18 +45,8 @@ func TestReloaderKeepsOldPolicyOnError(t *testing.T) {
 	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied := make(chan *Snapshot, 10)
 	reg := prometheus.NewRegistry()
-	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- r.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-r.Watching()
+	r, applied, _ := watchPolicy(t, path, reg)
 
 	// A broken file, renamed into place: counted, nothing applied.
 	replaceFile(t, path, good+"[[zone.steer]]\nname = \"t\"\npolicy = \"missing\"\n")
@@ -111,17 +101,7 @@ func TestReloaderRecoversOnRevert(t *testing.T) {
 	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied := make(chan *Snapshot, 10)
-	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- r.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-r.Watching()
+	r, applied, _ := watchPolicy(t, path, prometheus.NewRegistry())
 
 	for round := 1; round <= 2; round++ {
 		replaceFile(t, path, good+"[policy.p]\ncapacity_hard = inf\n")
@@ -165,17 +145,7 @@ func TestReloaderFollowsSymlinkSwap(t *testing.T) {
 	if err := os.Symlink(filepath.Join("..data", "policy.toml"), path); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied := make(chan *Snapshot, 10)
-	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- r.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-r.Watching()
+	_, applied, _ := watchPolicy(t, path, prometheus.NewRegistry())
 
 	// The swap, as the kubelet does it: a new link renamed over ..data.
 	if err := os.Symlink("v2", filepath.Join(dir, "..data_tmp")); err != nil {
@@ -192,4 +162,22 @@ func TestReloaderFollowsSymlinkSwap(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the policy behind the swapped symlink was not applied within 5 s")
 	}
+}
+
+// watchPolicy loads path and runs a reloader on it until the test ends,
+// once it watches the file; applied receives what it applies.
+func watchPolicy(t *testing.T, path string, reg *prometheus.Registry) (*Reloader, chan *Snapshot, *Snapshot) {
+	t.Helper()
+	snap, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := make(chan *Snapshot, 10)
+	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-r.Watching()
+	return r, applied, snap
 }

@@ -1,9 +1,6 @@
 package zones
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,17 +22,7 @@ func TestReloadKeepsAnEqualGeoTable(t *testing.T) {
 	if err := os.WriteFile(path, []byte(doc(1, "KR")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	applied := make(chan *Snapshot, 10)
-	r := NewReloader(snap, func(s *Snapshot) { applied <- s }, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- r.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-r.Watching()
+	_, applied, snap := watchPolicy(t, path, prometheus.NewRegistry())
 
 	replaceFile(t, path, doc(2, "KR")) // ttl 11: regions unchanged
 	same := <-applied
