@@ -80,13 +80,13 @@ func (t *Tap) record(r *sampler, query, reply []byte, client, server netip.AddrP
 	if !t.all && r.next() >= t.threshold {
 		return
 	}
+	if len(query) > tapSlotBytes {
+		t.m.tooBig.Inc() // before the rate bound: it takes no token
+		return
+	}
 	now := time.Now().UnixNano()
 	if !t.admit(now) {
 		t.m.rate.Inc()
-		return
-	}
-	if len(query) > tapSlotBytes {
-		t.m.tooBig.Inc()
 		return
 	}
 	if len(query)+len(reply) > tapSlotBytes {

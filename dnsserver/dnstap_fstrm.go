@@ -174,7 +174,10 @@ func (o *tapOutput) close() error {
 	err := o.w.Flush()
 	if o.conn != nil && err == nil {
 		o.conn.SetReadDeadline(time.Now().Add(time.Second))
-		readControl(o.conn)
+		// A reader gone quiet is let go; one that answers otherwise says so.
+		if typ, _, rerr := readControl(o.conn); rerr == nil && typ != fsFinish {
+			err = fmt.Errorf("dnstap reader answered STOP with control frame %d, not FINISH", typ)
+		}
 	}
 	if cerr := o.c.Close(); err == nil {
 		err = cerr

@@ -270,15 +270,18 @@ func (b *batchSocket) reply(s *Server, bt *batch) bool {
 		}
 		k := bt.k
 		resp := s.h.Respond(bt.resp[k][:0], bt.bufs[i][:bt.in[i].len], client, false)
-		s.h.tapped(&bt.sampler, bt.bufs[i][:bt.in[i].len], resp, netip.AddrPortFrom(client, sockaddrPort(&bt.names[i])), bt.local, false)
+		// A reply that outgrew the buffer cannot be sent from it.
+		if len(resp) > 0 && &resp[0] != &bt.resp[k][0] && len(resp) > len(bt.resp[k]) {
+			resp = nil
+		}
+		if t := s.h.tap.Load(); t != nil {
+			// Logged as sent: an outgrown reply as none.
+			t.record(&bt.sampler, bt.bufs[i][:bt.in[i].len], resp, netip.AddrPortFrom(client, sockaddrPort(&bt.names[i])), bt.local, false)
+		}
 		if len(resp) == 0 {
 			continue
 		}
 		if &resp[0] != &bt.resp[k][0] {
-			// A reply that outgrew the buffer cannot be sent from it.
-			if len(resp) > len(bt.resp[k]) {
-				continue
-			}
 			copy(bt.resp[k][:], resp)
 		}
 		bt.outIov[k].Base = &bt.resp[k][0]

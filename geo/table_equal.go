@@ -22,8 +22,9 @@ func (t *Table) Equal(u *Table) bool {
 		maps.Equal(t.byASN, u.byASN) && t.overrides.equal(&u.overrides)
 }
 
+// equal compares the prefixes and values; the indexes (v4idx, v6smp) are
+// built from them.
 func (s *prefixSet) equal(o *prefixSet) bool {
-	return slices.Equal(s.v4, o.v4) && slices.Equal(s.v4val, o.v4val) && slices.Equal(s.v4idx, o.v4idx) &&
-		slices.Equal(s.v6hi, o.v6hi) && slices.Equal(s.v6lo, o.v6lo) && slices.Equal(s.v6val, o.v6val) &&
-		slices.Equal(s.v6smp, o.v6smp)
+	return slices.Equal(s.v4, o.v4) && slices.Equal(s.v4val, o.v4val) &&
+		slices.Equal(s.v6hi, o.v6hi) && slices.Equal(s.v6lo, o.v6lo) && slices.Equal(s.v6val, o.v6val)
 }
