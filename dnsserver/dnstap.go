@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -12,8 +13,8 @@ import (
 // dnstap: what one resolver was actually sent, in the DNS ecosystem's
 // query-log format. The query path does the least it can: with no
 // [dnstap] it loads one pointer (Handler.tap) and goes on; with one it
-// draws a random number (sampler, state of its own goroutine) and stops
-// there for the queries outside the sample. A sampled query takes a token
+// draws a random number (math/rand/v2's, per thread, no shared state)
+// and stops there for the queries outside the sample. A sampled query takes a token
 // of the rate bound (one compare-and-swap) and a slot of the ring (one
 // more), copies the query and reply into it and goes on: the encoding and
 // every write happen in the writer's goroutine (dnstap_writer.go), and
@@ -58,26 +59,11 @@ func newTap(cfg zones.Dnstap, m *TapMetrics) *Tap {
 	return t
 }
 
-// sampler draws the sampling decisions of one serving goroutine: a
-// splitmix64 sequence, so that the query path shares no state for the
-// queries it does not log.
-type sampler struct{ s uint64 }
-
-func newSampler() sampler { return sampler{s: uint64(time.Now().UnixNano())} }
-
-func (r *sampler) next() uint64 {
-	r.s += 0x9e3779b97f4a7c15
-	z := r.s
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // record logs a query and its reply (nil when it got none) if the query
 // is sampled and the rate bound allows it. client sent the query to
 // server over TCP or UDP. It never blocks and allocates nothing.
-func (t *Tap) record(r *sampler, query, reply []byte, client, server netip.AddrPort, tcp bool) {
-	if !t.all && r.next() >= t.threshold {
+func (t *Tap) record(query, reply []byte, client, server netip.AddrPort, tcp bool) {
+	if !t.all && rand.Uint64() >= t.threshold {
 		return
 	}
 	if len(query) > tapSlotBytes {
@@ -126,8 +112,8 @@ func (h *Handler) SetTap(t *Tap) { h.tap.Store(t) }
 
 // tapped is the query path's hook: one atomic load when nothing is
 // logged.
-func (h *Handler) tapped(r *sampler, query, reply []byte, client, server netip.AddrPort, tcp bool) {
+func (h *Handler) tapped(query, reply []byte, client, server netip.AddrPort, tcp bool) {
 	if t := h.tap.Load(); t != nil {
-		t.record(r, query, reply, client, server, tcp)
+		t.record(query, reply, client, server, tcp)
 	}
 }

@@ -51,12 +51,11 @@ func BenchmarkSteeredATapUnsampled(b *testing.B) {
 
 func benchTapped(b *testing.B, h *Handler, pkt []byte) {
 	buf := make([]byte, 0, maxMessageSize)
-	smp := newSampler()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		out := h.Respond(buf, pkt, benchClient.Addr(), false)
-		h.tapped(&smp, pkt, out, benchClient, benchServer, false)
+		h.tapped(pkt, out, benchClient, benchServer, false)
 	}
 }
 
@@ -65,10 +64,9 @@ func BenchmarkTapUnsampled(b *testing.B) {
 	_, pkt, reply := tapBenchPacket(b)
 	tap := newTap(zones.Dnstap{Sample: 0.01, Rate: 1000}, NewTapMetrics(prometheus.NewRegistry()))
 	tap.threshold = 0 // nothing sampled
-	smp := newSampler()
 	b.ReportAllocs()
 	for b.Loop() {
-		tap.record(&smp, pkt, reply, benchClient, benchServer, false)
+		tap.record(pkt, reply, benchClient, benchServer, false)
 	}
 }
 
@@ -79,10 +77,9 @@ func BenchmarkTapLogged(b *testing.B) {
 	m := NewTapMetrics(prometheus.NewRegistry())
 	tap := newTap(zones.Dnstap{Sample: 1, Rate: 1000}, m)
 	tap.interval = 0 // no rate bound: every query is logged
-	smp := newSampler()
 	b.ReportAllocs()
 	for b.Loop() {
-		tap.record(&smp, pkt, reply, benchClient, benchServer, false)
+		tap.record(pkt, reply, benchClient, benchServer, false)
 		s := tap.ring.next()
 		if s == nil {
 			b.Fatal("not logged")
@@ -97,8 +94,7 @@ func BenchmarkTapWrite(b *testing.B) {
 	_, pkt, reply := tapBenchPacket(b)
 	tap := newTap(zones.Dnstap{Sample: 1, Rate: 1000, Identity: "ns1.example.net"}, NewTapMetrics(prometheus.NewRegistry()))
 	tap.interval = 0
-	smp := newSampler()
-	tap.record(&smp, pkt, reply, benchClient, benchServer, false)
+	tap.record(pkt, reply, benchClient, benchServer, false)
 	s := tap.ring.next()
 	out := &tapOutput{w: bufio.NewWriterSize(io.Discard, 64<<10)}
 	var frame, msg []byte

@@ -250,7 +250,6 @@ func maxRate() int { return 1_000_000 }
 func TestDnstapSampleAndRate(t *testing.T) {
 	m := NewTapMetrics(prometheus.NewRegistry())
 	tap := newTap(zones.Dnstap{Sample: 0.25, Rate: maxRate()}, m)
-	smp := newSampler()
 	q := []byte("query-bytes")
 	client, server := netip.MustParseAddrPort("192.0.2.1:5353"), netip.MustParseAddrPort("127.0.0.1:53")
 	drain := func() int {
@@ -264,7 +263,7 @@ func TestDnstapSampleAndRate(t *testing.T) {
 	const n = 40000
 	logged := 0
 	for i := range n {
-		tap.record(&smp, q, q, client, server, false)
+		tap.record(q, q, client, server, false)
 		if i%512 == 0 {
 			logged += drain()
 		}
@@ -279,7 +278,7 @@ func TestDnstapSampleAndRate(t *testing.T) {
 	start := time.Now()
 	logged = 0
 	for range n {
-		tap.record(&smp, q, nil, client, server, false)
+		tap.record(q, nil, client, server, false)
 		logged += drain()
 	}
 	elapsed := time.Since(start).Seconds()
@@ -389,11 +388,10 @@ func TestDnstapRingConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			smp := newSampler()
 			client := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(w))
 			for i := range each {
 				q := fmt.Sprintf("w%d-%d", w, i)
-				tap.record(&smp, []byte(q), []byte(q+"/r"), client, client, false)
+				tap.record([]byte(q), []byte(q+"/r"), client, client, false)
 			}
 		}()
 	}

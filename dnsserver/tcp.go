@@ -81,7 +81,7 @@ func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 	}()
 	peer := c.RemoteAddr().(*net.TCPAddr).AddrPort()
 	client := peer.Addr()
-	local, smp := c.LocalAddr().(*net.TCPAddr).AddrPort(), newSampler()
+	local := c.LocalAddr().(*net.TCPAddr).AddrPort()
 	r := bufio.NewReaderSize(c, 4096)
 	msg := make([]byte, 0, 512)
 	out := make([]byte, 2, 4096)
@@ -123,7 +123,7 @@ func (s *Server) serveTCP(c net.Conn, tc *tcpConn) {
 			return
 		}
 		resp := s.h.Respond(out[2:2], msg, client, true)
-		s.h.tapped(&smp, msg, resp, peer, local, true)
+		s.h.tapped(msg, resp, peer, local, true)
 		if resp == nil {
 			continue
 		}

@@ -164,9 +164,8 @@ type batch struct {
 	// recv and send are the callbacks of RawConn.Read and Write, made
 	// once so that a call allocates nothing.
 	recv, send func(fd uintptr) bool
-	// local is the socket's address, sampler its dnstap sampling.
-	local   netip.AddrPort
-	sampler sampler
+	// local is the socket's address.
+	local netip.AddrPort
 }
 
 func newBatch() *batch {
@@ -212,7 +211,7 @@ func newBatch() *batch {
 
 func (b *batchSocket) serve(s *Server) {
 	bt := newBatch()
-	bt.local, bt.sampler = b.c.LocalAddr().(*net.UDPAddr).AddrPort(), newSampler()
+	bt.local = b.c.LocalAddr().(*net.UDPAddr).AddrPort()
 	for !s.stopping.Load() {
 		bt.n, bt.errno = 0, 0
 		if err := b.rc.Read(bt.recv); err != nil {
@@ -276,7 +275,7 @@ func (b *batchSocket) reply(s *Server, bt *batch) bool {
 		}
 		if t := s.h.tap.Load(); t != nil {
 			// Logged as sent: an outgrown reply as none.
-			t.record(&bt.sampler, bt.bufs[i][:bt.in[i].len], resp, netip.AddrPortFrom(client, sockaddrPort(&bt.names[i])), bt.local, false)
+			t.record(bt.bufs[i][:bt.in[i].len], resp, netip.AddrPortFrom(client, sockaddrPort(&bt.names[i])), bt.local, false)
 		}
 		if len(resp) == 0 {
 			continue

@@ -79,7 +79,7 @@ func (n *netSocket) stop(s *Server) {
 func (n *netSocket) serve(s *Server) {
 	buf := make([]byte, maxMessageSize)
 	out := make([]byte, 0, maxMessageSize)
-	local, smp := n.c.LocalAddr().(*net.UDPAddr).AddrPort(), newSampler()
+	local := n.c.LocalAddr().(*net.UDPAddr).AddrPort()
 	for {
 		size, from, err := n.c.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -89,7 +89,7 @@ func (n *netSocket) serve(s *Server) {
 			continue // ICMP errors from earlier sends surface here
 		}
 		resp := s.h.Respond(out, buf[:size], from.Addr(), false)
-		s.h.tapped(&smp, buf[:size], resp, from, local, false)
+		s.h.tapped(buf[:size], resp, from, local, false)
 		if resp != nil {
 			n.c.WriteToUDPAddrPort(resp, from)
 		}
