@@ -24,13 +24,12 @@ const (
 )
 
 // sight is what the engine knows of its own blindness: per policy,
-// region and CDN whether it can see, per CDN and place whether the
-// throughput counter stalled (stall.go), and per policy and CDN the last
-// capacity factor measured (held.go).
+// region and CDN whether it can see, and per CDN and place whether the
+// throughput counter stalled (stall.go). What it saw last of a load is
+// the capacity step's (capacityMemory.held).
 type sight struct {
 	cdns   map[stateKey]*blindState
 	stalls map[storeKey]*stallState
-	held   map[cdnKey]*heldLoad
 }
 
 // blindState is one CDN's sight in one policy and region.

@@ -215,27 +215,29 @@ func TestZeroThroughputBeforeTrafficIsNotAStall(t *testing.T) {
 	}
 }
 
-// Throughput that goes missing holds the last factor and drifts toward
-// blindCapacityFactor over static_drift, rather than jump to 1.
-func TestMissingThroughputHoldsAndDecays(t *testing.T) {
+// Throughput that goes missing holds its last value, and the CDN's
+// allowance is cut over static_drift toward blindAllowanceCut, rather
+// than trusted whole or dropped at once.
+func TestMissingThroughputCutsTheAllowanceOverStaticDrift(t *testing.T) {
 	e := NewEngine(testConfig(), nil)
 	pol := &e.cfg.Policies[0]
-	if f := e.heldFactor(pol, "akamai", t0); f != 1 {
-		t.Errorf("never measured: factor %v, want 1", f)
-	}
-	e.noteLoad("live", "akamai", 1, t0)
+	ak := e.cfg.CDNIndex("akamai")
+	e.Push(Signal{CDN: "akamai", Time: t0, Samples: 1000, Source: SourcePush, Values: Values{Throughput: F(120)}})
+	e.Evaluate(t0)
 	drift := pol.Params.StaticDrift
 	for _, c := range []struct {
 		after time.Duration
 		want  float64
-	}{{0, 1}, {drift / 2, 0.75}, {drift, 0.5}, {3 * drift, 0.5}} {
-		if f := e.heldFactor(pol, "akamai", t0.Add(c.after)); f < c.want-1e-9 || f > c.want+1e-9 {
-			t.Errorf("%v after: factor %v, want %v", c.after, f, c.want)
+	}{{0, 0}, {drift / 2, blindAllowanceCut / 2}, {drift, blindAllowanceCut}, {3 * drift, blindAllowanceCut}} {
+		at := t0.Add(c.after)
+		e.indexed().refresh(e)
+		d := e.measureDemand(0, at)
+		if !d.reports[ak] || d.total[ak] != 120 {
+			t.Fatalf("%v after: akamai's throughput not held (reports %v, total %v)", c.after, d.reports[ak], d.total[ak])
 		}
-	}
-	e.noteLoad("live", "akamai", 0.2, t0)
-	if f := e.heldFactor(pol, "akamai", t0.Add(drift)); f != 0.2 {
-		t.Errorf("a lower factor drifts up to %v, want it kept", f)
+		if got := d.blind[ak]; got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("%v after: allowance cut %v, want %v", c.after, got, c.want)
+		}
 	}
 }
 

@@ -61,6 +61,12 @@ func (ld *cdnLoad) at(region string) bool {
 	return ld != nil && (ld.loaded || ld.loadedIn[region])
 }
 
+// blindAllowanceCut is how much of a CDN's allowance is cut once its load
+// has been unknown for static_drift: half, what capacity_soft..hard gives
+// halfway to the commit's ceiling; the longer the engine cannot see a
+// CDN's load, the less it leans on it.
+const blindAllowanceCut = 0.5
+
 // demand is what the capacity step measured of one policy's traffic.
 type demand struct {
 	region   []float64   // Gbit/s per region
@@ -176,8 +182,8 @@ func (e *Engine) measureDemand(pi int, now time.Time) demand {
 		}
 		if !newest.IsZero() && newest.Before(now) {
 			// Blind: lean on the CDN less the longer its load is
-			// unknown, down to half its allowance after static_drift.
-			d.blind[c] = 0.5 * math.Min(1, float64(now.Sub(newest))/float64(p.StaticDrift))
+			// unknown, down to blindAllowanceCut after static_drift.
+			d.blind[c] = blindAllowanceCut * math.Min(1, float64(now.Sub(newest))/float64(p.StaticDrift))
 		}
 	}
 	return d

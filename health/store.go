@@ -73,27 +73,6 @@ func view(own, all *reading, regional bool, now time.Time, maxAge time.Duration)
 	return out
 }
 
-// totalGbps is what a CDN delivers in all: its all-regions throughput when
-// fresh, else the sum of fresh per-region values.
-func (s store) totalGbps(cdn string, now time.Time, maxAge time.Duration) (gbps float64, measured time.Time, ok bool) {
-	fresh := func(r *reading) bool {
-		return r != nil && !r[Throughput].t.IsZero() && now.Sub(r[Throughput].t) <= maxAge
-	}
-	if r := s[storeKey{cdn, ""}]; fresh(r) {
-		return r[Throughput].v, r[Throughput].t, true
-	}
-	for k, r := range s {
-		if k.cdn == cdn && k.region != "" && fresh(r) {
-			gbps += r[Throughput].v
-			if !ok || r[Throughput].t.Before(measured) {
-				measured = r[Throughput].t
-			}
-			ok = true
-		}
-	}
-	return gbps, measured, ok
-}
-
 // Round rounds v to digits decimals, for numbers meant for people (logs,
 // reports) rather than for further arithmetic.
 func Round(v float64, digits int) float64 {
