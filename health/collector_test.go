@@ -254,6 +254,7 @@ func TestVisitViewFoldsAsTheView(t *testing.T) {
 		e.Evaluate(at)
 	}
 	now := t0.Add(30 * time.Second)
+	e.AddOverride(Override{Action: ActionDrain, CDN: "cdn3", Region: "kr", Reason: "test", Expires: now.Add(time.Hour)}, now)
 	var streamed summary
 	head := e.VisitView(now, streamed.add)
 	whole := e.View(now)
@@ -266,7 +267,7 @@ func TestVisitViewFoldsAsTheView(t *testing.T) {
 	if streamed.policies != len(whole.Policies) || folded.policies != len(whole.Policies) {
 		t.Fatalf("policies counted %d streamed, %d folded, %d in the view", streamed.policies, folded.policies, len(whole.Policies))
 	}
-	if !reflect.DeepEqual(head.Overrides, whole.Overrides) || head.Policies != nil {
+	if len(head.Overrides) != 1 || !reflect.DeepEqual(head.Overrides, whole.Overrides) || head.Policies != nil {
 		t.Fatalf("the visit's head %+v", head)
 	}
 	if len(streamed.cdns) != 18 || !reflect.DeepEqual(streamed.cdns, folded.cdns) || !reflect.DeepEqual(streamed.regions, folded.regions) {
