@@ -58,7 +58,9 @@ func TestDnstapReadReadsOurFile(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "queries.dnstap")
 	path := filepath.Join(dir, "policy.toml")
-	os.WriteFile(path, []byte(fmt.Sprintf(dnstapPolicy, file)), 0o644)
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(dnstapPolicy, file)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	snap, err := zones.Load(path)
 	if err != nil {
 		t.Fatal(err)

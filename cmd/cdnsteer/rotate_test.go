@@ -71,7 +71,7 @@ func TestSIGUSR1ReopensTheLogs(t *testing.T) {
 		}
 		return false
 	}
-	waitFor(t, "default reported stale", func() bool { return staleIn(log, "default") })
+	await(t, "default reported stale", 60*time.Second, func() bool { return staleIn(log, "default") })
 	for _, f := range []string{log, tap} {
 		if err := os.Rename(f, f+".1"); err != nil {
 			t.Fatal(err)
@@ -80,7 +80,7 @@ func TestSIGUSR1ReopensTheLogs(t *testing.T) {
 	if err := syscall.Kill(p.pid, syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "new files", func() bool {
+	await(t, "new files", 60*time.Second, func() bool {
 		_, e1 := os.Stat(log)
 		_, e2 := os.Stat(tap)
 		return e1 == nil && e2 == nil
@@ -90,7 +90,7 @@ func TestSIGUSR1ReopensTheLogs(t *testing.T) {
 	if err := syscall.Kill(p.pid, syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "kr reported stale", func() bool { return staleIn(log, "kr") })
+	await(t, "kr reported stale", 60*time.Second, func() bool { return staleIn(log, "kr") })
 	if staleIn(log+".1", "kr") || staleIn(log, "default") {
 		t.Error("a decision went to the wrong file")
 	}
@@ -113,17 +113,5 @@ func TestSIGUSR1ReopensTheLogs(t *testing.T) {
 	case <-p.done:
 		t.Fatal("the server exited")
 	default:
-	}
-}
-
-// waitFor polls cond until it holds or a generous deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
